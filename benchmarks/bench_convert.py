@@ -1,0 +1,96 @@
+"""Throughput and memory of `convert` on a synthetic ALLSorts cohort.
+
+    python benchmarks/bench_convert.py [N ...]      (default: 1000 10000)
+
+Writes an ALLSorts probabilities.csv of N synthetic samples (real column layout, labels drawn from
+ALLSorts' vocabulary, each sample with one multi-label call in ten), converts it to NDJSON
+(discarded) on one core, and prints samples/s (timed without tracing) and the Python heap peak
+(tracemalloc, a second pass) so that memory can be compared across cohort sizes: it must stay
+flat (the pipeline streams).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from service.cli import dumps  # noqa: E402
+from service.convert import convert  # noqa: E402
+from service.knowledge import default  # noqa: E402
+
+LABELS = [
+    "TCF3-PBX1", "KMT2A Group", "DUX4", "PAX5alt", "MEF2D", "ZNF384 Group", "BCL2/MYC", "iAMP21",
+    "PAX5 P80R", "NUTM1", "Low hypodiploid", "IKZF1 N159Y", "HLF", "High hyperdiploid",
+    "Low hyperdiploid", "Near haploid", "Ph", "Ph-like", "ETV6-RUNX1", "ETV6-RUNX1-like",
+]
+
+
+def write_cohort(path: Path, n: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("," + ",".join(LABELS) + ",Pred\n")
+        for i in range(n):
+            probs = [round(rng.random() * 0.2, 3) for _ in LABELS]
+            top = rng.randrange(len(LABELS))
+            probs[top] = round(0.6 + rng.random() * 0.4, 3)
+            pred = LABELS[top]
+            if i % 10 == 0:  # a multi-label call, e.g. "Low hypodiploid,Ph-like"
+                other = (top + 7) % len(LABELS)
+                probs[other] = round(0.6 + rng.random() * 0.4, 3)
+                first, second = sorted((top, other))
+                pred = f'"{LABELS[first]},{LABELS[second]}"'
+            elif i % 25 == 0:
+                pred = "Unclassified"
+            fh.write(f"SYN{i:06d}," + ",".join(f"{p:g}" for p in probs) + f",{pred}\n")
+
+
+def _convert(cohort: Path) -> tuple[int, int]:
+    """Convert the cohort, serialising every bundle as the CLI does; output is discarded."""
+    sink = io.StringIO()
+    count = errors = 0
+    for item in convert([cohort]):
+        if isinstance(item, dict):
+            sink.write(dumps(item))
+            sink.write("\n")
+            count += 1
+            if sink.tell() > 50_000_000:  # discard output; we measure conversion, not RAM
+                sink = io.StringIO()
+        else:
+            errors += 1
+    return count, errors
+
+
+def run(n: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        cohort = Path(tmp) / "probabilities.csv"
+        write_cohort(cohort, n)
+        default()  # knowledge is loaded once per process; not part of the per-sample cost
+        # Two passes: tracemalloc slows Python down several-fold, so speed is timed without it.
+        start = time.perf_counter()
+        count, errors = _convert(cohort)
+        elapsed = time.perf_counter() - start
+        tracemalloc.start()
+        _convert(cohort)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return {"samples": n, "bundles": count, "errors": errors, "seconds": round(elapsed, 2),
+            "samples_per_s": round(count / elapsed), "peak_heap_mib": round(peak / 2**20, 1)}
+
+
+def main() -> None:
+    sizes = [int(a) for a in sys.argv[1:]] or [1000, 10000]
+    for n in sizes:
+        print(json.dumps(run(n)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Which agents and trials apply to a resolved sample, and why (rules from mappings/).
+
+A rule targets a subtype (applies when the sample is called that subtype) or an alteration
+(applies when a finding of the sample matches it: a fusion or variant of one of its genes).
+Phenotype-only rules (e.g. CD19-positive relapsed disease) cannot be decided from molecular data
+and are never applied automatically; `allfhir knowledge show` lists them.
+Rules that recommend the same agent/trial with the same implication are merged into one
+recommendation that keeps every rule (evidence, citations) and every finding it rests on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .knowledge import Agent, Knowledge, Rule, Subtype, Trial
+from .model import Fusion, SequenceVariant
+from .resolve import ResolvedCall, ResolvedSample
+
+# Evidence levels of the AMP/ASCO/CAP 2017 scale, strongest first (see mappings/ACTIONABILITY.md).
+_LEVEL_ORDER = ("A", "B", "C", "D")
+
+
+@dataclass(slots=True)
+class Basis:
+    """What a recommendation rests on: a subtype call and/or findings (for derivedFrom)."""
+
+    calls: list[ResolvedCall] = field(default_factory=list)
+    findings: list[Fusion | SequenceVariant] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Recommendation:
+    agent: Agent | None
+    trial: Trial | None
+    implication: str
+    context: Subtype | None  # the BCP-ALL subtype that is the treatment context
+    rules: list[Rule]
+    basis: Basis
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.agent.id if self.agent else "", self.trial.nct_id if self.trial else "",
+                self.implication)
+
+    @property
+    def best_level(self) -> str:
+        levels = sorted((r.evidence_level for r in self.rules),
+                        key=lambda lv: _LEVEL_ORDER.index(lv) if lv in _LEVEL_ORDER else 99)
+        return levels[0]
+
+
+def called(rs: ResolvedSample) -> list[ResolvedCall]:
+    """Calls that state a subtype (not 'unclassified', not disowned by the classifier)."""
+    return [c for c in rs.calls if c.reported.kind != "no-call"]
+
+
+def recommendations(rs: ResolvedSample, kb: Knowledge) -> list[Recommendation]:
+    calls = called(rs)
+    context = calls[0].reported if calls else None
+    merged: dict[tuple[str, str, str], Recommendation] = {}
+    for rule in kb.rules:
+        basis = _basis(rule, rs, kb, calls)
+        if basis is None:
+            continue
+        ctx = basis.calls[0].reported if basis.calls else context
+        rec = Recommendation(kb.agents.get(rule.agent) if rule.agent else None,
+                             kb.trials.get(rule.trial) if rule.trial else None,
+                             rule.implication, ctx, [rule], basis)
+        if rec.key in merged:
+            into = merged[rec.key]
+            into.rules.append(rule)
+            into.basis.calls += [c for c in basis.calls if c not in into.basis.calls]
+            into.basis.findings += [f for f in basis.findings if f not in into.basis.findings]
+        else:
+            merged[rec.key] = rec
+    return list(merged.values())
+
+
+def _basis(rule: Rule, rs: ResolvedSample, kb: Knowledge, calls: list[ResolvedCall]) -> Basis | None:
+    if rule.target_kind == "subtype":
+        hits = [c for c in calls if c.reported.id == rule.target]
+        return Basis(calls=hits) if hits else None
+    alteration = kb.alterations.get(rule.target)
+    if alteration is None or not alteration.genes:
+        return None
+    genes = set(alteration.genes)
+    found: list[Fusion | SequenceVariant] = []
+    if alteration.kind in ("fusion", "rearrangement"):
+        found += [f for f in rs.sample.fusions if {_sym(kb, f.gene5), _sym(kb, f.gene3)} & genes]
+    if alteration.kind in ("mutation", "variant"):
+        found += [v for v in rs.sample.variants if _sym(kb, v.gene) in genes]
+    return Basis(findings=found) if found else None
+
+
+def _sym(kb: Knowledge, symbol: str) -> str:
+    gene = kb.gene(symbol)
+    return gene.symbol if gene else symbol

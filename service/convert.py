@@ -1,0 +1,145 @@
+"""The pipeline: files -> samples -> (knowledge) -> FHIR Bundles, streamed one sample at a time.
+
+A sample's classifier file and its companion files (fusions, VCF) combine into one report. Rows
+with problems come out as InputErrors in the stream, next to the good samples' bundles, so a
+cohort with one bad row still converts the rest and the caller reports every problem.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import ingest
+from .errors import InputError, Problem
+from .fhir import bundle
+from .fhir.bundle import BuildOptions
+from .knowledge import Knowledge, default
+from .model import Sample
+from .resolve import resolve
+
+
+@dataclass(slots=True)
+class _Companions:
+    by_sample: dict[str, list[Sample]] = field(default_factory=dict)
+    unnamed: list[Sample] = field(default_factory=list)
+    used: set[int] = field(default_factory=set)
+
+
+def convert(
+    paths: list[Path],
+    fmt: str | None = None,
+    opts: BuildOptions | None = None,
+    kb: Knowledge | None = None,
+    sample_id: str | None = None,
+) -> Iterator[dict | InputError]:
+    """Bundles (dicts) and InputErrors, in input order. File-level problems are raised."""
+    kb = kb or default()
+    opts = opts or BuildOptions()
+    formats = [(p, fmt or ingest.detect_format(p)) for p in paths]
+    classifier_files = [(p, f) for p, f in formats if ingest.ADAPTERS[f].KIND == "classifier"]
+    companions = _read_companions([(p, f) for p, f in formats if (p, f) not in classifier_files],
+                                  sample_id)
+
+    if classifier_files:
+        stream: Iterable[Sample | InputError] = itertools.chain.from_iterable(
+            ingest.read(p, f) for p, f in classifier_files)
+        samples = _with_companions(stream, companions, sample_id)
+    else:
+        samples = _companions_only(companions, sample_id)
+    for item in samples:
+        if isinstance(item, InputError):
+            yield item
+            continue
+        try:
+            yield bundle.build(resolve(item, kb), kb, opts)
+        except InputError as err:
+            yield err
+
+
+def _read_companions(files: list[tuple[Path, str]], sample_id: str | None) -> _Companions:
+    out = _Companions()
+    problems: list[Problem] = []
+    for path, fmt in files:
+        for item in ingest.read(path, fmt):
+            if isinstance(item, InputError):
+                problems.extend(item.problems)
+            elif item.sample_id is None and sample_id is None:
+                out.unnamed.append(item)
+            else:
+                out.by_sample.setdefault(item.sample_id or sample_id or "", []).append(item)
+    if problems:
+        # A companion file is one sample's evidence: reporting that sample without part of it
+        # would silently drop findings, so its problems stop the run.
+        raise InputError(problems)
+    return out
+
+
+def _with_companions(
+    stream: Iterable[Sample | InputError], comp: _Companions, sample_id: str | None
+) -> Iterator[Sample | InputError]:
+    it = iter(stream)
+    head = list(itertools.islice(it, 2))
+    single = len(head) == 1
+    seen: set[str] = set()
+    for item in itertools.chain(head, it):
+        if isinstance(item, InputError):
+            yield item
+            continue
+        if sample_id is not None:
+            if not single:
+                raise InputError(Problem("--sample applies only to a file with one sample",
+                                         code="invalid"))
+            item.sample_id = sample_id
+        sid = item.sample_id or ""
+        seen.add(sid)
+        extra = list(comp.by_sample.get(sid, []))
+        for i, c in enumerate(comp.unnamed):
+            names_it = any(sid and sid in Path(f).name for f in c.source_files)
+            if (single or names_it) and i not in comp.used:
+                extra.append(c)
+                comp.used.add(i)
+        yield merge(item, extra)
+    problems = [
+        Problem(f"no classifier sample '{sid}' to attach these findings to",
+                file=c.source_files[0] if c.source_files else None, code="not-found")
+        for sid, cs in comp.by_sample.items() if sid not in seen for c in cs
+    ] + [
+        Problem("the file does not name its sample and several samples were given: name the "
+                "sample in the file name or convert it with --sample",
+                file=c.source_files[0] if c.source_files else None, code="invalid")
+        for i, c in enumerate(comp.unnamed) if i not in comp.used
+    ]
+    if problems:
+        yield InputError(problems)
+
+
+def _companions_only(comp: _Companions, sample_id: str | None) -> Iterator[Sample | InputError]:
+    for sid, cs in comp.by_sample.items():
+        yield merge(cs[0].model_copy(update={"sample_id": sid}), cs[1:])
+    for c in comp.unnamed:
+        # Without a classifier file, an unnamed companion is named after its file.
+        name = Path(c.source_files[0]).name.split(".")[0] if c.source_files else "sample"
+        yield c.model_copy(update={"sample_id": name})
+
+
+def merge(base: Sample, others: list[Sample]) -> Sample:
+    if not others:
+        return base
+    merged = base.model_copy(deep=False)
+    merged.fusions = [*base.fusions]
+    merged.variants = [*base.variants]
+    merged.copy_numbers = [*base.copy_numbers]
+    merged.comments = [*base.comments]
+    merged.source_files = [*base.source_files]
+    for o in others:
+        merged.fusions.extend(o.fusions)
+        merged.variants.extend(o.variants)
+        merged.copy_numbers.extend(o.copy_numbers)
+        merged.comments.extend(o.comments)
+        merged.source_files.extend(o.source_files)
+        if merged.ploidy is None and o.ploidy is not None:
+            merged.ploidy = o.ploidy
+    return merged

@@ -1,0 +1,118 @@
+"""Small shared pieces of FHIR JSON: codings, quantities, components, references, ids."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..knowledge import Coding
+from . import codes
+
+Json = dict[str, Any]
+
+# Name-based UUIDs: the same (report, finding) always gets the same id, so converting twice gives
+# byte-identical output and re-delivery creates no duplicates at the receiving server.
+_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, codes.ALLFHIR)
+
+
+def stable_id(*parts: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts)))
+
+
+def coding(system: str, code: str, display: str | None = None) -> Json:
+    out: Json = {"system": system, "code": code}
+    if display:
+        out["display"] = display
+    return out
+
+
+def concept(*codings: Coding | Json, text: str | None = None) -> Json:
+    out: Json = {"coding": [c.as_fhir() if isinstance(c, Coding) else c for c in codings]}
+    if text:
+        out["text"] = text
+    return out
+
+
+def text_concept(text: str) -> Json:
+    return {"text": text}
+
+
+def loinc(code: str) -> Json:
+    # No display: LOINC displays must match LOINC exactly, and the code alone is unambiguous.
+    return {"coding": [coding(codes.LOINC, code)]}
+
+
+def allfhir_code(code: str) -> Json:
+    return {"coding": [coding(codes.CS_ALLFHIR, code, codes.ALLFHIR_CODE_DISPLAY[code])]}
+
+
+def unit_quantity(value: float | int) -> Json:
+    """A unitless quantity (probability, fraction, count): UCUM '1', as the IG's examples do."""
+    return {"value": value, "system": codes.UCUM, "code": "1"}
+
+
+def component(code: Json, **value: Any) -> Json:
+    """An Observation.component: `component(loinc(...), valueString="x")`."""
+    out: Json = {"code": code}
+    out.update(value)
+    return out
+
+
+def identifier_ref(ref: str, default_system: str) -> Json:
+    """'Patient/123' -> literal reference; 'system|value' -> logical (identifier) reference."""
+    if "|" in ref:
+        system, value = ref.split("|", 1)
+        return {"identifier": {"system": system or default_system, "value": value}}
+    return {"reference": ref}
+
+
+@dataclass(slots=True)
+class ReportContext:
+    """What every resource of one report shares: its key, subject, specimen and device."""
+
+    key: str  # report identity, e.g. "allsorts:SAMPLE_01"
+    subject: Json | None
+    specimen: Json | None
+    device_ref: Json | None = None
+    effective: str | None = None
+    entries: list[Json] = field(default_factory=list)
+
+    def new_id(self, kind: str, *finding: str) -> str:
+        return stable_id(self.key, kind, *finding)
+
+    def add(self, resource: Json) -> Json:
+        """Register a resource of this report; returns the Reference to it (by fullUrl)."""
+        self.entries.append(resource)
+        return ref_to(resource)
+
+
+def ref_to(resource: Json) -> Json:
+    return {"reference": f"urn:uuid:{resource['id']}"}
+
+
+def observation(
+    ctx: ReportContext, rid: str, profile: str, code: Json, *, genomics_category: bool = True
+) -> Json:
+    """The part every Observation of ours shares (profile, status, categories, subject...)."""
+    category = [concept(coding(codes.OBSERVATION_CATEGORY, "laboratory", "Laboratory"))]
+    if genomics_category:
+        category.append(concept(coding(codes.DIAGNOSTIC_SERVICE, "GE", "Genetics")))
+    obs: Json = {
+        "resourceType": "Observation",
+        "id": rid,
+        "meta": {"profile": [profile]},
+        # A stable business identifier lets a transaction create it conditionally (no duplicates
+        # when a report is delivered twice).
+        "identifier": [{"system": codes.NS_RESOURCE_ID, "value": rid}],
+        "status": "final",
+        "category": category,
+        "code": code,
+    }
+    if ctx.subject:
+        obs["subject"] = ctx.subject
+    if ctx.effective:
+        obs["effectiveDateTime"] = ctx.effective
+    if ctx.specimen:
+        obs["specimen"] = ctx.specimen
+    return obs

@@ -1,0 +1,49 @@
+"""The genomic report: one DiagnosticReport per sample, listing every result, with a narrative."""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+
+from . import codes
+from .common import Json, ReportContext, coding, concept, loinc
+
+
+def build(ctx: ReportContext, results: list[Json], conclusion: str, narrative_rows: list[tuple[str, str]],
+          title: str) -> Json:
+    div = narrative(title, narrative_rows, conclusion)
+    report: Json = {
+        "resourceType": "DiagnosticReport",
+        "id": ctx.new_id("report"),
+        "meta": {"profile": [codes.PROFILE_GENOMIC_REPORT]},
+        "text": {"status": "generated", "div": div},
+        "identifier": [{"system": codes.NS_REPORT_ID, "value": ctx.key}],
+        "status": "final",
+        "category": [concept(coding(codes.DIAGNOSTIC_SERVICE, "GE", "Genetics"))],
+        "code": loinc(codes.LOINC_GENOMIC_REPORT),
+    }
+    if ctx.subject:
+        report["subject"] = ctx.subject
+    if ctx.effective:
+        report["effectiveDateTime"] = ctx.effective
+    if ctx.specimen:
+        report["specimen"] = [ctx.specimen]
+    report["result"] = [{"reference": f"urn:uuid:{r['id']}"} for r in results]
+    report["conclusion"] = conclusion
+    # The same page as an attachment: EHR report viewers show presentedForm, not the narrative.
+    report["presentedForm"] = [{"contentType": "text/html; charset=utf-8", "language": "en",
+                                "data": base64.b64encode(div.encode("utf-8")).decode("ascii"),
+                                "title": title}]
+    return report
+
+
+def narrative(title: str, rows: list[tuple[str, str]], conclusion: str) -> str:
+    """XHTML for humans: what a molecular pathologist reads on the EHR's report view."""
+    body = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in rows)
+    return (
+        '<div xmlns="http://www.w3.org/1999/xhtml">'
+        f"<h3>{escape(title)}</h3>"
+        f"<p><b>Conclusion:</b> {escape(conclusion)}</p>"
+        f"<table><tr><th>Finding</th><th>Result</th></tr>{body}</table>"
+        "</div>"
+    )

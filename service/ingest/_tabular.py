@@ -1,0 +1,164 @@
+"""Shared parsing helpers for the delimited-text adapters.
+
+Why our own reader rather than pandas here: we must report the exact physical line and column of
+every bad cell, stream cohorts of any size, and keep quoting rules per format. pandas is used for
+the curated mappings (service/knowledge.py), where none of that matters.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError, Problem
+from ..model import SourceRef
+
+MAX_FIELD = 10_000_000
+csv.field_size_limit(MAX_FIELD)
+
+
+def read_text(path: Path) -> str:
+    """The whole file as text; non-UTF-8 or empty input is an InputError naming the file."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError(Problem("the file is empty", file=str(path), code="required"))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            Problem(
+                f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                "save the file as UTF-8",
+                file=str(path),
+                row=line,
+                code="invalid",
+            )
+        ) from None
+
+
+def head(path: Path, size: int = 8192) -> str:
+    """The first bytes of a file as text, for format sniffing (never raises on bad bytes)."""
+    with path.open("rb") as fh:
+        return fh.read(size).decode("utf-8-sig", errors="replace")
+
+
+@dataclass(slots=True)
+class Row:
+    """One data row: cells by header name, with its physical line number for error messages."""
+
+    line: int
+    cells: dict[str, str]
+    file: str
+
+    def ref(self, column: str | None = None) -> SourceRef:
+        return SourceRef(file=self.file, row=self.line, column=column)
+
+    def problem(self, column: str | None, message: str, code: str = "value") -> Problem:
+        return Problem(message, file=self.file, row=self.line, column=column, code=code)
+
+
+def read_table(
+    path: Path,
+    delimiter: str,
+    required: list[str],
+    *,
+    comment_header_prefix: str | None = None,
+    skip_prefix: str | None = None,
+    quoting: int = csv.QUOTE_MINIMAL,
+) -> tuple[list[str], Iterator[Row]]:
+    """Parse a delimited file with a header; check the delimiter and the required columns.
+
+    `comment_header_prefix` strips a leading marker from the header (Arriba's '#gene1').
+    Lines starting with `skip_prefix` before the header are ignored (VCF-style meta lines).
+    """
+    text = read_text(path)
+    name = str(path)
+    lines = text.splitlines()
+    start = 0
+    if skip_prefix:
+        while start < len(lines) and lines[start].startswith(skip_prefix):
+            start += 1
+    if start >= len(lines):
+        raise InputError(Problem("no header line found", file=name, code="structure"))
+    reader = csv.reader(io.StringIO("\n".join(lines[start:])), delimiter=delimiter, quoting=quoting)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError(Problem("no header line found", file=name, code="structure")) from None
+    if comment_header_prefix and header and header[0].startswith(comment_header_prefix):
+        header[0] = header[0][len(comment_header_prefix) :]
+    header = [h.strip() for h in header]
+    header_line = start + 1
+    if len(header) == 1 and required and len(required) > 1:
+        other = {"\t": "tab", ",": "comma"}
+        found = [d for d in ("\t", ",", ";") if d in header[0]]
+        hint = f" (the header contains {', '.join(repr(d) for d in found)})" if found else ""
+        raise InputError(
+            Problem(
+                f"expected a {other.get(delimiter, repr(delimiter))}-separated file{hint}",
+                file=name,
+                row=header_line,
+                code="structure",
+            )
+        )
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(
+            Problem(
+                f"missing required column(s): {', '.join(missing)}",
+                file=name,
+                row=header_line,
+                code="required",
+            )
+        )
+    dups = sorted({h for h in header if h and header.count(h) > 1})
+    if dups:
+        raise InputError(
+            Problem(f"duplicate column(s): {', '.join(dups)}", file=name, row=header_line,
+                    code="structure")
+        )
+
+    def rows() -> Iterator[Row]:
+        for cells in reader:
+            line = header_line + reader.line_num - 1
+            if not cells or all(not c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                raise InputError(
+                    Problem(
+                        f"{len(cells)} fields where the header has {len(header)}",
+                        file=name,
+                        row=line,
+                        code="structure",
+                    )
+                )
+            yield Row(line=line, cells=dict(zip(header, cells, strict=True)), file=name)
+
+    return header, rows()
+
+
+def parse_probability(row: Row, column: str) -> float:
+    """A probability in [0, 1]; anything else is a Problem naming the cell."""
+    raw = row.cells[column].strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(row.problem(column, f"'{raw}' is not a number")) from None
+    if math.isnan(value) or not 0.0 <= value <= 1.0:
+        raise InputError(row.problem(column, f"probability {raw} is outside [0, 1]"))
+    return value
+
+
+def parse_int(row: Row, column: str, *, allow_empty: tuple[str, ...] = ("", ".", "NA")) -> int | None:
+    raw = row.cells[column].strip()
+    if raw in allow_empty:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InputError(row.problem(column, f"'{raw}' is not an integer")) from None

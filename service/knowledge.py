@@ -1,0 +1,310 @@
+"""Curated BCP-ALL knowledge, loaded once from mappings/ (CSV/TSV, each row with its source).
+
+Answers: what is this classifier label, what is this gene, which codes describe a subtype, which
+Sequence Ontology / LOINC answer code applies. Python holds no terminology code: everything comes
+from the files, so adding a classifier is one adapter plus label rows.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from .fhir import codes
+
+
+@dataclass(frozen=True, slots=True)
+class Coding:
+    system: str
+    code: str
+    display: str | None = None
+
+    def as_fhir(self) -> dict[str, str]:
+        out = {"system": self.system, "code": self.code}
+        if self.display:
+            out["display"] = self.display
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class SubtypeCode:
+    coding: Coding
+    exact: bool  # False: the code is broader than the subtype (e.g. B-ALL NOS)
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Subtype:
+    id: str
+    display: str
+    kind: str  # subtype | group | no-call
+    group: str | None
+    who_haem5: str | None
+    icc_2022: str | None
+    defining_fusions: tuple[str, ...]
+    defining_genes: tuple[str, ...]
+    defining_variants: tuple[str, ...]
+    defining_cytogenetics: tuple[str, ...]
+    definition: str | None
+    source: str
+    members: tuple[str, ...] = ()
+    codes: tuple[SubtypeCode, ...] = ()
+
+    @property
+    def coding(self) -> Coding:
+        """The subtype in our own CodeSystem (profiles/ publishes it)."""
+        return Coding(codes.CS_SUBTYPE, self.id, self.display)
+
+
+@dataclass(frozen=True, slots=True)
+class Gene:
+    symbol: str
+    hgnc_id: str
+
+    @property
+    def coding(self) -> Coding:
+        return Coding(codes.HGNC, self.hgnc_id, self.symbol)
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    id: str
+    name: str
+    rxnorm: str | None
+    ncit: str | None
+    drug_class: str | None
+    mechanism: str | None
+
+    @property
+    def codings(self) -> tuple[Coding, ...]:
+        """RxNorm ingredient where one exists, NCIt otherwise (investigational agents)."""
+        out = []
+        if self.rxnorm:
+            out.append(Coding(codes.RXNORM, self.rxnorm, self.name))
+        if self.ncit:
+            out.append(Coding(codes.NCIT, self.ncit, self.name))
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Trial:
+    nct_id: str
+    title: str
+    phase: str | None
+    conditions: str | None
+    interventions: str | None
+    targets: tuple[str, ...]
+    status: str  # as the registry words it, or 'unknown'
+    status_as_of: str | None
+    status_source: str | None
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Alteration:
+    id: str
+    display: str
+    kind: str  # fusion | mutation | rearrangement | phenotype | ...
+    genes: tuple[str, ...]
+    pattern: str | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One actionability row: target (subtype or alteration) -> agent / trial -> implication."""
+
+    id: str
+    target_kind: str  # subtype | alteration
+    target: str
+    agent: str | None
+    trial: str | None
+    implication: str  # responsive | resistant | eligible-for-trial
+    evidence_scale: str
+    evidence_level: str
+    citation: str
+    as_of: str
+    notes: str | None
+
+
+@dataclass(slots=True)
+class Knowledge:
+    root: Path
+    subtypes: dict[str, Subtype]
+    labels: dict[tuple[str, str], dict[str, str]]  # (classifier, column) -> label -> subtype id
+    genes: dict[str, Gene]  # approved symbol -> Gene
+    gene_synonyms: dict[str, str] = field(default_factory=dict)  # old/alias symbol -> approved
+    so_terms: dict[str, Coding] = field(default_factory=dict)  # SO name -> coding
+    loinc_answers: dict[tuple[str, str], Coding] = field(default_factory=dict)
+    agents: dict[str, Agent] = field(default_factory=dict)
+    trials: dict[str, Trial] = field(default_factory=dict)
+    alterations: dict[str, Alteration] = field(default_factory=dict)
+    rules: tuple[Rule, ...] = ()
+
+    # -- labels ----------------------------------------------------------------------------------
+    def resolve_label(self, classifier: str, column: str | None, label: str) -> Subtype | None:
+        """The subtype a classifier label means, or None when the label is unknown."""
+        if classifier == "generic":
+            return self._generic_label(label)
+        table = self.labels.get((classifier, column or ""))
+        if table is None:
+            # Adapters may give no column for single-column classifiers; accept a unique match.
+            candidates = {
+                sid for (c, _), t in self.labels.items() if c == classifier for lab, sid in t.items()
+                if lab == label
+            }
+            return self.subtypes[candidates.pop()] if len(candidates) == 1 else None
+        sid = table.get(label)
+        return self.subtypes.get(sid) if sid else None
+
+    def known_labels(self, classifier: str, column: str | None) -> list[str]:
+        if classifier == "generic":
+            return sorted(self.subtypes)
+        return sorted(self.labels.get((classifier, column or ""), {}))
+
+    def _generic_label(self, label: str) -> Subtype | None:
+        # The generic JSON accepts our subtype ids or display names, case-insensitively.
+        key = label.strip().casefold()
+        for st in self.subtypes.values():
+            if key in (st.id.casefold(), st.display.casefold()):
+                return st
+        return None
+
+    # -- genes -----------------------------------------------------------------------------------
+    def gene(self, symbol: str) -> Gene | None:
+        """Approved HGNC gene for a symbol as tools write it (previous/alias symbols and the
+        FusionCatcher locus form 'IGH@' accepted); None when unknown."""
+        s = symbol.strip()
+        if s.endswith("@"):  # FusionCatcher/ISCN locus notation, e.g. IGH@ = the IGH locus
+            s = s[:-1]
+        hit = self.genes.get(s)
+        if hit is None and s in self.gene_synonyms:
+            hit = self.genes.get(self.gene_synonyms[s])
+        return hit
+
+    # -- other terminology -------------------------------------------------------------------------
+    def so(self, name: str) -> Coding | None:
+        return self.so_terms.get(name)
+
+    def loinc_answer(self, answer_list: str, display: str) -> Coding:
+        try:
+            return self.loinc_answers[(answer_list, display.casefold())]
+        except KeyError:
+            raise KeyError(
+                f"LOINC answer '{display}' of list {answer_list} missing from "
+                f"{self.root / 'loinc_answers.csv'}"
+            ) from None
+
+
+def mappings_dir() -> Path:
+    """mappings/ of the source tree, or ALLFHIR_MAPPINGS; the installed package ships a copy."""
+    env = os.environ.get("ALLFHIR_MAPPINGS")
+    if env:
+        return Path(env)
+    packaged = Path(__file__).resolve().parent / "mappings"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[1] / "mappings"
+
+
+def _split(value: object, sep: str = ";") -> tuple[str, ...]:
+    if not isinstance(value, str) or not value.strip():
+        return ()
+    return tuple(p.strip() for p in value.split(sep) if p.strip())
+
+
+def _opt(value: object) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _csv(path: Path, sep: str = ",") -> pd.DataFrame:
+    # Everything as text: codes such as '9811/3' or 'C91.00' must never become numbers.
+    return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, comment=None)
+
+
+def load(root: Path | None = None) -> Knowledge:
+    root = root or mappings_dir()
+    codes_by_subtype: dict[str, list[SubtypeCode]] = {}
+    for r in _csv(root / "subtype_codes.csv").itertuples(index=False):
+        system = codes.TERMINOLOGY_SYSTEMS[r.system]
+        codes_by_subtype.setdefault(r.subtype_id, []).append(
+            SubtypeCode(Coding(system, r.code, _opt(r.display)), r.note == "exact", r.source)
+        )
+    members: dict[str, list[str]] = {}
+    groups_path = root / "subtype_groups.csv"
+    if groups_path.exists():
+        for r in _csv(groups_path).itertuples(index=False):
+            members.setdefault(r.group_id, []).append(r.member_subtype_id)
+    subtypes: dict[str, Subtype] = {}
+    for r in _csv(root / "subtypes.csv").itertuples(index=False):
+        subtypes[r.subtype_id] = Subtype(
+            id=r.subtype_id,
+            display=r.display,
+            kind=r.kind,
+            group=_opt(r.group),
+            who_haem5=_opt(r.who_haem5),
+            icc_2022=_opt(r.icc_2022),
+            defining_fusions=_split(r.defining_fusions),
+            defining_genes=_split(r.defining_genes),
+            defining_variants=_split(r.defining_variants),
+            defining_cytogenetics=_split(r.defining_cytogenetics),
+            definition=_opt(r.definition),
+            source=r.source,
+            members=tuple(members.get(r.subtype_id, ())),
+            codes=tuple(codes_by_subtype.get(r.subtype_id, ())),
+        )
+    labels: dict[tuple[str, str], dict[str, str]] = {}
+    for r in _csv(root / "classifier_labels.csv").itertuples(index=False):
+        labels.setdefault((r.classifier, r.column), {})[r.label] = r.subtype_id
+    genes: dict[str, Gene] = {}
+    synonyms: dict[str, str] = {}
+    gene_table = _csv(root / "genes.tsv", sep="\t")
+    for symbol, hgnc_id, prev, alias in zip(
+        gene_table["symbol"], gene_table["hgnc_id"], gene_table["previous_symbols"],
+        gene_table["alias_symbols"], strict=True,
+    ):
+        genes[symbol] = Gene(symbol, hgnc_id)
+        for other in (*_split(prev, "|"), *_split(alias, "|")):
+            # An alias that is another gene's approved symbol must not shadow it.
+            synonyms.setdefault(other, symbol)
+    so_terms = {
+        r.name: Coding(codes.SEQUENCE_ONTOLOGY, r.so_id, r.name)
+        for r in _csv(root / "sequence_ontology.csv").itertuples(index=False)
+    }
+    answers = {
+        (r.answer_list, r.display.casefold()): Coding(codes.LOINC, r.loinc_code, r.display)
+        for r in _csv(root / "loinc_answers.csv").itertuples(index=False)
+    }
+    kb = Knowledge(root, subtypes, labels, genes, synonyms, so_terms, answers)
+    _load_actionability(kb)
+    return kb
+
+
+def _load_actionability(kb: Knowledge) -> None:
+    root = kb.root
+    for r in _csv(root / "agents.csv").itertuples(index=False):
+        kb.agents[r.agent_id] = Agent(r.agent_id, r.name, _opt(r.rxnorm), _opt(r.ncit),
+                                      _opt(r.drug_class), _opt(r.mechanism))
+    for r in _csv(root / "trials.csv").itertuples(index=False):
+        kb.trials[r.nct_id] = Trial(r.nct_id, r.title, _opt(r.phase), _opt(r.conditions),
+                                    _opt(r.interventions), _split(r.targets),
+                                    _opt(r.status) or "unknown", _opt(r.status_as_of),
+                                    _opt(r.status_source), _opt(r.source))
+    for r in _csv(root / "alterations.csv").itertuples(index=False):
+        kb.alterations[r.alteration_id] = Alteration(r.alteration_id, r.display, r.kind,
+                                                     _split(r.genes), _opt(r.pattern), r.source)
+    kb.rules = tuple(
+        Rule(r.rule_id, r.target_kind, r.target, _opt(r.agent_id), _opt(r.trial), r.implication,
+             r.evidence_scale, r.evidence_level, r.citation, r.as_of, _opt(r.notes))
+        for r in _csv(root / "actionability.csv").itertuples(index=False)
+    )
+
+
+@cache
+def default() -> Knowledge:
+    """The process-wide knowledge base (mappings are read once)."""
+    return load()

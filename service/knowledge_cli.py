@@ -1,0 +1,77 @@
+"""`allfhir knowledge check | show SUBTYPE`: inspect the curated knowledge in mappings/."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .errors import operation_outcome
+from .knowledge import Knowledge, load
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    knowledge = sub.add_parser("knowledge", help="check or show the curated knowledge (mappings/)")
+    ksub = knowledge.add_subparsers(dest="knowledge_command", required=True)
+    chk = ksub.add_parser("check", help="validate mappings/: references, sources, duplicates")
+    chk.add_argument("--mappings", type=Path, help="mappings directory (default: the shipped one)")
+    chk.set_defaults(func=cmd_check)
+    show = ksub.add_parser("show", help="what applies to a subtype, and why, with sources")
+    show.add_argument("subtype", help="subtype id or display name, e.g. 'ph-like' or 'Ph-like'")
+    show.add_argument("--mappings", type=Path)
+    show.set_defaults(func=cmd_show)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .knowledge_check import check
+
+    problems = check(args.mappings)
+    if problems:
+        print(json.dumps(operation_outcome(problems), indent=1))
+        return 2
+    kb = load(args.mappings)
+    print(f"mappings OK: {len(kb.subtypes)} subtypes/groups, "
+          f"{sum(len(t) for t in kb.labels.values())} classifier labels, {len(kb.genes)} genes, "
+          f"{len(kb.agents)} agents, {len(kb.trials)} trials, {len(kb.rules)} actionability rules")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    kb = load(args.mappings)
+    st = kb.resolve_label("generic", None, args.subtype)
+    if st is None:
+        print(f"unknown subtype '{args.subtype}'; known: {', '.join(sorted(kb.subtypes))}")
+        return 2
+    print(describe(kb, st.id))
+    return 0
+
+
+def describe(kb: Knowledge, subtype_id: str) -> str:
+    st = kb.subtypes[subtype_id]
+    lines = [f"{st.display} [{st.id}] ({st.kind})"]
+    for label, value in (("WHO-HAEM5", st.who_haem5), ("ICC 2022", st.icc_2022),
+                         ("defining fusions", ", ".join(st.defining_fusions)),
+                         ("defining genes", ", ".join(st.defining_genes)),
+                         ("defining variants", ", ".join(st.defining_variants)),
+                         ("defining cytogenetics", ", ".join(st.defining_cytogenetics)),
+                         ("members", ", ".join(st.members)), ("source", st.source)):
+        if value:
+            lines.append(f"  {label}: {value}")
+    for c in st.codes:
+        lines.append(f"  code {c.coding.system}|{c.coding.code} {c.coding.display or ''} "
+                     f"({'exact' if c.exact else 'broader'}; source: {c.source})")
+    alterations = {a.id for a in kb.alterations.values()
+                   if set(a.genes) & (set(st.defining_genes) | {g for f in st.defining_fusions
+                                                                 for g in f.split("::")})}
+    rules = [r for r in kb.rules if (r.target_kind == "subtype" and r.target == st.id)
+             or (r.target_kind == "alteration" and r.target in alterations)]
+    if not rules:
+        lines.append("  actionability: none in the knowledge base")
+    for r in rules:
+        what = kb.agents[r.agent].name if r.agent else ""
+        trial = f" trial {r.trial}" if r.trial else ""
+        via = "" if r.target_kind == "subtype" else f" (via alteration {r.target})"
+        lines.append(f"  [{r.id}] {r.implication}: {what}{trial}{via}; {r.evidence_scale} level "
+                     f"{r.evidence_level}; {r.citation}; as of {r.as_of}"
+                     + (f"; {r.notes}" if r.notes else ""))
+    return "\n".join(lines)

@@ -1,0 +1,72 @@
+"""The knowledge step of the pipeline: classifier labels -> subtypes, gene symbols -> HGNC.
+
+Anything the knowledge base does not know is an InputError pointing at the file, line and column
+the value came from: an unknown label is never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import InputError, Problem
+from .knowledge import Knowledge, Subtype
+from .model import Sample, SourceRef, SubtypeCall
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedCall:
+    call: SubtypeCall
+    subtype: Subtype  # what the classifier's label means
+    reported: Subtype  # what the report states: 'unclassified' when the classifier disowns it
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedSample:
+    sample: Sample
+    calls: tuple[ResolvedCall, ...]
+
+
+UNCLASSIFIED = "unclassified"
+
+
+def resolve(sample: Sample, kb: Knowledge) -> ResolvedSample:
+    problems: list[Problem] = []
+    calls: list[ResolvedCall] = []
+    classifier = sample.classifier.classifier_id if sample.classifier else "generic"
+    name = sample.classifier.name if sample.classifier else "generic"
+    for call in sample.calls:
+        subtype = kb.resolve_label(classifier, call.label_column, call.label)
+        if subtype is None:
+            known = kb.known_labels(classifier, call.label_column)
+            problems.append(_problem(
+                call.source,
+                f"unknown {name} label '{call.label}'"
+                + (f"; known labels: {', '.join(known)}" if known else ""),
+                code="code-invalid",
+            ))
+            continue
+        reported = subtype if call.called else kb.subtypes[UNCLASSIFIED]
+        calls.append(ResolvedCall(call, subtype, reported))
+    for f in sample.fusions:
+        for symbol in (f.gene5, f.gene3):
+            _check_gene(kb, symbol, f.source, problems)
+    for v in sample.variants:
+        _check_gene(kb, v.gene, v.source, problems)
+    for c in sample.copy_numbers:
+        if c.gene:
+            _check_gene(kb, c.gene, c.source, problems)
+    if problems:
+        raise InputError(problems)
+    return ResolvedSample(sample, tuple(calls))
+
+
+def _check_gene(kb: Knowledge, symbol: str, source: SourceRef | None, out: list[Problem]) -> None:
+    if kb.gene(symbol) is None:
+        out.append(_problem(source, f"unknown gene symbol '{symbol}' (not an HGNC approved, "
+                                    "previous or alias symbol)", code="code-invalid"))
+
+
+def _problem(source: SourceRef | None, message: str, code: str) -> Problem:
+    if source is None:
+        return Problem(message, code=code)
+    return Problem(message, file=source.file, row=source.row, column=source.column, code=code)

@@ -1,0 +1,102 @@
+"""`allfhir convert | formats | schema`: NDJSON out, OperationOutcome on bad input, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from service.cli import main
+
+from .conftest import REPO
+from .fhir_asserts import assert_internal_refs_resolve, by_profile, component_value, parse_r4b
+
+EXAMPLES = REPO / "examples" / "allsorts"
+PROBABILITIES = EXAMPLES / "probabilities.csv"
+ARRIBA = EXAMPLES / "SJBALL043684.arriba.fusions.tsv"
+IG = "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[dict], str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, [json.loads(line) for line in out.splitlines() if line.strip()], err
+
+
+def subtype_codes(bundle: dict) -> list[str]:
+    return [component_value(imp, "http://loinc.org", "81259-4")["coding"][0]["code"]
+            for imp in by_profile(bundle, f"{IG}/diagnostic-implication")]
+
+
+def test_readme_example_converts_each_sample_with_its_fusions(capsys: pytest.CaptureFixture[str]) -> None:
+    code, bundles, err = run(capsys, "convert", str(PROBABILITIES), str(ARRIBA))
+    assert code == 0 and err == ""
+    assert [b["entry"][0]["resource"]["identifier"][0]["value"] for b in bundles] == [
+        "allsorts:SJBALL043684", "allsorts:SJALL015972", "allsorts:SJBALL014030"]
+    for bundle in bundles:
+        parse_r4b(bundle)
+        assert_internal_refs_resolve(bundle)
+    ph, hyper, double = bundles
+    assert subtype_codes(ph) == ["ph"]
+    assert subtype_codes(hyper) == ["high-hyperdiploid"]
+    # a multi-label call keeps every label, each as its own implication
+    assert subtype_codes(double) == ["low-hypodiploid", "ph-like"]
+    # the Arriba file names SJBALL043684, so its BCR::ABL1 fusion joins that report only
+    [fusion] = by_profile(ph, f"{IG}/variant")
+    assert component_value(fusion, "http://loinc.org", "81252-9") == {"text": "BCR::ABL1 fusion"}
+    assert by_profile(hyper, f"{IG}/variant") == []
+    [implication] = by_profile(ph, f"{IG}/diagnostic-implication")
+    assert {"reference": f"urn:uuid:{fusion['id']}"} in implication["derivedFrom"]
+
+
+def test_output_file_and_transaction_bundles(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "out.ndjson"
+    code, printed, _ = run(capsys, "convert", str(PROBABILITIES), "--bundle-type", "transaction",
+                           "--patient", "Patient/p1", "-o", str(out))
+    assert code == 0 and printed == []
+    bundles = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(bundles) == 3 and {b["type"] for b in bundles} == {"transaction"}
+    assert bundles[0]["entry"][0]["resource"]["subject"] == {"reference": "Patient/p1"}
+
+
+def test_bad_row_reports_operation_outcome_and_keeps_good_samples(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    lines = PROBABILITIES.read_text().splitlines()
+    lines[2] = lines[2].replace("0.902", "1.7", 1)
+    bad = tmp_path / "probabilities.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    code, bundles, err = run(capsys, "convert", str(bad), "--no-actionability")
+    assert code == 2
+    assert len(bundles) == 2  # the two good samples are still converted
+    outcome = json.loads(err)
+    assert outcome["resourceType"] == "OperationOutcome"
+    [issue] = outcome["issue"]
+    assert issue["severity"] == "error"
+    assert "1.7" in issue["diagnostics"] and str(bad) in issue["diagnostics"]
+    assert issue["location"] == [f"{bad}, line 3, column 'High hyperdiploid'"]
+
+
+def test_missing_file_and_unknown_format_are_input_errors(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "convert", str(tmp_path / "absent.csv"))
+    assert code == 2 and json.loads(err)["issue"][0]["code"] == "not-found"
+    odd = tmp_path / "notes.txt"
+    odd.write_text("hello\nworld\n")
+    code, _, err = run(capsys, "convert", str(odd))
+    assert code == 2
+    assert "format not recognised; pass --format with one of: " in json.loads(err)["issue"][0]["diagnostics"]
+
+
+def test_formats_lists_every_adapter(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["formats"]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names == ["allcatchr", "allsorts", "arriba", "cicero", "fusioncatcher", "generic_json",
+                     "mdall", "star_fusion", "vcf"]
+
+
+def test_schema_is_the_generic_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["type"] == "object"
+    assert "samples" in json.dumps(schema)

@@ -1,0 +1,90 @@
+"""The curated knowledge: the real mappings pass `knowledge check`; a broken copy fails exactly."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from service.cli import main
+from service.knowledge import Knowledge
+from service.knowledge_check import check
+
+from .conftest import REPO
+
+MAPPINGS = REPO / "mappings"
+
+
+def test_real_mappings_are_consistent() -> None:
+    assert check(MAPPINGS) == []
+
+
+def test_cli_check_passes_on_real_mappings(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["knowledge", "check", "--mappings", str(MAPPINGS)]) == 0
+    assert capsys.readouterr().out.startswith("mappings OK: ")
+
+
+def test_every_classifier_label_maps_to_a_known_subtype(kb: Knowledge) -> None:
+    labels = pd.read_csv(MAPPINGS / "classifier_labels.csv", dtype=str, keep_default_na=False)
+    assert {"allsorts", "allcatchr", "md-all"} <= set(labels["classifier"])
+    for row in labels.to_dict("records"):
+        st = kb.resolve_label(row["classifier"], row["column"], row["label"])
+        assert st is not None and st.id == row["subtype_id"], row
+
+
+def test_review_subtypes_are_all_present(kb: Knowledge) -> None:
+    review = {"ph", "ph-like", "kmt2a", "kmt2a-like", "etv6-runx1", "etv6-runx1-like", "tcf3-pbx1", "hlf",
+              "dux4", "mef2d", "znf384", "znf384-like", "pax5alt", "pax5-p80r", "bcl2-myc", "nutm1",
+              "high-hyperdiploid", "near-haploid", "low-hypodiploid", "high-hypodiploid", "iamp21",
+              "ikzf1-n159y", "zeb2-cebpe"}
+    assert review <= set(kb.subtypes)
+    assert kb.subtypes["ph"].defining_fusions == ("BCR::ABL1",)
+    assert kb.subtypes["high-hyperdiploid"].defining_cytogenetics == ("chromosome_count:51-67",)
+
+
+def test_genes_resolve_by_previous_and_fusioncatcher_symbols(kb: Knowledge) -> None:
+    gene = kb.gene("IGH@")
+    assert gene is not None and (gene.symbol, gene.hgnc_id) == ("IGH", "HGNC:5477")
+    bcr = kb.gene("BCR")
+    assert bcr is not None and bcr.hgnc_id == "HGNC:1014"
+
+
+@pytest.fixture()
+def broken(tmp_path: Path) -> Path:
+    root = tmp_path / "mappings"
+    shutil.copytree(MAPPINGS, root)
+
+    def edit(name: str, change: str, sep: str = ",") -> None:
+        frame = pd.read_csv(root / name, sep=sep, dtype=str, keep_default_na=False)
+        if change == "dangling-label":
+            frame.loc[0, "subtype_id"] = "no-such-subtype"
+        elif change == "unsourced-code":
+            frame.loc[0, "source"] = ""
+        elif change == "duplicate":
+            frame = pd.concat([frame, frame.iloc[[0]]])
+        elif change == "unknown-agent":
+            frame.loc[0, "agent_id"] = "no-such-agent"
+        frame.to_csv(root / name, sep=sep, index=False)
+
+    edit("classifier_labels.csv", "dangling-label")
+    edit("subtype_codes.csv", "unsourced-code")
+    edit("subtypes.csv", "duplicate")
+    edit("actionability.csv", "unknown-agent")
+    return root
+
+
+def test_broken_mappings_fail_with_exact_problems(broken: Path) -> None:
+    found = {(Path(p.file or "").name, p.row, p.column, p.message) for p in check(broken)}
+    first_id = pd.read_csv(broken / "subtypes.csv", dtype=str).loc[0, "subtype_id"]
+    assert ("classifier_labels.csv", 2, "subtype_id", "unknown subtype 'no-such-subtype'") in found
+    assert ("subtype_codes.csv", 2, "source", "no source given") in found
+    assert ("subtypes.csv", None, "subtype_id", f"duplicate key ('{first_id}',) (2 rows)") in found
+    assert ("actionability.csv", 2, "agent_id", "unknown agent 'no-such-agent'") in found
+
+
+def test_cli_check_fails_on_broken_mappings(broken: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["knowledge", "check", "--mappings", str(broken)]) == 2
+    out = capsys.readouterr().out
+    assert '"resourceType": "OperationOutcome"' in out and "unknown agent 'no-such-agent'" in out
