@@ -91,7 +91,7 @@ def test_missing_file_and_unknown_format_are_input_errors(
 def test_formats_lists_every_adapter(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["formats"]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert names == ["allcatchr", "allsorts", "arriba", "cicero", "fusioncatcher", "generic_json",
+    assert names == ["allcatchr", "allsorts", "arriba", "fusioncatcher", "generic_json",
                      "mdall", "star_fusion", "vcf"]
 
 

@@ -70,11 +70,14 @@ def read_table(
     comment_header_prefix: str | None = None,
     skip_prefix: str | None = None,
     quoting: int = csv.QUOTE_MINIMAL,
+    min_columns: int = 0,
 ) -> tuple[list[str], Iterator[Row]]:
     """Parse a delimited file with a header; check the delimiter and the required columns.
 
     `comment_header_prefix` strips a leading marker from the header (Arriba's '#gene1').
     Lines starting with `skip_prefix` before the header are ignored (VCF-style meta lines).
+    `min_columns` > 1 reports a one-column header as a wrong delimiter even when the required
+    columns are not known in advance (ALLSorts names its sample-id column after the input file).
     """
     text = read_text(path)
     name = str(path)
@@ -94,7 +97,7 @@ def read_table(
         header[0] = header[0][len(comment_header_prefix) :]
     header = [h.strip() for h in header]
     header_line = start + 1
-    if len(header) == 1 and required and len(required) > 1:
+    if len(header) == 1 and ((required and len(required) > 1) or min_columns > 1):
         other = {"\t": "tab", ",": "comma"}
         found = [d for d in ("\t", ",", ";") if d in header[0]]
         hint = f" (the header contains {', '.join(repr(d) for d in found)})" if found else ""
