@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .fhir.fusion import fusion_name
+from .fhir.subtype import defines
 from .knowledge import Agent, Knowledge, Rule, Subtype, Trial
 from .model import Fusion, SequenceVariant
 from .resolve import ResolvedCall, ResolvedSample
@@ -62,7 +64,9 @@ def recommendations(rs: ResolvedSample, kb: Knowledge) -> list[Recommendation]:
         basis = _basis(rule, rs, kb, calls)
         if basis is None:
             continue
-        ctx = basis.calls[0].reported if basis.calls else context
+        # A subtype rule's context is its subtype (also when reached through a group call).
+        ctx = kb.subtypes[rule.target] if rule.target_kind == "subtype" else (
+            basis.calls[0].reported if basis.calls else context)
         rec = Recommendation(kb.agents.get(rule.agent) if rule.agent else None,
                              kb.trials.get(rule.trial) if rule.trial else None,
                              rule.implication, ctx, [rule], basis)
@@ -79,17 +83,35 @@ def recommendations(rs: ResolvedSample, kb: Knowledge) -> list[Recommendation]:
 def _basis(rule: Rule, rs: ResolvedSample, kb: Knowledge, calls: list[ResolvedCall]) -> Basis | None:
     if rule.target_kind == "subtype":
         hits = [c for c in calls if c.reported.id == rule.target]
-        return Basis(calls=hits) if hits else None
+        if hits:
+            return Basis(calls=hits)
+        return _group_with_defining_finding(rule.target, rs, kb, calls)
     alteration = kb.alterations.get(rule.target)
     if alteration is None or not alteration.genes:
         return None
     genes = set(alteration.genes)
     found: list[Fusion | SequenceVariant] = []
     if alteration.kind in ("fusion", "rearrangement"):
-        found += [f for f in rs.sample.fusions if {_sym(kb, f.gene5), _sym(kb, f.gene3)} & genes]
+        # A fusion that itself defines a subtype (BCR::ABL1 = Ph) is that subtype's evidence, not
+        # an instance of a gene-class alteration such as "ABL-class fusion".
+        found += [f for f in rs.sample.fusions if {_sym(kb, f.gene5), _sym(kb, f.gene3)} & genes
+                  and not any(fusion_name(kb, f) in st.defining_fusions for st in kb.subtypes.values())]
     if alteration.kind in ("mutation", "variant"):
         found += [v for v in rs.sample.variants if _sym(kb, v.gene) in genes]
     return Basis(findings=found) if found else None
+
+
+def _group_with_defining_finding(target: str, rs: ResolvedSample, kb: Knowledge,
+                                 calls: list[ResolvedCall]) -> Basis | None:
+    """A group call (e.g. ALLSorts 'KMT2A Group') plus a finding that defines one member (a
+    KMT2A::AFF1 fusion) makes that member's rules apply: the evidence is the finding, so the
+    call itself is still reported as the group, never narrowed."""
+    groups = [c for c in calls if c.reported.kind == "group" and target in c.reported.members]
+    if not groups:
+        return None
+    member = kb.subtypes[target]
+    found = [f for f in (*rs.sample.fusions, *rs.sample.variants) if defines(kb, member, f)]
+    return Basis(calls=groups, findings=found) if found else None
 
 
 def _sym(kb: Knowledge, symbol: str) -> str:

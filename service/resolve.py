@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .errors import InputError, Problem
 from .knowledge import Knowledge, Subtype
-from .model import Sample, SourceRef, SubtypeCall
+from .model import Fusion, Sample, SourceRef, SubtypeCall
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,7 @@ def resolve(sample: Sample, kb: Knowledge) -> ResolvedSample:
             continue
         reported = subtype if call.called else kb.subtypes[UNCLASSIFIED]
         calls.append(ResolvedCall(call, subtype, reported))
+    sample = _without_unnamed_partners(sample, kb)
     for f in sample.fusions:
         for symbol in (f.gene5, f.gene3):
             _check_gene(kb, symbol, f.source, problems)
@@ -58,6 +59,26 @@ def resolve(sample: Sample, kb: Knowledge) -> ResolvedSample:
     if problems:
         raise InputError(problems)
     return ResolvedSample(sample, tuple(calls))
+
+
+def _without_unnamed_partners(sample: Sample, kb: Knowledge) -> Sample:
+    """Fusion callers name unannotated transcripts by clone or Ensembl id (AC092490.2), which no
+    HGNC symbol covers; such a machine-written candidate cannot become a gene-coded Variant. It is
+    listed in the report's comments (file and line) instead of failing the whole report. Fusions a
+    person typed (generic JSON, caller unset) still fail on an unknown symbol: that is a typo."""
+    kept: list[Fusion] = []
+    notes: list[str] = []
+    for f in sample.fusions:
+        unknown = [g for g in (f.gene5, f.gene3) if kb.gene(g) is None]
+        if f.caller and unknown:
+            where = f" ({f.source.file}, line {f.source.row})" if f.source and f.source.row else ""
+            notes.append(f"{f.caller} candidate {f.gene5}::{f.gene3}{where} not reported: "
+                         f"{', '.join(repr(g) for g in unknown)} is not an HGNC gene symbol")
+        else:
+            kept.append(f)
+    if not notes:
+        return sample
+    return sample.model_copy(update={"fusions": kept, "comments": [*sample.comments, *notes]})
 
 
 def _check_gene(kb: Knowledge, symbol: str, source: SourceRef | None, out: list[Problem]) -> None:

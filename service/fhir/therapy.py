@@ -71,8 +71,9 @@ def research_study(trial: Trial) -> Json:
         "resourceType": "ResearchStudy",
         "id": stable_id("trial", trial.nct_id),
         "identifier": [{"system": codes.CLINICALTRIALS, "value": trial.nct_id}],
-        "title": trial.title,
     }
+    if trial.title:  # titles are recorded only where read in a source
+        study["title"] = trial.title
     status = _STATUS.get(trial.status.casefold())
     if status:
         study["status"] = status
@@ -117,7 +118,7 @@ def build(ctx: ReportContext, kb: Knowledge, rec: Recommendation, basis_refs: li
         trial_comp = component(
             concept(coding(codes.TBD_CODES, codes.TBD_ASSOCIATED_THERAPY)),
             valueCodeableConcept=concept(coding(codes.CLINICALTRIALS, rec.trial.nct_id,
-                                                rec.trial.nct_id), text=rec.trial.title))
+                                                rec.trial.nct_id), text=rec.trial.title or None))
         if study_ref:
             trial_comp["extension"] = [{"url": EXT_THERAPY_ASSESSED_REFERENCE,
                                         "valueReference": study_ref}]
@@ -143,8 +144,9 @@ def sentence(rec: Recommendation) -> str:
     context = rec.context.display if rec.context else "BCP-ALL"
     rules = ", ".join(r.id for r in rec.rules)
     if rec.implication == "eligible-for-trial" and rec.trial:
-        return (f"{context}: potentially eligible for clinical trial {rec.trial.nct_id} "
-                f"({rec.trial.title}); recruitment status {rec.trial.status}"
+        title = f" ({rec.trial.title})" if rec.trial.title else ""
+        return (f"{context}: potentially eligible for clinical trial {rec.trial.nct_id}{title}; "
+                f"recruitment status {rec.trial.status}"
                 f"{' as of ' + rec.trial.status_as_of if rec.trial.status_as_of else ''} "
                 f"[rules {rules}].")
     agent = rec.agent.name if rec.agent else "therapy"

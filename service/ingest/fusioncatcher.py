@@ -1,21 +1,98 @@
-"""Stub: being written (adapter for fusioncatcher)."""
+"""FusionCatcher (ndaniel/fusioncatcher): `final-list_candidate-fusion-genes.txt`.
+
+Tab-separated with one header line, 16 columns (some versions append Predicted_fused_transcripts
+and Predicted_fused_proteins); the MD-ALL test inputs `<sample>.fusioncatcher` are the same file.
+The header names the partners' roles: `Gene_1_symbol(5end_fusion_partner)` -> gene5 and
+`Gene_2_symbol(3end_fusion_partner)` -> gene3. IGH is written as the locus 'IGH@' and kept so
+(service.knowledge accepts it). Read support: `Spanning_unique_reads` are the reads over the
+junction (junction_reads), `Spanning_pairs` the pairs spanning it (spanning_reads).
+`Fusion_point_for_gene_1/2` ('9:37002648:-') are kept as written, and `Predicted_effect`
+('in-frame', 'out-of-frame', 'intronic/CDS(truncated)', ...) as the reading frame.
+FusionCatcher has no confidence column. Several rows may share a gene pair (one per junction);
+each becomes its own Fusion. The file does not name its sample: one Sample, sample_id None.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import InputError
-from ..model import Sample
+from ..errors import InputError, Problem
+from ..model import Fusion, Sample, SourceRef
+from ._tabular import Row, parse_int, read_table
 
 NAME = "fusioncatcher"
-KIND = "classifier"
-DESCRIPTION = "(not yet implemented)"
+KIND = "companion"
+DESCRIPTION = ("FusionCatcher final-list_candidate-fusion-genes.txt (also MD-ALL's .fusioncatcher): "
+               "5' :: 3' partner fusion calls")
+
+CALLER = "FusionCatcher"
+GENE5 = "Gene_1_symbol(5end_fusion_partner)"
+GENE3 = "Gene_2_symbol(3end_fusion_partner)"
+POINT5 = "Fusion_point_for_gene_1(5end_fusion_partner)"
+POINT3 = "Fusion_point_for_gene_2(3end_fusion_partner)"
+PAIRS = "Spanning_pairs"
+UNIQUE = "Spanning_unique_reads"
+EFFECT = "Predicted_effect"
+REQUIRED = [GENE5, GENE3, PAIRS, UNIQUE, POINT5, POINT3]
+MISSING = ("", ".")
 
 
 def sniff(path: Path, head: str) -> bool:
-    return False
+    lines = head.lstrip("\ufeff").splitlines()
+    if not lines:
+        return False
+    first = lines[0]
+    # No separator is checked, so a re-saved file is recognised and gets a delimiter error.
+    return first.startswith(GENE5) and GENE3 in first
 
 
 def read(path: Path) -> Iterator[Sample | InputError]:
-    raise NotImplementedError
+    _header, rows = read_table(path, "\t", REQUIRED)
+    return _sample(path, rows)
+
+
+def _sample(path: Path, rows: Iterator[Row]) -> Iterator[Sample | InputError]:
+    name = str(path)
+    fusions: list[Fusion] = []
+    for row in rows:
+        problems: list[Problem] = []
+        gene5 = row.cells[GENE5].strip()
+        gene3 = row.cells[GENE3].strip()
+        for column, gene in ((GENE5, gene5), (GENE3, gene3)):
+            if not gene:
+                problems.append(row.problem(column, "empty gene", code="required"))
+        pairs = _count(row, PAIRS, problems)
+        unique = _count(row, UNIQUE, problems)
+        if problems:
+            yield InputError(problems)
+            continue
+        fusions.append(Fusion(
+            gene5=gene5,
+            gene3=gene3,
+            breakpoint5=_value(row, POINT5),
+            breakpoint3=_value(row, POINT3),
+            junction_reads=unique,
+            spanning_reads=pairs,
+            caller=CALLER,
+            reading_frame=_value(row, EFFECT),
+            source=row.ref(GENE5),
+        ))
+    yield Sample(sample_id=None, fusions=fusions, source_files=[name], source=SourceRef(file=name))
+
+
+def _value(row: Row, column: str) -> str | None:
+    cell = row.cells.get(column, "").strip()
+    return None if cell in MISSING else cell
+
+
+def _count(row: Row, column: str, problems: list[Problem]) -> int | None:
+    try:
+        value = parse_int(row, column)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+    if value is not None and value < 0:
+        problems.append(row.problem(column, f"read count {value} is negative"))
+        return None
+    return value

@@ -1,21 +1,100 @@
-"""Stub: being written (adapter for star_fusion)."""
+"""STAR-Fusion: `star-fusion.fusion_predictions.tsv`, `.abridged.tsv`, `.abridged.coding_effect.tsv`
+and the legacy `star-fusion.fusion_candidates.final.abridged.FFPM`.
+
+Tab-separated, one header line starting with '#FusionName'. The columns changed between releases
+(est_J/est_S, J_FFPM/S_FFPM or FFPM, annots; the abridged file drops JunctionReads and
+SpanningFrags), so columns are read by name and only the ones every layout has are required.
+`LeftGene`/`RightGene` are 'SYMBOL^ENSG...' - the symbol is the part before '^'; the left gene is
+the 5' partner and the right gene the 3' partner (FusionName 'BCR--ABL1'). Breakpoints are kept
+as written ('chr22:23180365:+'). The reading frame exists only in the coding_effect file
+(`PROT_FUSION_TYPE`, e.g. INFRAME, FRAMESHIFT) and is kept as written. STAR-Fusion has no
+confidence column. The file does not name its sample: one Sample per file, sample_id None.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import InputError
-from ..model import Sample
+from ..errors import InputError, Problem
+from ..model import Fusion, Sample, SourceRef
+from ._tabular import Row, parse_int, read_table
 
 NAME = "star_fusion"
-KIND = "classifier"
-DESCRIPTION = "(not yet implemented)"
+KIND = "companion"
+DESCRIPTION = "STAR-Fusion star-fusion.fusion_predictions(.abridged).tsv: LeftGene (5') :: RightGene (3')"
+
+CALLER = "STAR-Fusion"
+LEFT = "LeftGene"
+RIGHT = "RightGene"
+JUNCTION = "JunctionReadCount"
+SPANNING = "SpanningFragCount"
+FRAME = "PROT_FUSION_TYPE"
+REQUIRED = ["FusionName", JUNCTION, SPANNING, LEFT, "LeftBreakpoint", RIGHT, "RightBreakpoint"]
+MISSING = ("", ".")
 
 
 def sniff(path: Path, head: str) -> bool:
-    return False
+    lines = head.lstrip("\ufeff").splitlines()
+    if not lines:
+        return False
+    first = lines[0]
+    # No separator is checked, so a re-saved comma file is recognised and gets a delimiter error.
+    return first.startswith("#FusionName") and "LeftBreakpoint" in first
 
 
 def read(path: Path) -> Iterator[Sample | InputError]:
-    raise NotImplementedError
+    _header, rows = read_table(path, "\t", REQUIRED, comment_header_prefix="#")
+    return _sample(path, rows)
+
+
+def _sample(path: Path, rows: Iterator[Row]) -> Iterator[Sample | InputError]:
+    name = str(path)
+    fusions: list[Fusion] = []
+    for row in rows:
+        problems: list[Problem] = []
+        gene5 = _symbol(row, LEFT, problems)
+        gene3 = _symbol(row, RIGHT, problems)
+        junction = _count(row, JUNCTION, problems)
+        spanning = _count(row, SPANNING, problems)
+        if problems or gene5 is None or gene3 is None:
+            yield InputError(problems)
+            continue
+        fusions.append(Fusion(
+            gene5=gene5,
+            gene3=gene3,
+            breakpoint5=_value(row, "LeftBreakpoint"),
+            breakpoint3=_value(row, "RightBreakpoint"),
+            junction_reads=junction,
+            spanning_reads=spanning,
+            caller=CALLER,
+            reading_frame=_value(row, FRAME),
+            source=row.ref("FusionName"),
+        ))
+    yield Sample(sample_id=None, fusions=fusions, source_files=[name], source=SourceRef(file=name))
+
+
+def _symbol(row: Row, column: str, problems: list[Problem]) -> str | None:
+    # 'BCR^ENSG00000186716.20' -> 'BCR'; a cell without '^' is already a bare symbol.
+    symbol = row.cells[column].split("^", 1)[0].strip()
+    if not symbol:
+        problems.append(row.problem(column, "empty gene", code="required"))
+        return None
+    return symbol
+
+
+def _value(row: Row, column: str) -> str | None:
+    cell = row.cells.get(column, "").strip()
+    return None if cell in MISSING else cell
+
+
+def _count(row: Row, column: str, problems: list[Problem]) -> int | None:
+    try:
+        value = parse_int(row, column)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+    if value is not None and value < 0:
+        problems.append(row.problem(column, f"read count {value} is negative"))
+        return None
+    return value
