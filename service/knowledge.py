@@ -144,6 +144,9 @@ class Knowledge:
     trials: dict[str, Trial] = field(default_factory=dict)
     alterations: dict[str, Alteration] = field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
+    # casefolded approved/previous/alias symbol -> approved symbol, for tools that upper-case
+    # every symbol (FusionCatcher writes C19ORF47 for C19orf47)
+    folded_symbols: dict[str, str] = field(default_factory=dict)
 
     # -- labels ----------------------------------------------------------------------------------
     def resolve_label(self, classifier: str, column: str | None, label: str) -> Subtype | None:
@@ -184,6 +187,9 @@ class Knowledge:
         hit = self.genes.get(s)
         if hit is None and s in self.gene_synonyms:
             hit = self.genes.get(self.gene_synonyms[s])
+        if hit is None:
+            approved = self.folded_symbols.get(s.casefold())
+            hit = self.genes.get(approved) if approved else None
         return hit
 
     # -- other terminology -------------------------------------------------------------------------
@@ -279,7 +285,10 @@ def load(root: Path | None = None) -> Knowledge:
         (r.answer_list, r.display.casefold()): Coding(codes.LOINC, r.loinc_code, r.display)
         for r in _csv(root / "loinc_answers.csv").itertuples(index=False)
     }
-    kb = Knowledge(root, subtypes, labels, genes, synonyms, so_terms, answers)
+    folded: dict[str, str] = {}
+    for other, approved in [*((g, g) for g in genes), *synonyms.items()]:
+        folded.setdefault(other.casefold(), approved)  # approved symbols first: they win
+    kb = Knowledge(root, subtypes, labels, genes, synonyms, so_terms, answers, folded_symbols=folded)
     _load_actionability(kb)
     return kb
 

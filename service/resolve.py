@@ -7,6 +7,7 @@ the value came from: an unknown label is never guessed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from .errors import InputError, Problem
 from .knowledge import Knowledge, Subtype
@@ -71,7 +72,9 @@ def _without_unnamed_partners(sample: Sample, kb: Knowledge) -> Sample:
     for f in sample.fusions:
         unknown = [g for g in (f.gene5, f.gene3) if kb.gene(g) is None]
         if f.caller and unknown:
-            where = f" ({f.source.file}, line {f.source.row})" if f.source and f.source.row else ""
+            # The file's name, not its path: the comment travels in the report to the EHR.
+            where = (f" ({PurePath(f.source.file).name}, line {f.source.row})"
+                     if f.source and f.source.file and f.source.row else "")
             notes.append(f"{f.caller} candidate {f.gene5}::{f.gene3}{where} not reported: "
                          f"{', '.join(repr(g) for g in unknown)} is not an HGNC gene symbol")
         else:

@@ -49,6 +49,12 @@ def test_genes_resolve_by_previous_and_fusioncatcher_symbols(kb: Knowledge) -> N
     assert gene is not None and (gene.symbol, gene.hgnc_id) == ("IGH", "HGNC:5477")
     bcr = kb.gene("BCR")
     assert bcr is not None and bcr.hgnc_id == "HGNC:1014"
+    afdn = kb.gene("MLLT4")  # previous symbol
+    assert afdn is not None and afdn.symbol == "AFDN"
+    # FusionCatcher upper-cases open-reading-frame symbols
+    orf = kb.gene("C19ORF47")
+    assert orf is not None and orf.symbol == "C19orf47"
+    assert kb.gene("AC092490.2") is None  # a clone name is no HGNC symbol
 
 
 @pytest.fixture()

@@ -8,7 +8,7 @@ the curated mappings (service/knowledge.py), where none of that matters.
 from __future__ import annotations
 
 import csv
-import io
+import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -62,6 +62,31 @@ class Row:
         return Problem(message, file=self.file, row=self.line, column=column, code=code)
 
 
+def text_lines(path: Path) -> Iterator[str]:
+    """The file's lines as text, decoded one at a time so that a cohort file of any size is never
+    held in memory; a non-UTF-8 byte is an InputError naming its line and byte offset."""
+    name = str(path)
+    offset = 0
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    Problem(
+                        f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {offset + exc.start}); "
+                        "save the file as UTF-8",
+                        file=name,
+                        row=number,
+                        code="invalid",
+                    )
+                ) from None
+            if number == 1:
+                line = line.removeprefix("\ufeff")
+            offset += len(raw)
+            yield line
+
+
 def read_table(
     path: Path,
     delimiter: str,
@@ -74,21 +99,27 @@ def read_table(
 ) -> tuple[list[str], Iterator[Row]]:
     """Parse a delimited file with a header; check the delimiter and the required columns.
 
-    `comment_header_prefix` strips a leading marker from the header (Arriba's '#gene1').
+    The rows are streamed: only the header is read before returning, so memory does not grow with
+    the cohort. `comment_header_prefix` strips a leading marker from the header (Arriba's '#gene1').
     Lines starting with `skip_prefix` before the header are ignored (VCF-style meta lines).
     `min_columns` > 1 reports a one-column header as a wrong delimiter even when the required
     columns are not known in advance (ALLSorts names its sample-id column after the input file).
     """
-    text = read_text(path)
     name = str(path)
-    lines = text.splitlines()
-    start = 0
-    if skip_prefix:
-        while start < len(lines) and lines[start].startswith(skip_prefix):
-            start += 1
-    if start >= len(lines):
+    lines = text_lines(path)
+    skipped = 0
+    first: str | None = None
+    for line in lines:
+        if skip_prefix and line.startswith(skip_prefix):
+            skipped += 1
+            continue
+        first = line
+        break
+    if first is None or (skipped == 0 and not first.strip() and _only_blank(lines)):
+        if skipped == 0:
+            raise InputError(Problem("the file is empty", file=name, code="required"))
         raise InputError(Problem("no header line found", file=name, code="structure"))
-    reader = csv.reader(io.StringIO("\n".join(lines[start:])), delimiter=delimiter, quoting=quoting)
+    reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter, quoting=quoting)
     try:
         header = next(reader)
     except StopIteration:
@@ -96,7 +127,7 @@ def read_table(
     if comment_header_prefix and header and header[0].startswith(comment_header_prefix):
         header[0] = header[0][len(comment_header_prefix) :]
     header = [h.strip() for h in header]
-    header_line = start + 1
+    header_line = skipped + 1
     if len(header) == 1 and ((required and len(required) > 1) or min_columns > 1):
         other = {"\t": "tab", ",": "comma"}
         found = [d for d in ("\t", ",", ";") if d in header[0]]
@@ -143,6 +174,12 @@ def read_table(
             yield Row(line=line, cells=dict(zip(header, cells, strict=True)), file=name)
 
     return header, rows()
+
+
+def _only_blank(lines: Iterator[str]) -> bool:
+    """True when nothing but whitespace is left (consumes the iterator only in that case's path:
+    it is called for a blank first line, where the file is then either empty or malformed)."""
+    return all(not line.strip() for line in lines)
 
 
 def parse_probability(row: Row, column: str) -> float:
