@@ -23,9 +23,13 @@ csv.field_size_limit(MAX_FIELD)
 
 def read_text(path: Path) -> str:
     """The whole file as text; non-UTF-8 or empty input is an InputError naming the file."""
-    data = path.read_bytes()
+    return decode_text(path.read_bytes(), str(path))
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Bytes of file `name` as text; non-UTF-8 or empty input is an InputError naming the line."""
     if not data.strip():
-        raise InputError(Problem("the file is empty", file=str(path), code="required"))
+        raise InputError(Problem("the file is empty", file=name, code="required"))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -34,7 +38,7 @@ def read_text(path: Path) -> str:
             Problem(
                 f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
                 "save the file as UTF-8",
-                file=str(path),
+                file=name,
                 row=line,
                 code="invalid",
             )
@@ -202,3 +206,40 @@ def parse_int(row: Row, column: str, *, allow_empty: tuple[str, ...] = ("", ".",
         return int(raw)
     except ValueError:
         raise InputError(row.problem(column, f"'{raw}' is not an integer")) from None
+
+
+MISSING = ("", ".")
+
+
+def optional_cell(row: Row, column: str) -> str | None:
+    """The cell's text, or None for the fusion callers' missing-value markers ('' and '.')."""
+    cell = row.cells.get(column, "").strip()
+    return None if cell in MISSING else cell
+
+
+def read_count(row: Row, column: str, problems: list[Problem]) -> int | None:
+    """A non-negative read count; a bad cell is added to `problems` (the row still reports)."""
+    try:
+        value = parse_int(row, column)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+    if value is not None and value < 0:
+        problems.append(row.problem(column, f"read count {value} is negative"))
+        return None
+    return value
+
+
+def read_sample_id(row: Row, column: str, seen: dict[str, int], problems: list[Problem]) -> str:
+    """The row's sample id; empty or repeated ids (`seen`: id -> first line) become problems.
+    An empty header cell (ALLSorts' index column) makes the problems name no column."""
+    value = row.cells[column].strip()
+    where = column or None
+    if not value:
+        problems.append(row.problem(where, "empty sample id", code="required"))
+    elif value in seen:
+        problems.append(row.problem(
+            where, f"duplicate sample id '{value}' (first on line {seen[value]})", code="duplicate"))
+    else:
+        seen[value] = row.line
+    return value

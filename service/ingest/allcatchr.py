@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import ClassifierRun, Sample, SourceRef, SubtypeCall
-from ._tabular import Row, parse_probability, read_table
+from ._tabular import Row, parse_probability, read_sample_id, read_table
 
 NAME = "allcatchr"
 KIND = "classifier"
@@ -67,15 +67,7 @@ def _samples(rows: Iterator[Row], name: str, shares: list[str],
     seen: dict[str, int] = {}
     for row in rows:
         problems: list[Problem] = []
-        sample_id = row.cells["sample"].strip()
-        if not sample_id:
-            problems.append(row.problem("sample", "empty sample id", code="required"))
-        elif sample_id in seen:
-            problems.append(row.problem(
-                "sample", f"duplicate sample id '{sample_id}' (first on line {seen[sample_id]})",
-                code="duplicate"))
-        else:
-            seen[sample_id] = row.line
+        sample_id = read_sample_id(row, "sample", seen, problems)
         score: float | None = None
         try:
             score = parse_probability(row, "Score")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import ClassifierRun, Sample, SourceRef, SubtypeCall
-from ._tabular import Row, parse_probability, read_table
+from ._tabular import Row, parse_probability, read_sample_id, read_table
 
 NAME = "allsorts"
 KIND = "classifier"
@@ -74,19 +74,9 @@ def read(path: Path) -> Iterator[Sample | InputError]:
 def _samples(rows: Iterator[Row], name: str, id_column: str, call_column: str,
              prob_columns: list[str], classifier: ClassifierRun) -> Iterator[Sample | InputError]:
     seen: dict[str, int] = {}
-    # The id column's header cell is often empty; a Problem then names no column.
-    id_ref = id_column or None
     for row in rows:
         problems: list[Problem] = []
-        sample_id = row.cells[id_column].strip()
-        if not sample_id:
-            problems.append(row.problem(id_ref, "empty sample id", code="required"))
-        elif sample_id in seen:
-            problems.append(row.problem(
-                id_ref, f"duplicate sample id '{sample_id}' (first on line {seen[sample_id]})",
-                code="duplicate"))
-        else:
-            seen[sample_id] = row.line
+        sample_id = read_sample_id(row, id_column, seen, problems)
         scores: dict[str, float] = {}
         for column in prob_columns:
             try:
@@ -117,7 +107,7 @@ def _samples(rows: Iterator[Row], name: str, id_column: str, call_column: str,
             scores=scores,
             comments=_comments(row),
             source_files=[name],
-            source=row.ref(id_ref),
+            source=row.ref(id_column or None),
         )
 
 

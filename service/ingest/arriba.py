@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import Fusion, Sample, SourceRef
-from ._tabular import Row, parse_int, read_table
+from ._tabular import Row, optional_cell, read_count, read_table
 
 NAME = "arriba"
 KIND = "companion"
@@ -37,7 +37,6 @@ STRAND2 = "strand2(gene/fusion)"
 REQUIRED = [GENE1, GENE2, "breakpoint1", "breakpoint2", "split_reads1", "split_reads2",
             "discordant_mates", "confidence"]
 CONFIDENCE = ("low", "medium", "high")
-MISSING = ("", ".")
 # 'NAME(distance)' as Arriba writes the closest gene of an intergenic breakpoint.
 _NEIGHBOUR = re.compile(r"\(\d+\)")
 
@@ -67,9 +66,9 @@ def _sample(path: Path, rows: Iterator[Row]) -> Iterator[Sample | InputError]:
         for column, gene in ((GENE1, gene1), (GENE2, gene2)):
             if not gene:
                 problems.append(row.problem(column, "empty gene", code="required"))
-        split1 = _count(row, "split_reads1", problems)
-        split2 = _count(row, "split_reads2", problems)
-        discordant = _count(row, "discordant_mates", problems)
+        split1 = read_count(row, "split_reads1", problems)
+        split2 = read_count(row, "split_reads2", problems)
+        discordant = read_count(row, "discordant_mates", problems)
         confidence = row.cells["confidence"].strip()
         if confidence not in CONFIDENCE:
             problems.append(row.problem(
@@ -91,13 +90,13 @@ def _sample(path: Path, rows: Iterator[Row]) -> Iterator[Sample | InputError]:
         fusions.append(Fusion(
             gene5=gene1,
             gene3=gene2,
-            breakpoint5=_value(row, "breakpoint1"),
-            breakpoint3=_value(row, "breakpoint2"),
+            breakpoint5=optional_cell(row, "breakpoint1"),
+            breakpoint3=optional_cell(row, "breakpoint2"),
             junction_reads=junction,
             spanning_reads=discordant,
             caller=CALLER,
             confidence=confidence,
-            reading_frame=_value(row, "reading_frame"),
+            reading_frame=optional_cell(row, "reading_frame"),
             source=row.ref(GENE1),
         ))
     yield Sample(sample_id=None, fusions=fusions, comments=comments, source_files=[name],
@@ -115,18 +114,4 @@ def _strand(row: Row, column: str) -> str | None:
     return cell.split("/", 1)[1].strip()
 
 
-def _value(row: Row, column: str) -> str | None:
-    cell = row.cells.get(column, "").strip()
-    return None if cell in MISSING else cell
 
-
-def _count(row: Row, column: str, problems: list[Problem]) -> int | None:
-    try:
-        value = parse_int(row, column)
-    except InputError as exc:
-        problems.extend(exc.problems)
-        return None
-    if value is not None and value < 0:
-        problems.append(row.problem(column, f"read count {value} is negative"))
-        return None
-    return value

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import Fusion, Sample, SourceRef
-from ._tabular import Row, parse_int, read_table
+from ._tabular import Row, optional_cell, read_count, read_table
 
 NAME = "fusioncatcher"
 KIND = "companion"
@@ -35,7 +35,6 @@ PAIRS = "Spanning_pairs"
 UNIQUE = "Spanning_unique_reads"
 EFFECT = "Predicted_effect"
 REQUIRED = [GENE5, GENE3, PAIRS, UNIQUE, POINT5, POINT3]
-MISSING = ("", ".")
 
 
 def sniff(path: Path, head: str) -> bool:
@@ -62,37 +61,23 @@ def _sample(path: Path, rows: Iterator[Row]) -> Iterator[Sample | InputError]:
         for column, gene in ((GENE5, gene5), (GENE3, gene3)):
             if not gene:
                 problems.append(row.problem(column, "empty gene", code="required"))
-        pairs = _count(row, PAIRS, problems)
-        unique = _count(row, UNIQUE, problems)
+        pairs = read_count(row, PAIRS, problems)
+        unique = read_count(row, UNIQUE, problems)
         if problems:
             yield InputError(problems)
             continue
         fusions.append(Fusion(
             gene5=gene5,
             gene3=gene3,
-            breakpoint5=_value(row, POINT5),
-            breakpoint3=_value(row, POINT3),
+            breakpoint5=optional_cell(row, POINT5),
+            breakpoint3=optional_cell(row, POINT3),
             junction_reads=unique,
             spanning_reads=pairs,
             caller=CALLER,
-            reading_frame=_value(row, EFFECT),
+            reading_frame=optional_cell(row, EFFECT),
             source=row.ref(GENE5),
         ))
     yield Sample(sample_id=None, fusions=fusions, source_files=[name], source=SourceRef(file=name))
 
 
-def _value(row: Row, column: str) -> str | None:
-    cell = row.cells.get(column, "").strip()
-    return None if cell in MISSING else cell
 
-
-def _count(row: Row, column: str, problems: list[Problem]) -> int | None:
-    try:
-        value = parse_int(row, column)
-    except InputError as exc:
-        problems.extend(exc.problems)
-        return None
-    if value is not None and value < 0:
-        problems.append(row.problem(column, f"read count {value} is negative"))
-        return None
-    return value

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import ClassifierRun, Fusion, Ploidy, Sample, SourceRef, SubtypeCall
-from ._tabular import Row, parse_int, parse_probability, read_table
+from ._tabular import Row, parse_int, parse_probability, read_sample_id, read_table
 
 NAME = "mdall"
 KIND = "classifier"
@@ -65,15 +65,7 @@ def _samples(rows: Iterator[Row], name: str, header: set[str], final: str | None
     seen: dict[str, int] = {}
     for row in rows:
         problems: list[Problem] = []
-        sample_id = row.cells["sample_id"].strip()
-        if not sample_id:
-            problems.append(row.problem("sample_id", "empty sample id", code="required"))
-        elif sample_id in seen:
-            problems.append(row.problem(
-                "sample_id", f"duplicate sample id '{sample_id}' (first on line {seen[sample_id]})",
-                code="duplicate"))
-        else:
-            seen[sample_id] = row.line
+        sample_id = read_sample_id(row, "sample_id", seen, problems)
         gep_scores: dict[str, float | None] = {}
         for column in gep:
             score_column = GEP_SCORES[column]

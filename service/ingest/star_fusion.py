@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import Fusion, Sample, SourceRef
-from ._tabular import Row, parse_int, read_table
+from ._tabular import Row, optional_cell, read_count, read_table
 
 NAME = "star_fusion"
 KIND = "companion"
@@ -31,7 +31,6 @@ JUNCTION = "JunctionReadCount"
 SPANNING = "SpanningFragCount"
 FRAME = "PROT_FUSION_TYPE"
 REQUIRED = ["FusionName", JUNCTION, SPANNING, LEFT, "LeftBreakpoint", RIGHT, "RightBreakpoint"]
-MISSING = ("", ".")
 
 
 def sniff(path: Path, head: str) -> bool:
@@ -55,20 +54,20 @@ def _sample(path: Path, rows: Iterator[Row]) -> Iterator[Sample | InputError]:
         problems: list[Problem] = []
         gene5 = _symbol(row, LEFT, problems)
         gene3 = _symbol(row, RIGHT, problems)
-        junction = _count(row, JUNCTION, problems)
-        spanning = _count(row, SPANNING, problems)
+        junction = read_count(row, JUNCTION, problems)
+        spanning = read_count(row, SPANNING, problems)
         if problems or gene5 is None or gene3 is None:
             yield InputError(problems)
             continue
         fusions.append(Fusion(
             gene5=gene5,
             gene3=gene3,
-            breakpoint5=_value(row, "LeftBreakpoint"),
-            breakpoint3=_value(row, "RightBreakpoint"),
+            breakpoint5=optional_cell(row, "LeftBreakpoint"),
+            breakpoint3=optional_cell(row, "RightBreakpoint"),
             junction_reads=junction,
             spanning_reads=spanning,
             caller=CALLER,
-            reading_frame=_value(row, FRAME),
+            reading_frame=optional_cell(row, FRAME),
             source=row.ref("FusionName"),
         ))
     yield Sample(sample_id=None, fusions=fusions, source_files=[name], source=SourceRef(file=name))
@@ -83,18 +82,4 @@ def _symbol(row: Row, column: str, problems: list[Problem]) -> str | None:
     return symbol
 
 
-def _value(row: Row, column: str) -> str | None:
-    cell = row.cells.get(column, "").strip()
-    return None if cell in MISSING else cell
 
-
-def _count(row: Row, column: str, problems: list[Problem]) -> int | None:
-    try:
-        value = parse_int(row, column)
-    except InputError as exc:
-        problems.extend(exc.problems)
-        return None
-    if value is not None and value < 0:
-        problems.append(row.problem(column, f"read count {value} is negative"))
-        return None
-    return value

@@ -40,6 +40,7 @@ from urllib.parse import unquote
 
 from ..errors import InputError, Problem
 from ..model import Sample, SequenceVariant, SourceRef
+from ._tabular import decode_text
 
 NAME = "vcf"
 KIND = "companion"
@@ -129,21 +130,7 @@ def _decode(path: Path) -> str:
         except (OSError, EOFError, zlib.error) as exc:
             raise InputError(Problem(f"not a readable gzip file ({exc})", file=name,
                                      code="invalid")) from None
-    if not data.strip():
-        raise InputError(Problem("the file is empty", file=name, code="required"))
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(
-            Problem(
-                f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                "save the file as UTF-8",
-                file=name,
-                row=line,
-                code="invalid",
-            )
-        ) from None
+    return decode_text(data, name)
 
 
 def _assembly(meta: dict[str, list[str]]) -> str | None:
