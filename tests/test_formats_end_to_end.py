@@ -1,0 +1,88 @@
+"""Every supported format, through the whole pipeline: exact reports and subtype codes, and every
+emitted resource parses with the fhir.resources R4B models with all bundle references resolving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.convert import convert
+from service.errors import InputError
+
+from .conftest import DATA
+from .fhir_asserts import Json, assert_internal_refs_resolve, by_profile, parse_r4b, resources
+
+DIAGNOSTIC = "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/diagnostic-implication"
+SUBTYPE_CS = "https://allfhir.org/fhir/CodeSystem/bcp-all-subtype"
+
+# file -> (report identifiers, subtype codes per report) for the first four reports
+EXPECTED: dict[str, tuple[list[str], list[list[str]]]] = {
+    "classifiers/allcatchr-bcrabl1-predictions.tsv": (
+        ["allcatchr:L1", "allcatchr:L2", "allcatchr:L3"], [["ph"], ["ph-like"], ["unclassified"]]),
+    "classifiers/allcatchr-v1-predictions.tsv": (
+        ["allcatchr:C1", "allcatchr:C2"], [["etv6-runx1"], ["high-hyperdiploid"]]),
+    "classifiers/allsorts-comparisons.csv": (
+        ["allsorts:SJBALL020917", "allsorts:SJALL050008", "allsorts:SJALL016664", "allsorts:SJBALL043684"],
+        [["mef2d"], ["znf384-group"], ["tcf3-pbx1"], ["ph"]]),
+    "classifiers/allsorts-parents-ball-labels.csv": (
+        ["allsorts:P1", "allsorts:P2", "allsorts:P3", "allsorts:P4"],
+        [["ph-group"], ["high-hyperdiploid"], ["unclassified"], ["near-haploid", "etv6-runx1-like"]]),
+    "classifiers/allsorts-predictions.csv": (
+        ["allsorts:SJBALL043684", "allsorts:SJALL015972", "allsorts:SJBALL014030", "allsorts:SJX1"],
+        [["ph"], ["high-hyperdiploid"], ["low-hypodiploid", "ph-like"], ["unclassified"]]),
+    "classifiers/generic-cohort.json": (["generic:S1", "allsorts:S2"], [["ph-like", "unclassified"],
+                                                                       ["ph-group"]]),
+    "classifiers/generic-single.json": (["findings:LAB-0042"], [["high-hyperdiploid"]]),
+    # companion files alone: a findings-only report named after the file (or VCF sample column)
+    "fusions/arriba-fusions.tsv": (["findings:arriba-fusions"], [[]]),
+    "fusions/final-list_candidate-fusion-genes.txt": (["findings:final-list_candidate-fusion-genes"], [[]]),
+    "fusions/star-fusion.fusion_predictions.abridged.coding_effect.tsv": (["findings:star-fusion"], [[]]),
+    "vcf/snpeff.vcf": (["findings:snpeff"], [[]]),
+    "vcf/vep-ikzf1.vcf": (["findings:PT42_D"], [[]]),
+    "vcf/vep-pax5.vcf": (["findings:ALL-001", "findings:ALL-002"], [[], []]),
+}
+COUNTS = {"classifiers/allsorts-comparisons.csv": 147}
+
+
+def subtype_codes(bundle: Json) -> list[str]:
+    return [coding["code"] for obs in by_profile(bundle, DIAGNOSTIC) for c in obs["component"]
+            for coding in c.get("valueCodeableConcept", {}).get("coding", [])
+            if coding["system"] == SUBTYPE_CS]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_format_converts_to_valid_r4_bundles(name: str) -> None:
+    items = list(convert([DATA / name]))
+    assert not [i.problems for i in items if isinstance(i, InputError)]
+    bundles: list[Json] = [i for i in items if isinstance(i, dict)]
+    ids, codes = EXPECTED[name]
+    assert len(bundles) == COUNTS.get(name, len(ids))
+    reports = [resources(b, "DiagnosticReport")[0] for b in bundles[:4]]
+    assert [r["identifier"][0]["value"] for r in reports] == ids
+    assert [subtype_codes(b) for b in bundles[:4]] == codes
+    for bundle in bundles:
+        parse_r4b(bundle)
+        assert_internal_refs_resolve(bundle)
+        report = resources(bundle, "DiagnosticReport")[0]
+        # the report lists every finding and implication of its bundle
+        assert len(report["result"]) == len(resources(bundle, "Observation"))
+        assert all(r["resourceType"] in ("Device", "ResearchStudy") or r["meta"]["profile"]
+                   for r in resources(bundle))
+
+
+def test_every_data_file_is_covered() -> None:
+    """A fixture added for a new format must be added here too (error fixtures excluded)."""
+    good = {str(p.relative_to(DATA)) for p in DATA.rglob("*") if p.is_file() and p.suffix != ".md"
+            and not any(k in p.name for k in ("bad", "empty", "missing", "not-utf8", "comma", "header-only"))}
+    assert good == set(EXPECTED)
+
+
+def test_mixed_cohort_streams_reports_and_errors_in_order(tmp_path: Path) -> None:
+    bad = tmp_path / "predictions.csv"
+    bad.write_text(",Prediction\nA1,Ph\nA2,Hyperdiploid\nA3,DUX4\n")
+    items = list(convert([bad], fmt="allsorts"))
+    assert [type(i).__name__ for i in items] == ["dict", "InputError", "dict"]
+    [problem] = items[1].problems  # type: ignore[union-attr]
+    assert (problem.row, problem.column) == (3, "Prediction")
+    assert problem.message.startswith("unknown ALLSorts label 'Hyperdiploid'")
