@@ -316,6 +316,20 @@ def test_generic_json_bad_sample_is_a_row_error_with_its_path(tmp_path: Path) ->
     ]
 
 
+def test_generic_json_invalid_hgvs_is_a_row_error(tmp_path: Path) -> None:
+    path = _json(tmp_path, """{"samples": [
+  {"sample_id": "A", "variants": [{"gene": "PAX5", "hgvs_c": "NM_016734.3:c.239C>G",
+                                   "hgvs_p": "NP_057953.1:p.Pro80Arg"}]},
+  {"sample_id": "B", "variants": [{"gene": "IKZF1",
+                                   "hgvs_c": "NM_006060.6:c.475A->T"}]}
+]}
+""")
+    assert [i.sample_id for i in read_all(path) if isinstance(i, Sample)] == ["A"]
+    [problem] = row_errors(path)
+    assert where(problem) == ("result.json", 5, "samples[1].variants[0].hgvs_c")
+    assert problem.message.startswith("invalid HGVS 'NM_006060.6:c.475A->T': ")
+
+
 def test_generic_json_file_level_errors(tmp_path: Path) -> None:
     [problem] = raised(_json(tmp_path, '{"samples": [\n  {"sample_id": "A",}\n]}'), "generic_json")
     assert where(problem) == ("result.json", 2, None) and problem.code == "structure"

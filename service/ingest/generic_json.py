@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from ..errors import InputError, Problem
+from ..hgvs_syntax import hgvs_error
 from ..model import (
     SCHEMA_VERSION,
     ClassifierRun,
@@ -158,7 +159,25 @@ def _samples(items: list[tuple[tuple[str | int, ...], Any]], name: str, text: st
                                      row=lines.line(sid_path), column=_path(sid_path), code="duplicate"))
             continue
         seen[sid] = _path(sid_path)
+        bad_hgvs = _hgvs_problems(parsed, prefix, name, lines)
+        if bad_hgvs:
+            yield InputError(bad_hgvs)
+            continue
         yield _to_model(parsed, prefix, name, lines)
+
+
+def _hgvs_problems(parsed: BaseModel, prefix: tuple[str | int, ...], name: str,
+                   lines: _Lines) -> list[Problem]:
+    out = []
+    for i, variant in enumerate(parsed.variants):  # type: ignore[attr-defined]
+        for field in ("hgvs_c", "hgvs_p", "hgvs_g"):
+            expression = getattr(variant, field)
+            error = hgvs_error(expression) if expression else None
+            if error:
+                path = (*prefix, "variants", i, field)
+                out.append(Problem(f"invalid HGVS '{expression}': {error}", file=name,
+                                   row=lines.line(path), column=_path(path), code="value"))
+    return out
 
 
 def _to_model(parsed: BaseModel, prefix: tuple[str | int, ...], name: str, lines: _Lines) -> Sample:

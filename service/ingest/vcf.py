@@ -39,6 +39,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..errors import InputError, Problem
+from ..hgvs_syntax import hgvs_error
 from ..model import Sample, SequenceVariant, SourceRef
 from ._tabular import decode_text
 
@@ -56,33 +57,8 @@ _GRCH38 = re.compile(r"GRCh38|hg38|\bb38\b|GCA_000001405\.15", re.IGNORECASE)
 _GRCH37 = re.compile(r"GRCh37|hg19|\bb37\b|hs37d5|human_g1k_v37|GCA_000001405\.1\b", re.IGNORECASE)
 _GT_SPLIT = re.compile(r"[/|]")
 
-_parser: Any = None
 # Records a row-level problem: (column, message, code) for the current record.
 _Report = Callable[..., None]
-
-
-def _hgvs_parser() -> Any:
-    """The biocommons HGVS parser, built once on first use (building the grammar is slow)."""
-    global _parser
-    if _parser is None:
-        import hgvs.parser
-
-        _parser = hgvs.parser.Parser()
-    return _parser
-
-
-def hgvs_error(expression: str) -> str | None:
-    """None when the expression parses as an HGVS variant, else the parser's message."""
-    import hgvs.exceptions
-
-    # SnpEff's bare 'p.' is checked behind a placeholder accession: the parser needs one, and the
-    # placeholder is never stored.
-    text = expression if ":" in expression else f"NP_000000.0:{expression}"
-    try:
-        _hgvs_parser().parse_hgvs_variant(text)
-    except hgvs.exceptions.HGVSError as exc:
-        return str(exc)
-    return None
 
 
 def sniff(path: Path, head: str) -> bool:
