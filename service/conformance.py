@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -69,7 +70,14 @@ def generated_dir(profiles: Path | None = None) -> Path:
 
 
 def compiled_dir() -> Path:
-    """SUSHI's compiled JSON (profiles/fsh-generated/resources) of the source tree / editable install."""
+    """SUSHI's compiled JSON: $ALLFHIR_PROFILES_JSON, else <repo>/profiles/fsh-generated/resources.
+
+    The repo folder is what an editable install (pip install -e .) and the source tree see; a
+    non-editable install does not carry profiles/ and must point ALLFHIR_PROFILES_JSON at a copy.
+    """
+    env = os.environ.get("ALLFHIR_PROFILES_JSON")
+    if env:
+        return Path(env)
     return profiles_dir() / "fsh-generated" / "resources"
 
 
@@ -322,20 +330,47 @@ def render(kb: Knowledge | None = None) -> dict[str, str]:
     }
 
 
-def generate(profiles: Path | None = None, kb: Knowledge | None = None) -> list[Path]:
-    """Write input/fsh/generated/ (stale .fsh files there are removed); returns the files written."""
-    out_dir = generated_dir(profiles)
+EXAMPLE_INPUTS: tuple[str, ...] = ("examples/allsorts/probabilities.csv",
+                                   "examples/allsorts/SJBALL043684.arriba.fusions.tsv")
+
+
+def examples_dir(profiles: Path | None = None) -> Path:
+    return (profiles or profiles_dir()) / "input" / "examples"
+
+
+def render_examples() -> dict[str, str]:
+    """File name -> JSON of the converter's own Bundles for the shipped examples (IG example instances).
+
+    Written from the converter, not by hand, so the examples are exactly what it emits; the drift
+    test then also fails when the builders change without regenerating.
+    """
+    from .convert import convert  # late: the converter pulls in the whole pipeline
+    from .fhir.bundle import BuildOptions
+
+    out: dict[str, str] = {}
+    for item in convert([repo_root() / p for p in EXAMPLE_INPUTS], None, BuildOptions()):
+        if isinstance(item, dict):
+            out[f"Bundle-{item['id']}.json"] = json.dumps(item, ensure_ascii=False, indent=2) + "\n"
+    return out
+
+
+def _write_dir(out_dir: Path, files: dict[str, str], pattern: str) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = render(kb)
-    for stale in out_dir.glob("*.fsh"):
+    for stale in out_dir.glob(pattern):
         if stale.name not in files:
-            stale.unlink()
+            stale.unlink()  # e.g. a code system no longer generated
     written = []
     for name, text in files.items():
         path = out_dir / name
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+def generate(profiles: Path | None = None, kb: Knowledge | None = None) -> list[Path]:
+    """Write input/fsh/generated/*.fsh and input/examples/*.json (stale files removed)."""
+    return (_write_dir(generated_dir(profiles), render(kb), "*.fsh")
+            + _write_dir(examples_dir(profiles), render_examples(), "*.json"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,35 @@
+// Hand-written profiles on the Genomics Reporting IG 3.0.0 for what the converter emits
+// (service/fhir/subtype.py). Terminology lives in generated/ (from mappings/).
+
+Alias: $LNC = http://loinc.org
+Alias: $UCUM = http://unitsofmeasure.org
+Alias: $DiagnosticImplication = http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/diagnostic-implication
+
+Profile: BcpAllSubtypeImplication
+Parent: $DiagnosticImplication
+Id: bcp-all-subtype-implication
+Title: "BCP-ALL subtype implication"
+Description: "The BCP-ALL subtype a classifier (ALLSorts, ALLCatchR, MD-ALL...) or a defining fusion implies for a sample: a Diagnostic Implication whose predicted phenotype carries a code of the bcp-all-subtype CodeSystem, optionally with the classifier's probability."
+* ^status = #active
+* ^experimental = false
+* component[predicted-phenotype] 1..1
+* component[predicted-phenotype].value[x] only CodeableConcept
+* component[predicted-phenotype].valueCodeableConcept from BcpAllSubtypes (required)
+* component[predicted-phenotype].valueCodeableConcept.coding 1..*
+* component[predicted-phenotype].valueCodeableConcept.coding ^slicing.discriminator.type = #pattern
+* component[predicted-phenotype].valueCodeableConcept.coding ^slicing.discriminator.path = "system"
+* component[predicted-phenotype].valueCodeableConcept.coding ^slicing.rules = #open
+* component[predicted-phenotype].valueCodeableConcept.coding ^slicing.description = "Our subtype code first; SNOMED CT / NCIt / ICD-O-3 / OncoTree / ICD-10-CM codings may follow."
+* component[predicted-phenotype].valueCodeableConcept.coding contains subtype 1..1 MS
+* component[predicted-phenotype].valueCodeableConcept.coding[subtype].system 1..1
+* component[predicted-phenotype].valueCodeableConcept.coding[subtype].system = "https://allfhir.org/fhir/CodeSystem/bcp-all-subtype"
+* component[predicted-phenotype].valueCodeableConcept.coding[subtype].code 1..1
+* component[predicted-phenotype].valueCodeableConcept.coding[subtype] from BcpAllSubtypes (required)
+* component contains classifier-probability 0..1 MS
+* component[classifier-probability] ^short = "Probability the classifier reports for this call"
+* component[classifier-probability].code = AllfhirCodes#classifier-probability
+* component[classifier-probability].value[x] 1..1
+* component[classifier-probability].value[x] only Quantity
+* component[classifier-probability].valueQuantity.value 1..1
+* component[classifier-probability].valueQuantity.system = $UCUM
+* component[classifier-probability].valueQuantity.code = #1

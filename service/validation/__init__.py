@@ -1,0 +1,22 @@
+"""Validate the FHIR resources and bundles allfhir emits: FHIR R4 base + HL7 Genomics Reporting IG 3.0.0
+profiles + our own profiles (profiles/, when compiled SDs are there).
+
+Design choice: the official HL7 Java validator cannot be obtained in our build environment and
+Medplum's validator fails on the genomics profiles, so we validate directly on the StructureDefinition
+snapshots shipped in the FHIR packages (fetched from the npm registry by scripts/fetch-fhir-packages):
+
+  structure   fhir.resources R4B models (R4B == R4 for the types we emit)     structural.py
+  profile     snapshot walk: cardinality, fixed/pattern, choice types, slicing by value/pattern
+              discriminators, required bindings (offline-expandable ValueSets), constraint
+              expressions via fhirpathpy                                       profile.py, terminology.py
+  bundle      references resolve to entries, fullUrl unique                    references.py
+  codes       LOINC check digit, HGNC/NCT id form, HGVS parse, our subtype CodeSystem   codes.py
+
+What cannot be checked offline is counted, not guessed (Validator.stats): ValueSets that need a
+terminology server, FHIRPath functions fhirpathpy lacks, profile discriminators (resolve()).
+"""
+
+from .issues import Issue, operation_outcome
+from .validator import Validator, validate, validate_to_outcome
+
+__all__ = ["Issue", "Validator", "operation_outcome", "validate", "validate_to_outcome"]

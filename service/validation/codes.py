@@ -1,0 +1,117 @@
+"""Code syntax checks that need no terminology server: LOINC check digit, HGNC ids, NCT ids, HGVS
+strings (parsed with biocommons hgvs), and our own bcp-all-subtype CodeSystem (ids of mappings/subtypes.csv).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from ..hgvs_syntax import hgvs_error as syntax_error
+from .issues import Issue
+
+LOINC = "http://loinc.org"
+HGNC = "http://www.genenames.org"
+HGNC_SYSTEMS = ("http://www.genenames.org", "http://www.genenames.org/geneId")
+CLINICALTRIALS = "http://clinicaltrials.gov"
+HGVS = "http://varnomen.hgvs.org"
+SUBTYPE_CS = "https://allfhir.org/fhir/CodeSystem/bcp-all-subtype"
+
+_LOINC_RE = re.compile(r"^(\d{1,7})-(\d)$")
+_HGNC_RE = re.compile(r"^HGNC:\d+$")
+_NCT_RE = re.compile(r"^NCT\d{8}$")
+# HGVS repeated-sequence notation (e.g. NM_004643.3:c.3GGC[14], used by IG examples): biocommons hgvs
+# 1.5 has no grammar for it, so such strings are not judged (counted in SKIPPED_HGVS_REPEATS).
+_HGVS_REPEAT = re.compile(r"[ACGTU]+\[\d+\]")
+SKIPPED_HGVS_REPEATS: list[str] = []
+_CHOICE = re.compile(
+    r"^(value|effective|occurrence|onset|abatement|deceased|multipleBirth|medication)[A-Z]\w*$")
+
+
+def loinc_check_digit(number: str) -> int:
+    """LOINC's mod-10 check digit: from the rightmost digit, double every other digit (starting with
+    the rightmost), sum all digits of the results, check = (10 - sum % 10) % 10."""
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+        total += d // 10 + d % 10
+    return (10 - total % 10) % 10
+
+
+def hgvs_error(text: str) -> str | None:
+    """The first line of the parser's complaint; a coded HGVS expression needs its reference
+    sequence (a bare 'p.Pro80Arg' belongs in text, not in a coding)."""
+    if ":" not in text:
+        return "no reference sequence (expected e.g. NM_016734.3:c.239C>G)"
+    err = syntax_error(text)
+    return err.splitlines()[0] if err else None
+
+
+@cache
+def _subtype_ids() -> frozenset[str]:
+    from ..knowledge import default
+
+    return frozenset(default().subtypes)
+
+
+def check_coding(system: str, code: str) -> str | None:
+    """Why a (system, code) is malformed, or None."""
+    if system == LOINC:
+        m = _LOINC_RE.match(code)
+        if m and loinc_check_digit(m.group(1)) != int(m.group(2)):
+            return (f"LOINC code '{code}' has a wrong check digit "
+                    f"(expected {loinc_check_digit(m.group(1))})")
+        if not m and re.match(r"^\d+-?\d*$", code):
+            return f"LOINC code '{code}' is not of the form nnnnn-n"
+    elif system in HGNC_SYSTEMS:
+        if not _HGNC_RE.match(code):
+            return f"HGNC id '{code}' is not of the form HGNC:<digits>"
+    elif system == CLINICALTRIALS:
+        if not _NCT_RE.match(code):
+            return f"ClinicalTrials.gov id '{code}' is not of the form NCT<8 digits>"
+    elif system == HGVS:
+        err = hgvs_error(code)
+        if err and _HGVS_REPEAT.search(code):
+            SKIPPED_HGVS_REPEATS.append(code)
+            return None  # repeat syntax is valid HGVS the parser lacks (see _HGVS_REPEAT)
+        if err:
+            return f"HGVS '{code}' does not parse: {err}"
+    elif system == SUBTYPE_CS:
+        if code not in _subtype_ids():
+            return f"'{code}' is not a code of {SUBTYPE_CS} (ids of mappings/subtypes.csv)"
+    return None
+
+
+def _walk(node: Any, loc: str) -> Iterator[tuple[dict[str, Any], str]]:
+    if isinstance(node, dict):
+        yield node, loc
+        for k, v in node.items():
+            if k == "resource" or k == "contained":
+                continue  # entries/contained resources are checked with their own locations
+            # FHIRPath names a choice element by its stem: valueCodeableConcept -> value.
+            name = _CHOICE.sub(r"\1", k)
+            if isinstance(v, list):
+                for i, item in enumerate(v):
+                    yield from _walk(item, f"{loc}.{name}[{i}]")
+            else:
+                yield from _walk(v, f"{loc}.{name}")
+
+
+def check_codes(resource: dict[str, Any], loc: str) -> list[Issue]:
+    out: list[Issue] = []
+    for node, where in _walk(resource, loc):
+        system = node.get("system")
+        if not isinstance(system, str):
+            continue
+        # Codings carry `code`; Identifiers (e.g. ClinicalTrials.gov ids) carry `value`.
+        for key in ("code", "value"):
+            val = node.get(key)
+            if isinstance(val, str):
+                err = check_coding(system, val)
+                if err:
+                    out.append(Issue(err, f"{where}.{key}", code="code-invalid", check="code-syntax"))
+    return out

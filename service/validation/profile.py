@@ -1,0 +1,347 @@
+"""Profile conformance: walk a StructureDefinition snapshot over a resource's JSON.
+
+Checked per element: cardinality (min/max), fixed[x] (equality) and pattern[x] (subset match), allowed
+types of choice elements (value[x]), slicing by value/pattern discriminators (each repetition is
+assigned to the slice whose fixed/pattern value it matches; slice min/max enforced; 'closed' slicing
+rejects unmatched repetitions), required bindings whose ValueSet expands offline (see terminology.py),
+and constraint.expression via fhirpathpy (expressions it cannot evaluate are skipped and counted).
+Elements without children in the profile snapshot are checked against the base definition of their
+type (data types, or the extension's own profile), so nested Codings/Quantities/extensions are walked too.
+Not evaluated: 'profile' discriminators (resolve()), 'exists' discriminators; repetitions they would
+sort are checked against the un-sliced element only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from .issues import Issue, Stats
+from .packages import Packages
+from .terminology import NotExpandable, Terminology
+
+Json = dict[str, Any]
+CODED = ("code", "Coding", "CodeableConcept")
+# Types whose content is a resource validated separately (bundle entries, contained).
+RESOURCE_TYPES = ("Resource", "DomainResource")
+
+
+@dataclass(slots=True)
+class Snapshot:
+    sd: Json
+    by_id: dict[str, Json] = field(default_factory=dict)
+    children: dict[str, list[Json]] = field(default_factory=dict)
+    slices: dict[str, list[Json]] = field(default_factory=dict)
+
+    @property
+    def root_id(self) -> str:
+        return self.sd["snapshot"]["element"][0]["id"]
+
+    @property
+    def name(self) -> str:
+        return self.sd.get("name") or self.sd["url"]
+
+
+def index(sd: Json) -> Snapshot:
+    snap = Snapshot(sd)
+    for el in sd.get("snapshot", {}).get("element", []):
+        eid = el.get("id") or el["path"]
+        snap.by_id[eid] = el
+        last = eid.rsplit(".", 1)[-1]
+        if ":" in last and "." in eid:
+            base_name, slice_name = last.split(":", 1)
+            if "/" in slice_name:  # re-slices: not handled, the parent slice covers them
+                continue
+            snap.slices.setdefault(eid.rsplit(".", 1)[0] + "." + base_name, []).append(el)
+        elif "." in eid:
+            snap.children.setdefault(eid.rsplit(".", 1)[0], []).append(el)
+    return snap
+
+
+def _suffix_type(suffix: str, allowed: list[str]) -> str | None:
+    for code in allowed:
+        if code[:1].upper() + code[1:] == suffix:
+            return code
+    return None
+
+
+def matches_pattern(value: Any, pattern: Any) -> bool:
+    """FHIR pattern[x] semantics: every property in the pattern is present (recursively) in the value;
+    a pattern list element must match some element of the value list."""
+    if isinstance(pattern, dict):
+        if not isinstance(value, dict):
+            return False
+        return all(k in value and matches_pattern(value[k], v) for k, v in pattern.items())
+    if isinstance(pattern, list):
+        vals = value if isinstance(value, list) else [value]
+        return all(any(matches_pattern(v, p) for v in vals) for p in pattern)
+    return value == pattern
+
+
+def _fixed_or_pattern(el: Json) -> tuple[str, Any] | None:
+    for k, v in el.items():
+        if k.startswith("fixed"):
+            return "fixed", v
+        if k.startswith("pattern"):
+            return "pattern", v
+    return None
+
+
+def _short(v: Any) -> str:
+    return json.dumps(v, separators=(",", ":"), sort_keys=True)
+
+
+class ProfileValidator:
+    def __init__(self, packages: Packages, terminology: Terminology, stats: Stats) -> None:
+        self.packages = packages
+        self.terminology = terminology
+        self.stats = stats
+        self._snapshots: dict[str, Snapshot | None] = {}
+
+    def snapshot(self, url: str) -> Snapshot | None:
+        if url not in self._snapshots:
+            sd = self.packages.structure_definition(url)
+            self._snapshots[url] = index(sd) if sd and sd.get("snapshot") else None
+        return self._snapshots[url]
+
+    def base_snapshot(self, type_name: str) -> Snapshot | None:
+        return self.snapshot(f"http://hl7.org/fhir/StructureDefinition/{type_name}")
+
+    # -- entry point ---------------------------------------------------------------------------
+
+    def validate(self, resource: Json, loc: str, url: str, root: Json) -> list[Issue]:
+        snap = self.snapshot(url)
+        if snap is None:
+            self.stats.profiles_missing.add(url)
+            return [Issue(f"profile {url} is not known (not in the FHIR packages or profiles/)", loc,
+                          severity="warning", code="not-supported", check="profile")]
+        out: list[Issue] = []
+        root_el = snap.by_id[snap.root_id]
+        self._constraints(resource, root_el, loc, snap, root, out)
+        self._walk(resource, snap.root_id, loc, snap, root, out)
+        return out
+
+    # -- walking -------------------------------------------------------------------------------
+
+    def _items(self, node: Json, el: Json, snap: Snapshot) -> list[tuple[Any, str | None, str, bool]]:
+        """(value, choice type suffix, json key, was-list) for an element in a JSON object."""
+        name = el["path"].rsplit(".", 1)[-1]
+        out: list[tuple[Any, str | None, str, bool]] = []
+        if name.endswith("[x]"):
+            stem = name[:-3]
+            for key, val in node.items():
+                if key.startswith(stem) and len(key) > len(stem) and key[len(stem)].isupper():
+                    suffix = key[len(stem):]
+                    out.extend((v, suffix, key, isinstance(val, list))
+                               for v in (val if isinstance(val, list) else [val]))
+            return out
+        if name in node:
+            val = node[name]
+            return [(v, None, name, isinstance(val, list)) for v in (val if isinstance(val, list) else [val])]
+        return out
+
+    def _walk(self, node: Any, parent_id: str, loc: str, snap: Snapshot, root: Json,
+              out: list[Issue]) -> None:
+        if not isinstance(node, dict):
+            return
+        for el in snap.children.get(parent_id, []):
+            name = el["path"].rsplit(".", 1)[-1]
+            loc_name = name[:-3] if name.endswith("[x]") else name
+            items = self._items(node, el, snap)
+            # Primitive elements may carry only their _name sibling (id/extension): counts as present.
+            count = len(items) or (1 if f"_{name}" in node else 0)
+            self._cardinality(el, count, f"{loc}.{loc_name}" if count else loc, snap, out,
+                              what=el["id"])
+            if not items:
+                continue
+            located = [(v, sfx, f"{loc}.{loc_name}[{i}]" if was_list else f"{loc}.{loc_name}")
+                       for i, (v, sfx, _key, was_list) in enumerate(items)]
+            slices = snap.slices.get(el["id"], [])
+            if slices and el.get("slicing"):
+                located = self._slice(el, slices, located, loc, snap, root, out)
+            for value, sfx, vloc in located:
+                self._element(value, sfx, el, vloc, snap, root, out)
+
+    def _cardinality(self, el: Json, count: int, loc: str, snap: Snapshot, out: list[Issue],
+                     what: str) -> None:
+        lo, hi = el.get("min", 0), el.get("max", "*")
+        if count < lo:
+            out.append(Issue(f"{snap.name}: {what}: minimum required = {lo}, but only found {count}",
+                             loc, code="required", check="cardinality"))
+        if hi != "*" and count > int(hi):
+            out.append(Issue(f"{snap.name}: {what}: max allowed = {hi}, but found {count}",
+                             loc, code="structure", check="cardinality"))
+
+    def _slice(self, el: Json, slices: list[Json], located: list[tuple[Any, str | None, str]], loc: str,
+               snap: Snapshot, root: Json, out: list[Issue]) -> list[tuple[Any, str | None, str]]:
+        """Assign repetitions to slices; check the slices; return the unmatched repetitions."""
+        slicing = el["slicing"]
+        discs = slicing.get("discriminator", [])
+        evaluable = all(d.get("type") in ("value", "pattern", "type") for d in discs)
+        counts: dict[str, int] = {s["id"]: 0 for s in slices}
+        unmatched: list[tuple[Any, str | None, str]] = []
+        for value, sfx, vloc in located:
+            hit = None
+            if evaluable:
+                for s in slices:
+                    if all(self._disc_match(value, sfx, s, d, snap) for d in discs):
+                        hit = s
+                        break
+            if hit is None:
+                unmatched.append((value, sfx, vloc))
+                continue
+            counts[hit["id"]] += 1
+            self._element(value, sfx, hit, vloc, snap, root, out)
+        if evaluable:
+            name = el["path"].rsplit(".", 1)[-1]
+            slice_loc = f"{loc}.{name[:-3] if name.endswith('[x]') else name}"
+            for s in slices:
+                self._cardinality(s, counts[s["id"]], slice_loc if counts[s["id"]] else loc, snap, out,
+                                  what=f"{s['id']} (slice '{s.get('sliceName')}')")
+            if slicing.get("rules") == "closed":
+                for _value, _sfx, vloc in unmatched:
+                    out.append(Issue(f"{snap.name}: {el['id']}: does not match any slice of closed slicing",
+                                     vloc, code="structure", check="slicing"))
+        return unmatched
+
+    def _disc_match(self, value: Any, sfx: str | None, s: Json, d: Json, snap: Snapshot) -> bool:
+        path = d.get("path", "$this")
+        if d.get("type") == "type":
+            codes = [t["code"] for t in s.get("type", [])]
+            return sfx is not None and _suffix_type(sfx, codes) is not None
+        if path == "$this":
+            target = s
+        else:
+            target = snap.by_id.get(f"{s['id']}.{path}")
+        expected = _fixed_or_pattern(target) if target else None
+        if expected is None and path == "url":
+            profiles = [p for t in s.get("type", []) for p in t.get("profile", [])]
+            if profiles:
+                expected = ("fixed", profiles[0])
+        if expected is None:
+            return False
+        actual: list[Any] = [value]
+        if path != "$this":
+            for part in path.split("."):
+                nxt: list[Any] = []
+                for a in actual:
+                    if isinstance(a, dict) and part in a:
+                        v = a[part]
+                        nxt.extend(v if isinstance(v, list) else [v])
+                actual = nxt
+        kind, want = expected
+        if kind == "fixed":
+            return any(a == want for a in actual)
+        return any(matches_pattern(a, want) for a in actual)
+
+    def _element(self, value: Any, sfx: str | None, el: Json, loc: str, snap: Snapshot, root: Json,
+                 out: list[Issue]) -> None:
+        types = [t["code"] for t in el.get("type", [])]
+        type_code: str | None = types[0] if len(types) == 1 else None
+        if sfx is not None:
+            type_code = _suffix_type(sfx, types)
+            if type_code is None:
+                out.append(Issue(f"{snap.name}: {el['id']}: type {sfx} is not allowed here "
+                                 f"(allowed: {', '.join(types)})", loc, code="structure", check="type"))
+                return
+        fp = _fixed_or_pattern(el)
+        if fp is not None:
+            kind, want = fp
+            ok = value == want if kind == "fixed" else matches_pattern(value, want)
+            if not ok:
+                out.append(Issue(f"{snap.name}: {el['id']}: value {_short(value)} does not match "
+                                 f"{kind} value {_short(want)}", loc, code="value", check=kind))
+        binding = el.get("binding") or {}
+        if binding.get("strength") == "required" and binding.get("valueSet") and type_code in CODED:
+            self._binding(value, type_code, binding["valueSet"], el, loc, snap, out)
+        if isinstance(value, dict):
+            self._constraints(value, el, loc, snap, root, out)
+            if snap.children.get(el["id"]):
+                self._walk(value, el["id"], loc, snap, root, out)
+            elif el.get("contentReference"):
+                ref = el["contentReference"].split("#", 1)[-1]
+                self._walk(value, ref, loc, snap, root, out)
+            elif type_code and type_code not in RESOURCE_TYPES and type_code[:1].isupper():
+                profiles = [p for t in el.get("type", []) if t["code"] == type_code
+                            for p in t.get("profile", [])]
+                sub = self.snapshot(profiles[0]) if profiles else None
+                if sub is None and type_code == "Extension" and isinstance(value.get("url"), str):
+                    sub = self.snapshot(value["url"])  # an extension not named by the profile
+                sub = sub or self.base_snapshot(type_code)
+                if sub is not None and sub is not snap:
+                    self._constraints(value, sub.by_id[sub.root_id], loc, sub, root, out)
+                    self._walk(value, sub.root_id, loc, sub, root, out)
+                elif sub is snap and sub is not None:
+                    self._walk(value, sub.root_id, loc, sub, root, out)
+
+    def _binding(self, value: Any, type_code: str, vs_url: str, el: Json, loc: str, snap: Snapshot,
+                 out: list[Issue]) -> None:
+        try:
+            codes = self.terminology.expand(vs_url)
+        except NotExpandable as exc:
+            self.stats.value_sets_skipped.setdefault(vs_url.split("|", 1)[0], str(exc))
+            return
+        if type_code == "code":
+            if isinstance(value, str) and not any(c == value for _s, c in codes):
+                out.append(Issue(f"{snap.name}: {el['id']}: code '{value}' is not in the required "
+                                 f"ValueSet {vs_url}", loc, code="code-invalid", check="binding"))
+            return
+        codings = [value] if type_code == "Coding" else (value.get("coding", []) if isinstance(value, dict)
+                                                         else [])
+        coded = [c for c in codings if isinstance(c, dict) and "code" in c]
+        if not coded:
+            return  # text-only CodeableConcept: nothing to check against the ValueSet
+        if not any((c.get("system"), c["code"]) in codes for c in coded):
+            shown = ", ".join(f"{c.get('system')}#{c['code']}" for c in coded)
+            out.append(Issue(f"{snap.name}: {el['id']}: {shown} is not in the required ValueSet {vs_url}",
+                             loc, code="code-invalid", check="binding"))
+
+    def _constraints(self, value: Json, el: Json, loc: str, snap: Snapshot, root: Json,
+                     out: list[Issue]) -> None:
+        for con in el.get("constraint", []):
+            expr = con.get("expression")
+            key = con.get("key", "?")
+            if not expr:
+                continue
+            fn = _compiled(expr)
+            if fn is None:
+                self.stats.constraints_skipped.setdefault(key, f"fhirpathpy cannot compile: {expr}")
+                continue
+            node: Any = value
+            if "." in el["path"] or value.get("resourceType") is None:
+                # Tell fhirpathpy the node's type, so choice elements (value[x]) resolve by `value`.
+                codes = [t["code"] for t in el.get("type", [])]
+                base = (codes[0] if len(codes) == 1 and codes[0][:1].isupper()
+                        and codes[0] not in ("BackboneElement", "Element")
+                        else (el.get("base") or {}).get("path") or el["path"])
+                node = _resource_node(value, base)
+            try:
+                result = fn(node, {"resource": root, "rootResource": root})
+            except Exception as exc:  # fhirpathpy raises plain Exceptions for unsupported functions
+                self.stats.constraints_skipped.setdefault(key, f"fhirpathpy cannot evaluate {expr}: {exc}")
+                continue
+            self.stats.constraints_evaluated += 1
+            if result == [False]:
+                sev = "warning" if con.get("severity") == "warning" else "error"
+                out.append(Issue(f"{snap.name}: constraint {key} failed: {con.get('human', '')} ({expr})",
+                                 loc, severity=sev, code="invariant", check="constraint"))
+
+
+@cache
+def _compiled(expr: str) -> Any:
+    from fhirpathpy import compile as fp_compile
+    from fhirpathpy.models import models
+
+    try:
+        # trace() output goes nowhere: a validator must not print.
+        return fp_compile(expr, models["r4"], options={"traceFn": lambda *_: None})
+    except Exception:
+        return None
+
+
+def _resource_node(value: Json, path: str) -> Any:
+    from fhirpathpy.engine.nodes import ResourceNode
+
+    return ResourceNode.create_node(value, path)

@@ -1,0 +1,48 @@
+"""Structural check: parse with the fhir.resources R4B models (R4B equals R4 for the resource and data
+types allfhir emits), and turn pydantic errors into FHIRPath-style locations."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .issues import Issue
+
+
+def _model(resource_type: str) -> Any:
+    try:
+        module = importlib.import_module(f"fhir.resources.R4B.{resource_type.lower()}")
+    except ModuleNotFoundError:
+        return None
+    return getattr(module, resource_type, None)
+
+
+def _expression(root: str, loc: tuple[Any, ...]) -> str:
+    out = root
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("__root__",):
+            continue
+        else:
+            out += f".{part}"
+    return out
+
+
+def check_structure(resource: dict[str, Any], loc: str) -> list[Issue]:
+    from pydantic import ValidationError
+
+    rtype = resource.get("resourceType")
+    if not isinstance(rtype, str):
+        return [Issue("resourceType is missing", loc, code="structure", check="structure")]
+    model = _model(rtype)
+    if model is None:
+        return [Issue(f"unknown resourceType '{rtype}'", loc, code="structure", check="structure")]
+    try:
+        model.model_validate(resource)
+    except ValidationError as exc:
+        return [Issue(f"{err['msg']}", _expression(loc, tuple(err["loc"])), code="structure",
+                      check="structure") for err in exc.errors()]
+    except Exception as exc:  # fhir.resources raises non-pydantic errors for some malformed input
+        return [Issue(f"{type(exc).__name__}: {exc}", loc, code="structure", check="structure")]
+    return []

@@ -1,0 +1,190 @@
+"""service.validation: IG examples and allfhir's own output validate; each defect fixture gives its
+exact error."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.convert import convert
+from service.validation.codes import check_coding, loinc_check_digit
+from service.validation.issues import Issue, errors
+from service.validation.packages import missing_reason, packages_dir
+from service.validation.validator import Validator
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "data" / "validation"
+needs_packages = pytest.mark.skipif(missing_reason() is not None, reason=str(missing_reason()))
+
+# IG example resource types validated here (the ones allfhir emits or references, plus their context).
+EXAMPLE_TYPES = ("Bundle", "Observation", "DiagnosticReport", "Task", "ServiceRequest", "Specimen",
+                 "Procedure", "RiskAssessment", "MedicationStatement", "Device", "Patient", "Organization",
+                 "Practitioner", "DocumentReference")
+# IG examples that are genuinely wrong as stand-alone resources (checked to give exactly these errors).
+KNOWN_BAD_EXAMPLES = {
+    # Both bundles reference MedicationStatement/MedicationStatementWarfarin, which they do not contain.
+    "Bundle-bundle-cgexample.json": [
+        ("Bundle.entry[16].resource.focus.reference",
+         "reference 'MedicationStatement/MedicationStatementWarfarin' does not resolve to an entry "
+         "of the bundle")],
+    "Bundle-bundle-cgexample-withGrouping.json": [
+        ("Bundle.entry[17].resource.focus.reference",
+         "reference 'MedicationStatement/MedicationStatementWarfarin' does not resolve to an entry "
+         "of the bundle")],
+}
+
+
+@pytest.fixture(scope="module")
+def validator() -> Validator:
+    if missing_reason():
+        pytest.skip(str(missing_reason()))
+    return Validator()
+
+
+def _examples() -> list[Path]:
+    root = packages_dir() / "ig" / "package" / "example"
+    return sorted(p for p in root.glob("*.json") if p.name.split("-", 1)[0] in EXAMPLE_TYPES)
+
+
+def _errors(v: Validator, resource: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(i.expression, i.message) for i in errors(v.validate(resource))]
+
+
+@needs_packages
+def test_there_are_ig_examples() -> None:
+    assert len(_examples()) == 186
+
+
+@needs_packages
+@pytest.mark.parametrize("path", _examples(), ids=lambda p: p.name)
+def test_ig_example_validates(validator: Validator, path: Path) -> None:
+    resource = json.loads(path.read_text(encoding="utf-8"))
+    assert _errors(validator, resource) == KNOWN_BAD_EXAMPLES.get(path.name, [])
+
+
+def _bundles(paths: list[Path]) -> list[dict[str, Any]]:
+    out = list(convert(paths))
+    assert all(isinstance(b, dict) for b in out), [b for b in out if not isinstance(b, dict)]
+    return out  # type: ignore[return-value]
+
+
+@needs_packages
+def test_allsorts_and_arriba_output_validates(validator: Validator) -> None:
+    ex = REPO / "examples" / "allsorts"
+    bundles = _bundles([ex / "probabilities.csv", ex / "SJBALL043684.arriba.fusions.tsv"])
+    assert len(bundles) == 3
+    for b in bundles:
+        assert _errors(validator, b) == []
+
+
+def _subtype_ids() -> list[str]:
+    with (REPO / "mappings" / "subtypes.csv").open(encoding="utf-8") as fh:
+        return [r["subtype_id"] for r in csv.DictReader(fh)]
+
+
+@needs_packages
+def test_synthetic_cohort_output_validates(validator: Validator, tmp_path: Path) -> None:
+    subtypes = _subtype_ids()
+    samples = []
+    for n in range(50):
+        sid = subtypes[n % len(subtypes)]
+        sample: dict[str, Any] = {"sample_id": f"S{n:03d}", "calls": [{"label": sid, "probability": 0.8}]}
+        if n % 3 == 0:
+            sample["fusions"] = [{"gene5": "BCR", "gene3": "ABL1", "junction_reads": 12, "spanning_reads": 3,
+                                  "breakpoint5": "chr22:23290555:+", "breakpoint3": "chr9:130854064:+"}]
+        if n % 3 == 1:
+            sample["variants"] = [{"gene": "PAX5", "hgvs_c": "NM_016734.3:c.239C>G",
+                                   "hgvs_p": "NP_057953.1:p.Pro80Arg", "allele_frequency": 0.41,
+                                   "read_depth": 120, "assembly": "GRCh38"}]
+        samples.append(sample)
+    path = tmp_path / "cohort.json"
+    path.write_text(json.dumps({"samples": samples}), encoding="utf-8")
+    bundles = _bundles([path])
+    assert len(bundles) == 50
+    found = {b["entry"][0]["resource"]["identifier"][0]["value"]: _errors(validator, b) for b in bundles}
+    assert {k: v for k, v in found.items() if v} == {}
+
+
+NEGATIVE = {
+    "missing-component-value": [
+        ("Bundle.entry[1].resource.component[0]",
+         "Variant: Observation.component:gene-studied.value[x]: minimum required = 1, but only found 0")],
+    "wrong-fixed-code": [
+        ("Bundle.entry[1].resource.code",
+         'Variant: Observation.code: value {"coding":[{"code":"81247-9","system":"http://loinc.org"}]} '
+         'does not match pattern value {"coding":[{"code":"69548-6","system":"http://loinc.org"}]}')],
+    "wrong-cardinality": [
+        ("Bundle.entry[3].resource.component",
+         "DiagnosticImplication: Observation.component:conclusion-string (slice 'conclusion-string'): "
+         "max allowed = 1, but found 2")],
+    "dangling-reference": [
+        ("Bundle.entry[0].resource.result[0].reference",
+         "reference 'urn:uuid:00000000-0000-0000-0000-000000000000' does not resolve to an entry "
+         "of the bundle")],
+    "code-outside-required-valueset": [
+        ("Bundle.entry[0].resource.status",
+         "DiagnosticReport: DiagnosticReport.status: code 'done' is not in the required ValueSet "
+         "http://hl7.org/fhir/ValueSet/diagnostic-report-status|4.0.1")],
+    "invalid-hgvs": [
+        ("Bundle.entry[1].resource.component[1].value.coding[0].code",
+         "HGVS 'NM_016734.3:c.239C>>G' does not parse: NM_016734.3:c.239C>>G: char 19: Syntax error")],
+}
+
+
+@needs_packages
+@pytest.mark.parametrize("name", sorted(NEGATIVE))
+def test_negative_fixture(validator: Validator, name: str) -> None:
+    bundle = json.loads((DATA / f"bad-{name}.json").read_text(encoding="utf-8"))
+    assert _errors(validator, bundle) == NEGATIVE[name]
+
+
+def test_loinc_check_digit() -> None:
+    assert loinc_check_digit("69548") == 6
+    assert loinc_check_digit("51969") == 4
+    assert check_coding("http://loinc.org", "69548-5") == \
+        "LOINC code '69548-5' has a wrong check digit (expected 6)"
+    assert check_coding("http://loinc.org", "LA6668-3") is None
+
+
+def test_id_forms() -> None:
+    assert check_coding("http://www.genenames.org/geneId", "HGNC:8619") is None
+    assert check_coding("http://www.genenames.org/geneId", "PAX5") == \
+        "HGNC id 'PAX5' is not of the form HGNC:<digits>"
+    assert check_coding("http://clinicaltrials.gov", "NCT0123") == \
+        "ClinicalTrials.gov id 'NCT0123' is not of the form NCT<8 digits>"
+    assert check_coding("https://allfhir.org/fhir/CodeSystem/bcp-all-subtype", "ph-like") is None
+    assert check_coding("https://allfhir.org/fhir/CodeSystem/bcp-all-subtype", "ph-ish") == \
+        ("'ph-ish' is not a code of https://allfhir.org/fhir/CodeSystem/bcp-all-subtype "
+         "(ids of mappings/subtypes.csv)")
+
+
+@needs_packages
+def test_cli_validate_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from service.cli import main
+
+    good = DATA / "bad-wrong-fixed-code.json"
+    bad = json.loads(good.read_text(encoding="utf-8"))
+    ex = REPO / "examples" / "allsorts"
+    ndjson = tmp_path / "out.ndjson"
+    ndjson.write_text("\n".join(json.dumps(b) for b in _bundles([ex / "probabilities.csv"])) + "\n")
+    assert main(["validate", str(ndjson)]) == 0
+    capsys.readouterr()
+    assert main(["validate", str(good)]) == 2
+    outcome = json.loads(capsys.readouterr().out)
+    assert outcome["resourceType"] == "OperationOutcome"
+    [issue] = [i for i in outcome["issue"] if i["severity"] == "error"]
+    assert issue["expression"] == ["Bundle.entry[1].resource.code"]
+    assert issue["diagnostics"].startswith(f"{good}: Variant: Observation.code: value ")
+    assert bad["resourceType"] == "Bundle"
+
+
+def test_issue_outcome_shape() -> None:
+    from service.validation import operation_outcome
+
+    oo = operation_outcome([Issue("m", "Bundle.entry[0]", code="value")])
+    assert oo == {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "value", "diagnostics": "m", "expression": ["Bundle.entry[0]"]}]}
