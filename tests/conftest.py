@@ -21,3 +21,15 @@ needs_shared = pytest.mark.skipif(not (SHARED / "classifier-examples").is_dir(),
 @pytest.fixture(scope="session")
 def kb() -> Knowledge:
     return knowledge.default()
+
+
+@pytest.fixture(scope="session")
+def profile_validator() -> object:
+    """The FHIR profile validator (service.validation); skips when the FHIR packages are absent
+    (`scripts/fetch-fhir-packages`, which .ci/run runs, provides them)."""
+    from service.validation.packages import missing_reason
+    from service.validation.validator import Validator
+
+    if missing_reason():
+        pytest.skip(str(missing_reason()))
+    return Validator()

@@ -9,6 +9,8 @@ import pytest
 
 from service.convert import convert
 from service.errors import InputError
+from service.validation.issues import errors
+from service.validation.validator import Validator
 
 from .conftest import DATA
 from .fhir_asserts import Json, assert_internal_refs_resolve, by_profile, parse_r4b, resources
@@ -87,3 +89,11 @@ def test_mixed_cohort_streams_reports_and_errors_in_order(tmp_path: Path) -> Non
     [problem] = items[1].problems  # type: ignore[union-attr]
     assert (problem.row, problem.column) == (3, "Prediction")
     assert problem.message.startswith("unknown ALLSorts label 'Hyperdiploid'")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_format_output_conforms_to_the_profiles(name: str, profile_validator: Validator) -> None:
+    """Every bundle of every format: FHIR R4 base + Genomics Reporting IG 3.0.0 + our profiles."""
+    for item in convert([DATA / name]):
+        assert isinstance(item, dict)
+        assert [i.text() for i in errors(profile_validator.validate(item))] == []

@@ -25,17 +25,8 @@ EXAMPLE_TYPES = ("Bundle", "Observation", "DiagnosticReport", "Task", "ServiceRe
                  "Procedure", "RiskAssessment", "MedicationStatement", "Device", "Patient", "Organization",
                  "Practitioner", "DocumentReference")
 # IG examples that are genuinely wrong as stand-alone resources (checked to give exactly these errors).
-KNOWN_BAD_EXAMPLES = {
-    # Both bundles reference MedicationStatement/MedicationStatementWarfarin, which they do not contain.
-    "Bundle-bundle-cgexample.json": [
-        ("Bundle.entry[16].resource.focus.reference",
-         "reference 'MedicationStatement/MedicationStatementWarfarin' does not resolve to an entry "
-         "of the bundle")],
-    "Bundle-bundle-cgexample-withGrouping.json": [
-        ("Bundle.entry[17].resource.focus.reference",
-         "reference 'MedicationStatement/MedicationStatementWarfarin' does not resolve to an entry "
-         "of the bundle")],
-}
+# IG examples that are genuinely wrong as stand-alone resources (checked to give exactly these errors).
+KNOWN_BAD_EXAMPLES: dict[str, list[tuple[str, str]]] = {}
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +70,9 @@ def test_allsorts_and_arriba_output_validates(validator: Validator) -> None:
     assert len(bundles) == 3
     for b in bundles:
         assert _errors(validator, b) == []
+        # Our SUSHI profile (differential only) gets a generated snapshot: it is known and enforced.
+        assert [i.message for i in validator.validate(b) if i.code == "not-supported"] == []
+    assert validator.stats.profiles_missing == set()
 
 
 def _subtype_ids() -> list[str]:
@@ -142,6 +136,105 @@ def test_negative_fixture(validator: Validator, name: str) -> None:
     assert _errors(validator, bundle) == NEGATIVE[name]
 
 
+SUBTYPE_PROFILE = "https://allfhir.org/fhir/StructureDefinition/bcp-all-subtype-implication"
+SUBTYPE_VS = "https://allfhir.org/fhir/ValueSet/bcp-all-subtypes"
+# The predicted-phenotype's non-subtype codings of the allsorts example (Ph), as the binding error lists them.
+PH_OTHER_CODINGS = (
+    "http://data.mskcc.org/ontologies/oncotree#BLLBCRABL1, "
+    "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl#C80331, "
+    "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl#C36312, "
+    "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl#C8644, "
+    "http://terminology.hl7.org/CodeSystem/icd-o-3#9812/3, "
+    "http://hl7.org/fhir/sid/icd-10-cm#C91.0")
+
+
+def _subtype_bundle() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The allsorts + arriba example bundle of SJBALL043684 and its subtype implication (entry 3)."""
+    ex = REPO / "examples" / "allsorts"
+    bundle = _bundles([ex / "probabilities.csv", ex / "SJBALL043684.arriba.fusions.tsv"])[0]
+    implication = bundle["entry"][3]["resource"]
+    assert SUBTYPE_PROFILE in implication["meta"]["profile"]
+    assert implication["component"][0]["valueCodeableConcept"]["coding"][0]["code"] == "ph"
+    assert implication["component"][1]["code"]["coding"][0]["code"] == "classifier-probability"
+    return bundle, implication
+
+
+@needs_packages
+def test_subtype_profile_without_subtype_coding(validator: Validator) -> None:
+    bundle, implication = _subtype_bundle()
+    implication["component"][0]["valueCodeableConcept"]["coding"].pop(0)
+    assert _errors(validator, bundle) == [
+        ("Bundle.entry[3].resource.component[0].value",
+         f"BcpAllSubtypeImplication: Observation.component:predicted-phenotype.value[x]: {PH_OTHER_CODINGS} "
+         f"is not in the required ValueSet {SUBTYPE_VS}"),
+        ("Bundle.entry[3].resource.component[0].value",
+         "BcpAllSubtypeImplication: Observation.component:predicted-phenotype.value[x].coding:subtype "
+         "(slice 'subtype'): minimum required = 1, but only found 0")]
+
+
+@needs_packages
+def test_subtype_profile_code_not_in_value_set(validator: Validator) -> None:
+    bundle, implication = _subtype_bundle()
+    implication["component"][0]["valueCodeableConcept"]["coding"][0]["code"] = "no-such-subtype"
+    assert _errors(validator, bundle) == [
+        ("Bundle.entry[3].resource.component[0].value",
+         "BcpAllSubtypeImplication: Observation.component:predicted-phenotype.value[x]: "
+         f"https://allfhir.org/fhir/CodeSystem/bcp-all-subtype#no-such-subtype, {PH_OTHER_CODINGS} "
+         f"is not in the required ValueSet {SUBTYPE_VS}"),
+        ("Bundle.entry[3].resource.component[0].value.coding[0]",
+         "BcpAllSubtypeImplication: Observation.component:predicted-phenotype.value[x].coding:subtype: "
+         "https://allfhir.org/fhir/CodeSystem/bcp-all-subtype#no-such-subtype is not in the required "
+         f"ValueSet {SUBTYPE_VS}"),
+        ("Bundle.entry[3].resource.component[0].value.coding[0].code",
+         "'no-such-subtype' is not a code of https://allfhir.org/fhir/CodeSystem/bcp-all-subtype "
+         "(ids of mappings/subtypes.csv)")]
+
+
+@needs_packages
+def test_subtype_profile_probability_unit_pattern(validator: Validator) -> None:
+    bundle, implication = _subtype_bundle()
+    implication["component"][1]["valueQuantity"]["code"] = "%"
+    assert _errors(validator, bundle) == [
+        ("Bundle.entry[3].resource.component[1].value.code",
+         'BcpAllSubtypeImplication: Observation.component:classifier-probability.value[x].code: '
+         'value "%" does not match pattern value "1"')]
+
+
+@needs_packages
+def test_generated_snapshot_of_subtype_profile(validator: Validator) -> None:
+    sd = validator.packages.structure_definition(SUBTYPE_PROFILE)
+    assert sd is not None
+    els = {e["id"]: e for e in sd["snapshot"]["element"]}
+    ids = [e["id"] for e in sd["snapshot"]["element"]]
+    # New slice cloned from the base's un-sliced component, placed after the IG's own slices.
+    prob = "Observation.component:classifier-probability"
+    assert ids.index(prob) == ids.index("Observation.component:mode-of-inheritance.referenceRange") + 1
+    assert (els[prob]["sliceName"], els[prob]["min"], els[prob]["max"]) == ("classifier-probability", 0, "1")
+    assert "slicing" not in els[prob]
+    # value[x] restricted to Quantity, then expanded from Quantity's base definition.
+    assert [t["code"] for t in els[f"{prob}.value[x]"]["type"]] == ["Quantity"]
+    assert els[f"{prob}.value[x].code"]["path"] == "Observation.component.value[x].code"
+    assert els[f"{prob}.value[x].code"]["patternCode"] == "1"
+    assert els[f"{prob}.value[x].value"]["min"] == 1
+    # Coding slice under the expanded CodeableConcept.
+    sub = "Observation.component:predicted-phenotype.value[x].coding:subtype"
+    assert ids[ids.index(sub) + 1:ids.index(sub) + 7] == [
+        f"{sub}.{n}" for n in ("id", "extension", "system", "version", "code", "display")]
+    assert els[sub]["binding"] == {"strength": "required", "valueSet": SUBTYPE_VS}
+    assert els[f"{sub}.system"]["patternUri"] == "https://allfhir.org/fhir/CodeSystem/bcp-all-subtype"
+    assert validator.packages.snapshot_errors == {}
+
+
+def test_snapshot_merge_rules() -> None:
+    from service.validation.snapshot import merge
+
+    el: dict[str, Any] = {"id": "X.a", "min": 0, "fixedCode": "a", "constraint": [{"key": "k1"}]}
+    merge(el, {"id": "X.a", "min": 1, "patternCode": "b", "constraint": [{"key": "k1"}, {"key": "k2"}],
+               "mustSupport": True})
+    assert el == {"id": "X.a", "min": 1, "patternCode": "b", "constraint": [{"key": "k1"}, {"key": "k2"}],
+                  "mustSupport": True}
+
+
 def test_loinc_check_digit() -> None:
     assert loinc_check_digit("69548") == 6
     assert loinc_check_digit("51969") == 4
@@ -188,3 +281,63 @@ def test_issue_outcome_shape() -> None:
     oo = operation_outcome([Issue("m", "Bundle.entry[0]", code="value")])
     assert oo == {"resourceType": "OperationOutcome", "issue": [
         {"severity": "error", "code": "value", "diagnostics": "m", "expression": ["Bundle.entry[0]"]}]}
+
+
+@needs_packages
+def test_differential_profile_with_unsupported_construct_stays_unknown() -> None:
+    from service.validation.packages import Packages
+
+    packages = Packages(profiles_dir=Path("/nonexistent"))
+    url = "https://example.org/StructureDefinition/reslice"
+    packages.sds[url] = {
+        "resourceType": "StructureDefinition", "url": url, "name": "Reslice", "type": "Observation",
+        "baseDefinition": "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/diagnostic-implication",
+        "differential": {"element": [{"id": "Observation.component:evidence-level/extra",
+                                      "path": "Observation.component", "sliceName": "evidence-level/extra"}]}}
+    v = Validator(packages)
+    issues = v.validate({"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+                         "meta": {"profile": [url]}})
+    assert [i.message for i in issues if i.code == "not-supported"] == [
+        f"profile {url} has no snapshot and none could be generated: "
+        "re-slice Observation.component:evidence-level/extra not supported"]
+    assert packages.snapshot_errors == {
+        url: "re-slice Observation.component:evidence-level/extra not supported"}
+
+
+@needs_packages
+def test_snapshot_of_profile_on_differential_only_base() -> None:
+    from service.validation.packages import Packages
+
+    packages = Packages()
+    url = "https://example.org/StructureDefinition/subtype-with-probability"
+    packages.sds[url] = {
+        "resourceType": "StructureDefinition", "url": url, "name": "WithProbability", "type": "Observation",
+        "baseDefinition": SUBTYPE_PROFILE,
+        "differential": {"element": [{"id": "Observation.component:classifier-probability",
+                                      "path": "Observation.component", "min": 1}]}}
+    v = Validator(packages)
+    bundle, implication = _subtype_bundle()
+    implication["meta"]["profile"].append(url)
+    del implication["component"][1]  # the classifier-probability component
+    assert _errors(v, bundle) == [
+        ("Bundle.entry[3].resource",
+         "WithProbability: Observation.component:classifier-probability (slice 'classifier-probability'): "
+         "minimum required = 1, but only found 0")]
+    # The base (our SUSHI profile) got its own snapshot on the way.
+    base = packages.structure_definition(SUBTYPE_PROFILE)
+    assert base is not None and base["snapshot"]["element"][0]["id"] == "Observation"
+
+
+@needs_packages
+def test_relative_reference_outside_a_collection_is_a_warning_but_an_error_in_a_document(
+        validator: Validator) -> None:
+    ex = REPO / "examples" / "allsorts"
+    bundle = _bundles([ex / "probabilities.csv"])[1]
+    bundle["entry"][0]["resource"]["subject"] = {"reference": "Patient/p1"}
+    found = [(i.severity, i.expression, i.message) for i in validator.validate(bundle)
+             if i.check == "bundle"]
+    assert found == [("warning", "Bundle.entry[0].resource.subject.reference",
+                      "reference 'Patient/p1' is not in the bundle: the receiving server must hold it")]
+    bundle["type"] = "document"
+    assert ("Bundle.entry[0].resource.subject.reference",
+            "reference 'Patient/p1' does not resolve to an entry of the bundle") in _errors(validator, bundle)

@@ -17,6 +17,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .snapshot import SnapshotError, generate
+
 REPO = Path(__file__).resolve().parents[2]
 R4_DIR = Path("medplum/package/dist/fhir/r4")
 IG_DIR = Path("ig/package")
@@ -54,6 +56,9 @@ class Packages:
         self.value_sets: dict[str, Json] = {}
         self.code_systems: dict[str, Json] = {}
         self._base_loaded = False
+        self._generating: set[str] = set()
+        # Why a differential-only SD got no snapshot (url -> reason); such profiles stay "not known".
+        self.snapshot_errors: dict[str, str] = {}
         for path in sorted((self.root / IG_DIR).glob("*.json")):
             if path.name.split("-", 1)[0] in ("StructureDefinition", "ValueSet", "CodeSystem"):
                 self._add(json.loads(path.read_text(encoding="utf-8")))
@@ -101,10 +106,34 @@ class Packages:
                 self._add(res)
 
     def structure_definition(self, url: str) -> Json | None:
+        """The SD for a canonical url; differential-only ones (SUSHI output) get a generated snapshot,
+        since the profile walker reads snapshots only. When generation fails the SD stays without one."""
         url = url.split("|", 1)[0]
         if url not in self.sds:
             self._load_base()
-        return self.sds.get(url)
+        sd = self.sds.get(url)
+        pending = url not in self._generating and url not in self.snapshot_errors
+        if sd is not None and not sd.get("snapshot") and sd.get("differential") and pending:
+            sd = self._with_snapshot(url, sd)
+        return sd
+
+    def _with_snapshot(self, url: str, sd: Json) -> Json:
+        base_url = sd.get("baseDefinition")
+        self._generating.add(url)  # a base chain looping back to itself must not recurse forever
+        try:
+            base = self.structure_definition(base_url) if isinstance(base_url, str) else None
+            if base is None or not base.get("snapshot"):
+                self.snapshot_errors[url] = f"base definition {base_url} not available with a snapshot"
+                return sd
+            try:
+                sd = generate(sd, base["snapshot"], self.base_type)
+            except SnapshotError as exc:
+                self.snapshot_errors[url] = str(exc)
+                return sd
+        finally:
+            self._generating.discard(url)
+        self.sds[url] = sd  # generated once per Packages
+        return sd
 
     def base_type(self, type_name: str) -> Json | None:
         return self.structure_definition(f"http://hl7.org/fhir/StructureDefinition/{type_name}")

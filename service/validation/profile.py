@@ -115,8 +115,11 @@ class ProfileValidator:
         snap = self.snapshot(url)
         if snap is None:
             self.stats.profiles_missing.add(url)
-            return [Issue(f"profile {url} is not known (not in the FHIR packages or profiles/)", loc,
-                          severity="warning", code="not-supported", check="profile")]
+            # A differential-only profile whose snapshot could not be generated says why.
+            why = self.packages.snapshot_errors.get(url)
+            msg = (f"profile {url} has no snapshot and none could be generated: {why}" if why
+                   else f"profile {url} is not known (not in the FHIR packages or profiles/)")
+            return [Issue(msg, loc, severity="warning", code="not-supported", check="profile")]
         out: list[Issue] = []
         root_el = snap.by_id[snap.root_id]
         self._constraints(resource, root_el, loc, snap, root, out)

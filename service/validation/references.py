@@ -1,4 +1,9 @@
-"""Bundle integrity: fullUrls unique, every reference resolves to an entry of the bundle."""
+"""Bundle integrity: fullUrls unique, references resolve.
+
+A `urn:uuid:` / `urn:oid:` reference names a bundle entry and nothing else, so an unresolved one is
+an error; so is any unresolved reference in a document bundle, which must be self-contained. A
+relative `Patient/p1` in a collection or transaction points at the receiving server (a hospital's
+own patient record), so there it is only a warning."""
 
 from __future__ import annotations
 
@@ -40,13 +45,19 @@ def check_bundle(bundle: dict[str, Any]) -> list[Issue]:
             targets.add(f"{res['resourceType']}/{res['id']}")
             if isinstance(full, str) and full.endswith(f"/{res['resourceType']}/{res['id']}"):
                 targets.add(full)
+    document = bundle.get("type") == "document"
     for i, entry in enumerate(entries):
         for ref, where in _references(entry.get("resource") or {}, f"Bundle.entry[{i}].resource"):
             if ref.startswith("#"):
                 continue  # contained resource
-            relative = ref.startswith("urn:uuid:") or ref.startswith("urn:oid:") or (
-                "://" not in ref and ref.count("/") in (1, 3))
-            if relative and ref.split("/_history/", 1)[0] not in targets:
+            urn = ref.startswith(("urn:uuid:", "urn:oid:"))
+            relative = "://" not in ref and ref.count("/") in (1, 3)
+            if not (urn or relative) or ref.split("/_history/", 1)[0] in targets:
+                continue
+            if urn or document:
                 out.append(Issue(f"reference '{ref}' does not resolve to an entry of the bundle", where,
                                  code="not-found", check="bundle"))
+            else:
+                out.append(Issue(f"reference '{ref}' is not in the bundle: the receiving server must "
+                                 "hold it", where, severity="warning", code="not-found", check="bundle"))
     return out
