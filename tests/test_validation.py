@@ -173,6 +173,16 @@ def test_subtype_profile_without_subtype_coding(validator: Validator) -> None:
 
 
 @needs_packages
+def test_subtype_profile_missing_required_component(validator: Validator) -> None:
+    bundle, implication = _subtype_bundle()
+    implication["component"].pop(0)  # the predicted-phenotype (81259-4) component
+    assert _errors(validator, bundle) == [
+        ("Bundle.entry[3].resource",
+         "BcpAllSubtypeImplication: Observation.component:predicted-phenotype (slice 'predicted-phenotype'): "
+         "minimum required = 1, but only found 0")]
+
+
+@needs_packages
 def test_subtype_profile_code_not_in_value_set(validator: Validator) -> None:
     bundle, implication = _subtype_bundle()
     implication["component"][0]["valueCodeableConcept"]["coding"][0]["code"] = "no-such-subtype"
