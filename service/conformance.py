@@ -70,14 +70,15 @@ def generated_dir(profiles: Path | None = None) -> Path:
 
 
 def compiled_dir() -> Path:
-    """SUSHI's compiled JSON: $ALLFHIR_PROFILES_JSON, else <repo>/profiles/fsh-generated/resources.
-
-    The repo folder is what an editable install (pip install -e .) and the source tree see; a
-    non-editable install does not carry profiles/ and must point ALLFHIR_PROFILES_JSON at a copy.
-    """
+    """SUSHI's compiled JSON: $ALLFHIR_PROFILES_JSON, else the copy a wheel ships in
+    service/profiles (pyproject package-dir), else <repo>/profiles/fsh-generated/resources (the
+    source tree and editable installs)."""
     env = os.environ.get("ALLFHIR_PROFILES_JSON")
     if env:
         return Path(env)
+    packaged = Path(__file__).resolve().parent / "profiles"
+    if packaged.is_dir():
+        return packaged
     return profiles_dir() / "fsh-generated" / "resources"
 
 

