@@ -54,6 +54,11 @@ class SubtypeCall(_Model):
         description="False when the classifier itself marks the label as not a call "
         "(e.g. ALLCatchR Confidence 'unclassified')",
     )
+    method: str | None = Field(
+        default=None,
+        description="the classifier's method when it reports several calls per sample "
+        "(e.g. MD-ALL 'SVM' and 'PhenoGraph')",
+    )
     source: SourceRef | None = None
 
 

@@ -33,6 +33,10 @@ EXPECTED: dict[str, tuple[list[str], list[list[str]]]] = {
     "classifiers/allsorts-predictions.csv": (
         ["allsorts:SJBALL043684", "allsorts:SJALL015972", "allsorts:SJBALL014030", "allsorts:SJX1"],
         [["ph"], ["high-hyperdiploid"], ["low-hypodiploid", "ph-like"], ["unclassified"]]),
+    "classifiers/mdall-df_sums.tsv": (
+        ["md-all:MD1", "md-all:MD2", "md-all:MD3"], [["ph"], ["high-hyperdiploid"], ["pax5-p80r"]]),
+    "classifiers/mdall-out_countMatrix_sum.tsv": (
+        ["md-all:CM1", "md-all:CM2"], [["dux4", "dux4"], ["kmt2a-group", "unclassified"]]),
     "classifiers/generic-cohort.json": (["generic:S1", "allsorts:S2"], [["ph-like", "unclassified"],
                                                                        ["ph-group"]]),
     "classifiers/generic-single.json": (["findings:LAB-0042"], [["high-hyperdiploid"]]),

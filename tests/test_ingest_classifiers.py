@@ -369,3 +369,81 @@ def test_generic_json_sniff(tmp_path: Path) -> None:
     assert ingest.detect_format(SINGLE) == "generic_json"
     bundle = _json(tmp_path, '{"resourceType": "Bundle", "samples": []}')
     assert not generic_json.sniff(bundle, bundle.read_text())
+
+
+# ------------------------------------------------------------------------------------------- MD-ALL
+
+DF_SUMS = DATA / "mdall-df_sums.tsv"
+COUNT_MATRIX = DATA / "mdall-out_countMatrix_sum.tsv"
+
+
+def test_mdall_full_summary_frame() -> None:
+    assert ingest.detect_format(DF_SUMS) == "mdall"
+    md1, md2, md3 = samples(DF_SUMS)
+    # the final call (no probability: MD-ALL gives a High/Low confidence and the deciding rule)
+    assert calls(md1) == [("Ph", "subtype_final", None, True)]
+    assert (md1.calls[0].confidence, md1.calls[0].source.row, md1.calls[0].source.column) == (  # type: ignore[union-attr]
+        "High", 2, "subtype_final_possible")
+    # both callers found BCR::ABL1: one fusion; FusionCatcher's (pairs; unique reads) are kept
+    [fusion] = md1.fusions
+    assert (fusion.gene5, fusion.gene3, fusion.caller, fusion.spanning_reads, fusion.junction_reads) == (
+        "BCR", "ABL1", "FusionCatcher, CICERO", 14, 31)
+    assert md1.ploidy is not None and md1.ploidy.chromosome_count == 46
+    assert md1.comments == ["MD-ALL decision rule: Fusion", "RNAseqCNV: female;;46"]
+    assert md2.scores == {"subtype_svm:Hyperdiploid": 0.91, "subtype_svm:Low hypodiploid": 0.09,
+                          "subtype_phenograph:Hyperdiploid": 1.0}
+    assert md2.ploidy is not None and md2.ploidy.chromosome_count == 55
+    assert calls(md3) == [("PAX5 P80R", "subtype_final", None, True)]
+    assert md3.calls[0].confidence == "Low"
+    assert md3.comments == ["MD-ALL decision rule: Mutation", "MD-ALL hotspot mutations: PAX5:P80R(0.48)",
+                            "RNAseqCNV: male;;46"]
+
+
+def test_mdall_expression_only_table_keeps_both_method_calls() -> None:
+    cm1, cm2 = samples(COUNT_MATRIX)
+    assert calls(cm1) == [("DUX4", "subtype_svm", 1.0, True), ("DUX4", "subtype_phenograph", 1.0, True)]
+    assert calls(cm2) == [("KMT2A", "subtype_svm", 0.64, True),
+                          ("NoClusterAsigned", "subtype_phenograph", 1.0, True)]
+    assert {c.score_type for c in cm2.calls} == {"run-share"}
+
+
+@needs_labels
+def test_mdall_labels_resolve_by_column(kb: object) -> None:
+    from service.resolve import resolve
+
+    final = [[c.subtype.id for c in resolve(s, kb).calls] for s in samples(DF_SUMS)]  # type: ignore[arg-type]
+    assert final == [["ph"], ["high-hyperdiploid"], ["pax5-p80r"]]
+    # in the expression-only columns 'KMT2A' is the KMT2A / KMT2A-like group, never a leaf
+    gep = [[c.subtype.id for c in resolve(s, kb).calls] for s in samples(COUNT_MATRIX)]  # type: ignore[arg-type]
+    assert gep == [["dux4", "dux4"], ["kmt2a-group", "unclassified"]]
+
+
+def test_mdall_bad_cells_are_row_errors(tmp_path: Path) -> None:
+    lines = DF_SUMS.read_text().splitlines()
+    header = lines[0].split("\t")
+    md2 = lines[2].split("\t")
+    md2[header.index("subtype_svm_label")] = "Hyperdiploid,10"
+    md2[header.index("RNAseqCNV_ChromN")] = "55.5"
+    md3 = lines[3].split("\t")
+    md3[header.index("fusion_fc")] = "BCR-ABL1"
+    bad = tmp_path / "df_sums.tsv"
+    bad.write_text("\n".join([lines[0], lines[1], "\t".join(md2), "\t".join(md3)]) + "\n")
+    assert [i.sample_id for i in read_all(bad) if isinstance(i, Sample)] == ["MD1"]
+    assert [(where(p), p.message) for p in row_errors(bad)] == [
+        (("df_sums.tsv", 3, "subtype_svm_label"), "'Hyperdiploid,10' is not 'label,count(share)'"),
+        (("df_sums.tsv", 3, "RNAseqCNV_ChromN"), "'55.5' is not an integer"),
+        (("df_sums.tsv", 4, "fusion_fc"), "'BCR-ABL1' is not a list of 'GENE1::GENE2(n;n)'"),
+    ]
+
+
+def test_mdall_file_level_errors(tmp_path: Path) -> None:
+    no_call = tmp_path / "sum.tsv"
+    no_call.write_text("sample_id\tfusion_fc\nS1\t\n")
+    [problem] = raised(no_call, "mdall")
+    assert where(problem) == ("sum.tsv", 1, None)
+    assert problem.message == ("missing required column(s): subtype_final_possible (or subtype_final, "
+                               "subtype_svm, subtype_phenograph)")
+    comma = tmp_path / "comma.tsv"
+    comma.write_text("sample_id,subtype_final\nS1,Ph\n")
+    [problem] = raised(comma, "mdall")
+    assert problem.message == "expected a tab-separated file (the header contains ',')"

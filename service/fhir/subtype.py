@@ -77,6 +77,8 @@ def is_low_confidence(rc: ResolvedCall) -> bool:
 
 def call_sentence(rc: ResolvedCall, classifier: str) -> str:
     call = rc.call
+    if call.method:
+        classifier = f"{classifier} ({call.method})"
     support = ""
     if call.probability is not None:
         support = f" ({call.score_type} {call.probability:g})"
@@ -101,11 +103,14 @@ def build(ctx: ReportContext, kb: Knowledge, rc: ResolvedCall, classifier: str,
         support.append(component(allfhir_code(codes.C_CLASSIFIER_CONFIDENCE),
                                  valueString=call.confidence))
 
-    biomarker = observation(ctx, ctx.new_id("signature", call.label),
+    # One sample may carry the same label from two methods (MD-ALL SVM and PhenoGraph).
+    method = (call.method,) if call.method else ()
+    source = f"{classifier} ({call.method})" if call.method else classifier
+    biomarker = observation(ctx, ctx.new_id("signature", call.label, *method),
                             codes.PROFILE_MOLECULAR_BIOMARKER,
                             concept(coding(codes.CS_ALLFHIR, codes.C_EXPRESSION_SIGNATURE,
                                            codes.ALLFHIR_CODE_DISPLAY[codes.C_EXPRESSION_SIGNATURE]),
-                                    text=f"{classifier} expression subtype signature"))
+                                    text=f"{source} expression subtype signature"))
     biomarker["category"].insert(1, concept(coding(codes.TBD_CODES, codes.TBD_BIOMARKER_CATEGORY)))
     # The label as the classifier wrote it stays in text; the coding says what it means.
     biomarker["valueCodeableConcept"] = concept(rc.subtype.coding, text=call.label)
@@ -117,7 +122,7 @@ def build(ctx: ReportContext, kb: Knowledge, rc: ResolvedCall, classifier: str,
 
     st = rc.reported
     implication = observation(
-        ctx, ctx.new_id("implication", call.label, st.id),
+        ctx, ctx.new_id("implication", call.label, st.id, *method),
         codes.PROFILE_DIAGNOSTIC_IMPLICATION,
         concept(coding(codes.TBD_CODES, codes.TBD_DIAGNOSTIC_IMPLICATION, "Diagnostic Implication")),
     )

@@ -31,6 +31,7 @@ FINAL_COLUMNS = ("subtype_final_possible", "subtype_final")
 FINAL_LABEL_COLUMN = "subtype_final"
 GEP_COLUMNS = ("subtype_svm", "subtype_phenograph")
 GEP_SCORES = {"subtype_svm": "score_svm", "subtype_phenograph": "score_phenograph"}
+GEP_METHODS = {"subtype_svm": "SVM", "subtype_phenograph": "PhenoGraph"}
 # `label,count(share)` entries joined by '|', e.g. "PAX5alt,6(0.55)|PAX5 P80R,5(0.45)".
 _LABEL_ENTRY = re.compile(r"^(?P<label>.+),(?P<count>\d+)\((?P<share>[0-9.]+)\)$")
 # `GENE1::GENE2(a;b)` joined by ',' (fusion_fc: spanning pairs; spanning unique reads).
@@ -74,6 +75,7 @@ def _samples(rows: Iterator[Row], name: str, header: set[str], final: str | None
                     gep_scores[column] = parse_probability(row, score_column)
                 except InputError as exc:
                     problems.extend(exc.problems)
+        scores = _gep_shares(row, gep, problems)
         calls: list[SubtypeCall] = []
         if final is not None:
             label = row.cells[final].strip()
@@ -88,10 +90,14 @@ def _samples(rows: Iterator[Row], name: str, header: set[str], final: str | None
                 label = row.cells[column].strip()
                 if not label:
                     problems.append(row.problem(column, "empty subtype call", code="required"))
+                # out_countMatrix_sum.tsv has no score_* column: the run share of the called
+                # label is in the `<column>_label` detail (absent for 'Unclassified').
+                share = gep_scores.get(column)
                 calls.append(SubtypeCall(label=label or "?", label_column=column,
-                                         probability=gep_scores.get(column), score_type="run-share",
+                                         probability=share if share is not None
+                                         else scores.get(f"{column}:{label}"),
+                                         score_type="run-share", method=GEP_METHODS[column],
                                          source=row.ref(column)))
-        scores = _gep_shares(row, gep, problems)
         chrom_n: int | None = None
         if "RNAseqCNV_ChromN" in header:
             try:
