@@ -371,6 +371,50 @@ def test_generic_json_sniff(tmp_path: Path) -> None:
     assert not generic_json.sniff(bundle, bundle.read_text())
 
 
+# ----------------------------------------------------------------------------------------- ALLCatchR
+
+CATCHR_V1 = DATA / "allcatchr-v1-predictions.tsv"
+CATCHR_BCR = DATA / "allcatchr-bcrabl1-predictions.tsv"
+
+
+def test_allcatchr_v1_and_bcrabl1_predictions() -> None:
+    assert ingest.detect_format(CATCHR_V1) == ingest.detect_format(CATCHR_BCR) == "allcatchr"
+    c1, c2 = samples(CATCHR_V1)
+    assert calls(c1) == [("ETV6::RUNX1", "Prediction", 1.0, True)]
+    assert (c2.calls[0].label, c2.calls[0].probability, c2.calls[0].score_type, c2.calls[0].confidence) == (
+        "Hyperdiploid", 0.85, "score", "high-confidence")
+    assert len(c1.scores) == 43 and c1.scores["NN_ETV6::RUNX1"] == 1.0
+    l1, l2, l3 = samples(CATCHR_BCR)
+    assert calls(l1) == [("Ph-pos", "Prediction", 0.95, True)]
+    assert l1.comments == ["ALLCatchR BCR::ABL1 subgroups: maincluster multilineage (0.91); subcluster "
+                           "delHBS1L (0.72); hyperdiploidy no_hyperdiploid (0.88)"]
+    assert (l2.calls[0].confidence, l2.calls[0].called, l2.comments) == ("candidate", True, [])
+    # Confidence 'unclassified': the label is kept as the classifier's best guess, but not a call
+    assert calls(l3) == [("CEBP", "Prediction", 0.35, False)]
+
+
+def test_allcatchr_bad_cells_are_row_errors(tmp_path: Path) -> None:
+    lines = CATCHR_V1.read_text().splitlines()
+    bad = tmp_path / "predictions.tsv"
+    bad.write_text("\n".join([lines[0], lines[1].replace('"high-confidence"', '"sure"'),
+                              lines[2].replace("0.85", "1.85", 1)]) + "\n")
+    assert [i for i in read_all(bad) if isinstance(i, Sample)] == []
+    assert [(where(p), p.message) for p in row_errors(bad)] == [
+        (("predictions.tsv", 2, "Confidence"),
+         "unknown confidence 'sure'; expected one of: high-confidence, candidate, unclassified"),
+        (("predictions.tsv", 3, "Score"), "probability 1.85 is outside [0, 1]"),
+    ]
+
+
+def test_allcatchr2_t_all_table_is_refused(tmp_path: Path) -> None:
+    t_all = tmp_path / "predictions.tsv"
+    t_all.write_text('"sample"\t"T-ALL main-cluster high-confidence"\t"Prediction"\n"T1"\t"C1"\t"C1"\n',
+                     encoding="utf-8")
+    [problem] = raised(t_all, "allcatchr")
+    assert problem.code == "not-supported" and problem.message.startswith(
+        "ALLCatchR2 T-ALL output is not supported (BCP-ALL only)")
+
+
 # ------------------------------------------------------------------------------------------- MD-ALL
 
 DF_SUMS = DATA / "mdall-df_sums.tsv"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import ClassifierRun, Sample, SourceRef, SubtypeCall
-from ._tabular import Row, parse_probability, read_sample_id, read_table
+from ._tabular import Row, head, parse_probability, read_sample_id, read_table
 
 NAME = "allcatchr"
 KIND = "classifier"
@@ -50,7 +50,7 @@ def sniff(path: Path, head: str) -> bool:
 
 def read(path: Path) -> Iterator[Sample | InputError]:
     name = str(path)
-    sep, cells = _header(path.read_text(encoding="utf-8-sig", errors="replace")[:65536])
+    sep, cells = _header(head(path, 65536))
     if any(c.startswith("T-ALL") for c in cells):
         # ALLCatchR2's Lineage = "T-ALL" table: T-ALL subtypes are outside this service's scope.
         raise InputError(Problem("ALLCatchR2 T-ALL output is not supported (BCP-ALL only); "
