@@ -100,3 +100,19 @@ def test_schema_is_the_generic_json_schema(capsys: pytest.CaptureFixture[str]) -
     schema = json.loads(capsys.readouterr().out)
     assert schema["type"] == "object"
     assert "samples" in json.dumps(schema)
+
+
+def test_internal_error_is_exit_1_with_an_operation_outcome(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import service.cli
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(service.cli, "convert", boom)
+    monkeypatch.delenv("ALLFHIR_DEBUG", raising=False)
+    assert main(["convert", str(PROBABILITIES)]) == 1
+    err = capsys.readouterr().err
+    assert json.loads(err) == {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "exception", "diagnostics": "internal error: RuntimeError: boom"}]}
+    assert "Traceback" not in err

@@ -236,6 +236,20 @@ def test_ploidy_and_deletion_findings(kb: Knowledge) -> None:
     assert f"urn:uuid:{ploidy['id']}" in derived and f"urn:uuid:{deletion['id']}" not in derived
 
 
+def test_iamp21_is_a_chromosome_21_gain_that_defines_the_call(kb: Knowledge) -> None:
+    sample = Sample(sample_id="I1", classifier=ALLSORTS,
+                    calls=[SubtypeCall(label="iAMP21", label_column="Pred", probability=0.88)],
+                    ploidy=Ploidy(iamp21=True, iscn="47,XY,+X,iamp(21)"))
+    bundle = convert_one(kb, sample)
+    [gain] = [v for v in by_profile(bundle, f"{IG}/variant") if components(v, LOINC, "81252-9")]
+    assert component_value(gain, LOINC, "81252-9") == {"text": "iAMP21"}
+    assert codings(component_value(gain, LOINC, "48019-4")) == {(SO, "SO:0001742")}  # copy_number_gain
+    assert codings(component_value(gain, LOINC, "48000-4")) == {(LOINC, "LA21274-8")}  # Chromosome 21
+    [implication] = by_profile(bundle, f"{IG}/diagnostic-implication")
+    assert component_value(implication, LOINC, "81259-4")["coding"][0]["code"] == "iamp21"
+    assert {"reference": f"urn:uuid:{gain['id']}"} in implication["derivedFrom"]
+
+
 def test_unknown_gene_and_label_point_at_their_source(kb: Knowledge) -> None:
     sample = Sample(sample_id="X1", classifier=ALLSORTS,
                     calls=[SubtypeCall(label="Ph-ish", label_column="Pred",
