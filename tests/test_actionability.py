@@ -118,6 +118,7 @@ TABLE_1: dict[str, tuple[tuple[str, ...], ClassifierRun, list[Row]]] = {
     "mef2d": (("MEF2D",), ALLSORTS, [rows(named("panobinostat"), None, "D"),
                                      rows(named("vorinostat"), None, "D")]),
     "znf384": (("ZNF384",), ALLCATCHR, [rows(GILTERITINIB, None, "D")]),
+    "nutm1": (("NUTM1",), ALLSORTS, [rows(named("BET bromodomain inhibitor"), None, "D")]),
     "bcl2-myc": (("BCL2/MYC",), ALLSORTS, sorted([rows(named("THZ1"), None, "D"),
                                                  rows(VENETOCLAX, "NCT03808610", "D", None),
                                                  rows(VENETOCLAX, None, "D")], key=str)),
