@@ -22,7 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import InputError, Problem
-from ..model import Fusion, Sample, SourceRef
+from ..model import Fusion, Sample
+from ._fusion_file import fusion_sample, gene_cell
 from ._tabular import Row, optional_cell, read_count, read_table
 
 NAME = "arriba"
@@ -52,55 +53,44 @@ def sniff(path: Path, head: str) -> bool:
 
 def read(path: Path) -> Iterator[Sample | InputError]:
     _header, rows = read_table(path, "\t", REQUIRED, comment_header_prefix="#")
-    return _sample(path, rows)
+    return fusion_sample(path, rows, _fusion)
 
 
-def _sample(path: Path, rows: Iterator[Row]) -> Iterator[Sample | InputError]:
-    name = str(path)
-    fusions: list[Fusion] = []
-    comments: list[str] = []
-    for row in rows:
-        problems: list[Problem] = []
-        gene1 = row.cells[GENE1].strip()
-        gene2 = row.cells[GENE2].strip()
-        for column, gene in ((GENE1, gene1), (GENE2, gene2)):
-            if not gene:
-                problems.append(row.problem(column, "empty gene", code="required"))
-        split1 = read_count(row, "split_reads1", problems)
-        split2 = read_count(row, "split_reads2", problems)
-        discordant = read_count(row, "discordant_mates", problems)
-        confidence = row.cells["confidence"].strip()
-        if confidence not in CONFIDENCE:
-            problems.append(row.problem(
-                "confidence", f"'{confidence}' is not an Arriba confidence (low, medium, high)"))
-        if problems:
-            yield InputError(problems)
-            continue
-        intergenic = [g for g in (gene1, gene2) if _is_intergenic(g)]
-        if intergenic:
-            comments.append(
-                f"Arriba line {row.line}: {gene1} :: {gene2} has an intergenic breakpoint "
-                f"({'; '.join(intergenic)} = closest genes with distance); not reported as a gene fusion")
-            continue
-        if _strand(row, STRAND1) == "." and _strand(row, STRAND2) == ".":
-            comments.append(
-                f"Arriba line {row.line}: {gene1} :: {gene2}: the transcribed strand was not "
-                "predicted ('.'), so the 5'/3' order of the partners is uncertain")
-        junction = None if split1 is None and split2 is None else (split1 or 0) + (split2 or 0)
-        fusions.append(Fusion(
-            gene5=gene1,
-            gene3=gene2,
-            breakpoint5=optional_cell(row, "breakpoint1"),
-            breakpoint3=optional_cell(row, "breakpoint2"),
-            junction_reads=junction,
-            spanning_reads=discordant,
-            caller=CALLER,
-            confidence=confidence,
-            reading_frame=optional_cell(row, "reading_frame"),
-            source=row.ref(GENE1),
-        ))
-    yield Sample(sample_id=None, fusions=fusions, comments=comments, source_files=[name],
-                 source=SourceRef(file=name))
+def _fusion(row: Row, problems: list[Problem], comments: list[str]) -> Fusion | None:
+    gene1 = gene_cell(row, GENE1, problems)
+    gene2 = gene_cell(row, GENE2, problems)
+    split1 = read_count(row, "split_reads1", problems)
+    split2 = read_count(row, "split_reads2", problems)
+    discordant = read_count(row, "discordant_mates", problems)
+    confidence = row.cells["confidence"].strip()
+    if confidence not in CONFIDENCE:
+        problems.append(row.problem(
+            "confidence", f"'{confidence}' is not an Arriba confidence (low, medium, high)"))
+    if problems:
+        return None
+    intergenic = [g for g in (gene1, gene2) if _is_intergenic(g)]
+    if intergenic:
+        comments.append(
+            f"Arriba line {row.line}: {gene1} :: {gene2} has an intergenic breakpoint "
+            f"({'; '.join(intergenic)} = closest genes with distance); not reported as a gene fusion")
+        return None
+    if _strand(row, STRAND1) == "." and _strand(row, STRAND2) == ".":
+        comments.append(
+            f"Arriba line {row.line}: {gene1} :: {gene2}: the transcribed strand was not "
+            "predicted ('.'), so the 5'/3' order of the partners is uncertain")
+    junction = None if split1 is None and split2 is None else (split1 or 0) + (split2 or 0)
+    return Fusion(
+        gene5=gene1,
+        gene3=gene2,
+        breakpoint5=optional_cell(row, "breakpoint1"),
+        breakpoint3=optional_cell(row, "breakpoint2"),
+        junction_reads=junction,
+        spanning_reads=discordant,
+        caller=CALLER,
+        confidence=confidence,
+        reading_frame=optional_cell(row, "reading_frame"),
+        source=row.ref(GENE1),
+    )
 
 
 def _is_intergenic(gene: str) -> bool:

@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import InputError, Problem
-from ..model import Fusion, Sample, SourceRef
+from ..model import Fusion, Sample
+from ._fusion_file import fusion_sample, gene_cell
 from ._tabular import Row, optional_cell, read_count, read_table
 
 NAME = "fusioncatcher"
@@ -48,36 +49,24 @@ def sniff(path: Path, head: str) -> bool:
 
 def read(path: Path) -> Iterator[Sample | InputError]:
     _header, rows = read_table(path, "\t", REQUIRED)
-    return _sample(path, rows)
+    return fusion_sample(path, rows, _fusion)
 
 
-def _sample(path: Path, rows: Iterator[Row]) -> Iterator[Sample | InputError]:
-    name = str(path)
-    fusions: list[Fusion] = []
-    for row in rows:
-        problems: list[Problem] = []
-        gene5 = row.cells[GENE5].strip()
-        gene3 = row.cells[GENE3].strip()
-        for column, gene in ((GENE5, gene5), (GENE3, gene3)):
-            if not gene:
-                problems.append(row.problem(column, "empty gene", code="required"))
-        pairs = read_count(row, PAIRS, problems)
-        unique = read_count(row, UNIQUE, problems)
-        if problems:
-            yield InputError(problems)
-            continue
-        fusions.append(Fusion(
-            gene5=gene5,
-            gene3=gene3,
-            breakpoint5=optional_cell(row, POINT5),
-            breakpoint3=optional_cell(row, POINT3),
-            junction_reads=unique,
-            spanning_reads=pairs,
-            caller=CALLER,
-            reading_frame=optional_cell(row, EFFECT),
-            source=row.ref(GENE5),
-        ))
-    yield Sample(sample_id=None, fusions=fusions, source_files=[name], source=SourceRef(file=name))
-
-
-
+def _fusion(row: Row, problems: list[Problem], comments: list[str]) -> Fusion | None:
+    gene5 = gene_cell(row, GENE5, problems)
+    gene3 = gene_cell(row, GENE3, problems)
+    pairs = read_count(row, PAIRS, problems)
+    unique = read_count(row, UNIQUE, problems)
+    if problems:
+        return None
+    return Fusion(
+        gene5=gene5,
+        gene3=gene3,
+        breakpoint5=optional_cell(row, POINT5),
+        breakpoint3=optional_cell(row, POINT3),
+        junction_reads=unique,
+        spanning_reads=pairs,
+        caller=CALLER,
+        reading_frame=optional_cell(row, EFFECT),
+        source=row.ref(GENE5),
+    )

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import InputError, Problem
-from ..model import Fusion, Sample, SourceRef
+from ..model import Fusion, Sample
+from ._fusion_file import fusion_sample
 from ._tabular import Row, optional_cell, read_count, read_table
 
 NAME = "star_fusion"
@@ -44,33 +45,27 @@ def sniff(path: Path, head: str) -> bool:
 
 def read(path: Path) -> Iterator[Sample | InputError]:
     _header, rows = read_table(path, "\t", REQUIRED, comment_header_prefix="#")
-    return _sample(path, rows)
+    return fusion_sample(path, rows, _fusion)
 
 
-def _sample(path: Path, rows: Iterator[Row]) -> Iterator[Sample | InputError]:
-    name = str(path)
-    fusions: list[Fusion] = []
-    for row in rows:
-        problems: list[Problem] = []
-        gene5 = _symbol(row, LEFT, problems)
-        gene3 = _symbol(row, RIGHT, problems)
-        junction = read_count(row, JUNCTION, problems)
-        spanning = read_count(row, SPANNING, problems)
-        if problems or gene5 is None or gene3 is None:
-            yield InputError(problems)
-            continue
-        fusions.append(Fusion(
-            gene5=gene5,
-            gene3=gene3,
-            breakpoint5=optional_cell(row, "LeftBreakpoint"),
-            breakpoint3=optional_cell(row, "RightBreakpoint"),
-            junction_reads=junction,
-            spanning_reads=spanning,
-            caller=CALLER,
-            reading_frame=optional_cell(row, FRAME),
-            source=row.ref("FusionName"),
-        ))
-    yield Sample(sample_id=None, fusions=fusions, source_files=[name], source=SourceRef(file=name))
+def _fusion(row: Row, problems: list[Problem], comments: list[str]) -> Fusion | None:
+    gene5 = _symbol(row, LEFT, problems)
+    gene3 = _symbol(row, RIGHT, problems)
+    junction = read_count(row, JUNCTION, problems)
+    spanning = read_count(row, SPANNING, problems)
+    if problems or gene5 is None or gene3 is None:
+        return None
+    return Fusion(
+        gene5=gene5,
+        gene3=gene3,
+        breakpoint5=optional_cell(row, "LeftBreakpoint"),
+        breakpoint3=optional_cell(row, "RightBreakpoint"),
+        junction_reads=junction,
+        spanning_reads=spanning,
+        caller=CALLER,
+        reading_frame=optional_cell(row, FRAME),
+        source=row.ref("FusionName"),
+    )
 
 
 def _symbol(row: Row, column: str, problems: list[Problem]) -> str | None:
