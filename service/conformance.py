@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from . import knowledge
+from .data_paths import REPO, data_dir
 from .fhir import codes
 from .knowledge import Knowledge, Subtype
 
@@ -58,7 +58,7 @@ SYSTEM_LABELS = {
 
 
 def repo_root() -> Path:
-    return Path(__file__).resolve().parents[1]
+    return REPO
 
 
 def profiles_dir() -> Path:
@@ -73,13 +73,7 @@ def compiled_dir() -> Path:
     """SUSHI's compiled JSON: $ALLFHIR_PROFILES_JSON, else the copy a wheel ships in
     service/profiles (pyproject package-dir), else <repo>/profiles/fsh-generated/resources (the
     source tree and editable installs)."""
-    env = os.environ.get("ALLFHIR_PROFILES_JSON")
-    if env:
-        return Path(env)
-    packaged = Path(__file__).resolve().parent / "profiles"
-    if packaged.is_dir():
-        return packaged
-    return profiles_dir() / "fsh-generated" / "resources"
+    return data_dir("ALLFHIR_PROFILES_JSON", "profiles", "profiles/fsh-generated/resources")
 
 
 def compiled(resource_type: str, resource_id: str) -> dict:

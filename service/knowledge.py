@@ -7,13 +7,13 @@ from the files, so adding a classifier is one adapter plus label rows.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 import pandas as pd
 
+from .data_paths import data_dir
 from .fhir import codes
 
 
@@ -207,14 +207,8 @@ class Knowledge:
 
 
 def mappings_dir() -> Path:
-    """mappings/ of the source tree, or ALLFHIR_MAPPINGS; the installed package ships a copy."""
-    env = os.environ.get("ALLFHIR_MAPPINGS")
-    if env:
-        return Path(env)
-    packaged = Path(__file__).resolve().parent / "mappings"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[1] / "mappings"
+    """$ALLFHIR_MAPPINGS, the copy a wheel ships, or mappings/ of the source tree."""
+    return data_dir("ALLFHIR_MAPPINGS", "mappings", "mappings")
 
 
 def _split(value: object, sep: str = ";") -> tuple[str, ...]:

@@ -1,0 +1,22 @@
+"""Where the package's data folders are: the same rule for mappings/ and the compiled profiles.
+
+An environment variable wins; else the copy a wheel ships inside the package (pyproject
+`package-dir`: service/mappings, service/profiles); else the folder of the source tree, which is
+what `pip install -e .` and the tests see.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+REPO = PACKAGE.parent
+
+
+def data_dir(env_var: str, packaged: str, in_repo: str) -> Path:
+    env = os.environ.get(env_var)
+    if env:
+        return Path(env)
+    shipped = PACKAGE / packaged
+    return shipped if shipped.is_dir() else REPO / in_repo
