@@ -33,16 +33,19 @@ def decode_text(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(
-            Problem(
-                f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                "save the file as UTF-8",
-                file=name,
-                row=line,
-                code="invalid",
-            )
-        ) from None
+        raise _not_utf8(name, data[: exc.start].count(b"\n") + 1, data[exc.start], exc.start) from None
+
+
+def _not_utf8(name: str, line: int, byte: int, offset: int) -> InputError:
+    """The one wording of a bad byte, whether the file was decoded whole or line by line."""
+    return InputError(Problem(f"not UTF-8 text (byte 0x{byte:02x} at offset {offset}); "
+                              "save the file as UTF-8", file=name, row=line, code="invalid"))
+
+
+def first_line(head: str) -> str:
+    """The header line of a sniffed file head (BOM removed; '' for an empty file)."""
+    lines = head.lstrip("\ufeff").splitlines()
+    return lines[0] if lines else ""
 
 
 def head(path: Path, size: int = 8192) -> str:
@@ -76,15 +79,7 @@ def text_lines(path: Path) -> Iterator[str]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise InputError(
-                    Problem(
-                        f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {offset + exc.start}); "
-                        "save the file as UTF-8",
-                        file=name,
-                        row=number,
-                        code="invalid",
-                    )
-                ) from None
+                raise _not_utf8(name, number, raw[exc.start], offset + exc.start) from None
             if number == 1:
                 line = line.removeprefix("\ufeff")
             offset += len(raw)

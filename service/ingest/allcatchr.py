@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import ClassifierRun, Sample, SourceRef, SubtypeCall
-from ._tabular import Row, head, parse_probability, read_sample_id, read_table
+from ._tabular import Row, first_line, head, parse_probability, read_sample_id, read_table
 
 NAME = "allcatchr"
 KIND = "classifier"
@@ -34,7 +34,7 @@ NOT_PH = "not Ph-pos predicted"
 
 
 def _header(head: str) -> tuple[str, list[str]]:
-    line = head.lstrip("\ufeff").splitlines()[0] if head.strip() else ""
+    line = first_line(head)
     for sep in ("\t", ","):
         cells = [c.strip().strip('"') for c in line.split(sep)]
         if len(cells) > 1:

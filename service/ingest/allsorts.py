@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import ClassifierRun, Sample, SourceRef, SubtypeCall
-from ._tabular import Row, parse_probability, read_sample_id, read_table
+from ._tabular import Row, first_line, parse_probability, read_sample_id, read_table
 
 NAME = "allsorts"
 KIND = "classifier"
@@ -40,7 +40,7 @@ EXTRA_COLUMNS = ("B-ALL", "True")
 
 
 def _header_cells(head: str) -> list[str]:
-    line = head.lstrip("\ufeff").splitlines()[0] if head.strip() else ""
+    line = first_line(head)
     # Accept ';' and tab too, so a re-saved file is recognised and then gets a delimiter error.
     for sep in (",", ";", "\t"):
         cells = [c.strip().strip('"') for c in line.split(sep)]

@@ -24,7 +24,7 @@ from pathlib import Path
 from ..errors import InputError, Problem
 from ..model import Fusion, Sample
 from ._fusion_file import fusion_sample, gene_cell
-from ._tabular import Row, optional_cell, read_count, read_table
+from ._tabular import Row, first_line, optional_cell, read_count, read_table
 
 NAME = "arriba"
 KIND = "companion"
@@ -43,10 +43,7 @@ _NEIGHBOUR = re.compile(r"\(\d+\)")
 
 
 def sniff(path: Path, head: str) -> bool:
-    lines = head.lstrip("\ufeff").splitlines()
-    if not lines:
-        return False
-    first = lines[0]
+    first = first_line(head)
     # Comma/semicolon variants too, so a re-saved file is recognised and gets a delimiter error.
     return any(first.startswith(f"#gene1{sep}gene2{sep}") for sep in ("\t", ",", ";"))
 

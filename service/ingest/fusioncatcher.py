@@ -20,7 +20,7 @@ from pathlib import Path
 from ..errors import InputError, Problem
 from ..model import Fusion, Sample
 from ._fusion_file import fusion_sample, gene_cell
-from ._tabular import Row, optional_cell, read_count, read_table
+from ._tabular import Row, first_line, optional_cell, read_count, read_table
 
 NAME = "fusioncatcher"
 KIND = "companion"
@@ -39,10 +39,7 @@ REQUIRED = [GENE5, GENE3, PAIRS, UNIQUE, POINT5, POINT3]
 
 
 def sniff(path: Path, head: str) -> bool:
-    lines = head.lstrip("\ufeff").splitlines()
-    if not lines:
-        return False
-    first = lines[0]
+    first = first_line(head)
     # No separator is checked, so a re-saved file is recognised and gets a delimiter error.
     return first.startswith(GENE5) and GENE3 in first
 

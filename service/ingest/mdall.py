@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import ClassifierRun, Fusion, Ploidy, Sample, SourceRef, SubtypeCall
-from ._tabular import Row, parse_int, parse_probability, read_sample_id, read_table
+from ._tabular import Row, first_line, parse_int, parse_probability, read_sample_id, read_table
 
 NAME = "mdall"
 KIND = "classifier"
@@ -39,7 +39,7 @@ _FUSION = re.compile(r"(?P<g5>[^,:()]+)::(?P<g3>[^,:()]+)\((?P<a>\d+);(?P<b>\d+)
 
 
 def _header(head: str) -> list[str]:
-    line = head.lstrip("\ufeff").splitlines()[0] if head.strip() else ""
+    line = first_line(head)
     return [c.strip() for c in line.split("\t")]
 
 

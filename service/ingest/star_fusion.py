@@ -19,7 +19,7 @@ from pathlib import Path
 from ..errors import InputError, Problem
 from ..model import Fusion, Sample
 from ._fusion_file import fusion_sample
-from ._tabular import Row, optional_cell, read_count, read_table
+from ._tabular import Row, first_line, optional_cell, read_count, read_table
 
 NAME = "star_fusion"
 KIND = "companion"
@@ -35,10 +35,7 @@ REQUIRED = ["FusionName", JUNCTION, SPANNING, LEFT, "LeftBreakpoint", RIGHT, "Ri
 
 
 def sniff(path: Path, head: str) -> bool:
-    lines = head.lstrip("\ufeff").splitlines()
-    if not lines:
-        return False
-    first = lines[0]
+    first = first_line(head)
     # No separator is checked, so a re-saved comma file is recognised and gets a delimiter error.
     return first.startswith("#FusionName") and "LeftBreakpoint" in first
 
