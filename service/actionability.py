@@ -95,7 +95,7 @@ def _basis(rule: Rule, rs: ResolvedSample, kb: Knowledge, calls: list[ResolvedCa
         # A fusion that itself defines a subtype (BCR::ABL1 = Ph) is that subtype's evidence, not
         # an instance of a gene-class alteration such as "ABL-class fusion".
         found += [f for f in rs.sample.fusions if {_sym(kb, f.gene5), _sym(kb, f.gene3)} & genes
-                  and not any(fusion_name(kb, f) in st.defining_fusions for st in kb.subtypes.values())]
+                  and fusion_name(kb, f) not in kb.defining_fusions]
     if alteration.kind in ("mutation", "variant"):
         found += [v for v in rs.sample.variants if _sym(kb, v.gene) in genes]
     return Basis(findings=found) if found else None

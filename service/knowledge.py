@@ -147,6 +147,8 @@ class Knowledge:
     # casefolded approved/previous/alias symbol -> approved symbol, for tools that upper-case
     # every symbol (FusionCatcher writes C19ORF47 for C19orf47)
     folded_symbols: dict[str, str] = field(default_factory=dict)
+    # every subtype's defining fusions ('BCR::ABL1', ...): asked per fusion on the hot path
+    defining_fusions: frozenset[str] = frozenset()
 
     # -- labels ----------------------------------------------------------------------------------
     def resolve_label(self, classifier: str, column: str | None, label: str) -> Subtype | None:
@@ -282,7 +284,8 @@ def load(root: Path | None = None) -> Knowledge:
     folded: dict[str, str] = {}
     for other, approved in [*((g, g) for g in genes), *synonyms.items()]:
         folded.setdefault(other.casefold(), approved)  # approved symbols first: they win
-    kb = Knowledge(root, subtypes, labels, genes, synonyms, so_terms, answers, folded_symbols=folded)
+    kb = Knowledge(root, subtypes, labels, genes, synonyms, so_terms, answers, folded_symbols=folded,
+                   defining_fusions=frozenset(f for st in subtypes.values() for f in st.defining_fusions))
     _load_actionability(kb)
     return kb
 

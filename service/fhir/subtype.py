@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..knowledge import Knowledge, Subtype
-from ..model import ClassifierRun, CopyNumberChange, Fusion, Ploidy, SequenceVariant
+from ..model import ClassifierRun, CopyNumberChange, Fusion, Ploidy, SequenceVariant, SubtypeCall
 from ..resolve import ResolvedCall
 from . import codes
 from .common import (
@@ -75,10 +75,14 @@ def is_low_confidence(rc: ResolvedCall) -> bool:
     return (rc.call.confidence or "").casefold() in _LOW_CONFIDENCE
 
 
+def _caller(classifier: str, call: SubtypeCall) -> str:
+    """'MD-ALL (SVM)': the method is named when a classifier reports several calls per sample."""
+    return f"{classifier} ({call.method})" if call.method else classifier
+
+
 def call_sentence(rc: ResolvedCall, classifier: str) -> str:
     call = rc.call
-    if call.method:
-        classifier = f"{classifier} ({call.method})"
+    classifier = _caller(classifier, call)
     support = ""
     if call.probability is not None:
         support = f" ({call.score_type} {call.probability:g})"
@@ -105,12 +109,11 @@ def build(ctx: ReportContext, kb: Knowledge, rc: ResolvedCall, classifier: str,
 
     # One sample may carry the same label from two methods (MD-ALL SVM and PhenoGraph).
     method = (call.method,) if call.method else ()
-    source = f"{classifier} ({call.method})" if call.method else classifier
     biomarker = observation(ctx, ctx.new_id("signature", call.label, *method),
                             codes.PROFILE_MOLECULAR_BIOMARKER,
                             concept(coding(codes.CS_ALLFHIR, codes.C_EXPRESSION_SIGNATURE,
                                            codes.ALLFHIR_CODE_DISPLAY[codes.C_EXPRESSION_SIGNATURE]),
-                                    text=f"{source} expression subtype signature"))
+                                    text=f"{_caller(classifier, call)} expression subtype signature"))
     biomarker["category"].insert(1, concept(coding(codes.TBD_CODES, codes.TBD_BIOMARKER_CATEGORY)))
     # The label as the classifier wrote it stays in text; the coding says what it means.
     biomarker["valueCodeableConcept"] = concept(rc.subtype.coding, text=call.label)
@@ -157,8 +160,9 @@ def _defines_one(kb: Knowledge, st: Subtype, finding: Finding) -> bool:
             return True
         genes = {name.split("::")[0], name.split("::")[1]}
         # A gene-defined subtype (e.g. KMT2A-r with any partner) is defined by a fusion of that
-        # gene, unless the exact fusion defines another subtype (BCR::ABL1 is Ph, not Ph-like).
-        return bool(genes & set(st.defining_genes)) and not _defines_elsewhere(kb, name, st)
+        # gene, unless the exact fusion defines another subtype (BCR::ABL1 is Ph, not Ph-like;
+        # it does not define `st`, checked above).
+        return bool(genes & set(st.defining_genes)) and name not in kb.defining_fusions
     if isinstance(finding, SequenceVariant):
         change = _protein_change(finding.hgvs_p)
         return change is not None and f"{_approved(kb, finding.gene)}:{change}" in {
@@ -169,10 +173,6 @@ def _defines_one(kb: Knowledge, st: Subtype, finding: Finding) -> bool:
         return bool(finding.iscn and "iAMP21" in finding.iscn and "iAMP21" in
                     st.defining_cytogenetics)
     return False
-
-
-def _defines_elsewhere(kb: Knowledge, name: str, st: Subtype) -> bool:
-    return any(name in o.defining_fusions for o in kb.subtypes.values() if o.id != st.id)
 
 
 def _approved(kb: Knowledge, symbol: str) -> str:
