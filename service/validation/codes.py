@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from ..hgvs_syntax import hgvs_error as syntax_error
-from .issues import Issue
+from .issues import Issue, Stats
 
 LOINC = "http://loinc.org"
 HGNC = "http://www.genenames.org"
@@ -23,9 +23,8 @@ _LOINC_RE = re.compile(r"^(\d{1,7})-(\d)$")
 _HGNC_RE = re.compile(r"^HGNC:\d+$")
 _NCT_RE = re.compile(r"^NCT\d{8}$")
 # HGVS repeated-sequence notation (e.g. NM_004643.3:c.3GGC[14], used by IG examples): biocommons hgvs
-# 1.5 has no grammar for it, so such strings are not judged (counted in SKIPPED_HGVS_REPEATS).
+# 1.5 has no grammar for it, so such strings are not judged (recorded in Stats.hgvs_repeats_skipped).
 _HGVS_REPEAT = re.compile(r"[ACGTU]+\[\d+\]")
-SKIPPED_HGVS_REPEATS: list[str] = []
 _CHOICE = re.compile(
     r"^(value|effective|occurrence|onset|abatement|deceased|multipleBirth|medication)[A-Z]\w*$")
 
@@ -58,8 +57,8 @@ def _subtype_ids() -> frozenset[str]:
     return frozenset(default().subtypes)
 
 
-def check_coding(system: str, code: str) -> str | None:
-    """Why a (system, code) is malformed, or None."""
+def check_coding(system: str, code: str, stats: Stats | None = None) -> str | None:
+    """Why a (system, code) is malformed, or None; what could not be judged goes to `stats`."""
     if system == LOINC:
         m = _LOINC_RE.match(code)
         if m and loinc_check_digit(m.group(1)) != int(m.group(2)):
@@ -76,7 +75,8 @@ def check_coding(system: str, code: str) -> str | None:
     elif system == HGVS:
         err = hgvs_error(code)
         if err and _HGVS_REPEAT.search(code):
-            SKIPPED_HGVS_REPEATS.append(code)
+            if stats is not None:
+                stats.hgvs_repeats_skipped.add(code)
             return None  # repeat syntax is valid HGVS the parser lacks (see _HGVS_REPEAT)
         if err:
             return f"HGVS '{code}' does not parse: {err}"
@@ -101,7 +101,7 @@ def _walk(node: Any, loc: str) -> Iterator[tuple[dict[str, Any], str]]:
                 yield from _walk(v, f"{loc}.{name}")
 
 
-def check_codes(resource: dict[str, Any], loc: str) -> list[Issue]:
+def check_codes(resource: dict[str, Any], loc: str, stats: Stats | None = None) -> list[Issue]:
     out: list[Issue] = []
     for node, where in _walk(resource, loc):
         system = node.get("system")
@@ -111,7 +111,7 @@ def check_codes(resource: dict[str, Any], loc: str) -> list[Issue]:
         for key in ("code", "value"):
             val = node.get(key)
             if isinstance(val, str):
-                err = check_coding(system, val)
+                err = check_coding(system, val, stats)
                 if err:
                     out.append(Issue(err, f"{where}.{key}", code="code-invalid", check="code-syntax"))
     return out

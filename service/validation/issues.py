@@ -32,6 +32,7 @@ class Stats:
     constraints_skipped: dict[str, str] = field(default_factory=dict)  # key -> why (fhirpathpy failure)
     value_sets_skipped: dict[str, str] = field(default_factory=dict)  # url -> why (not expandable offline)
     profiles_missing: set[str] = field(default_factory=set)
+    hgvs_repeats_skipped: set[str] = field(default_factory=set)  # repeat notation the parser lacks
 
 
 def operation_outcome(issues: list[Issue]) -> dict[str, Any]:

@@ -51,7 +51,7 @@ class Validator:
         out: list[Issue] = []
         for url in urls:
             out += self.profiles.validate(res, loc, url, root)
-        out += check_codes(res, loc)
+        out += check_codes(res, loc, self.stats)
         for i, contained in enumerate(res.get("contained") or []):
             if isinstance(contained, dict) and isinstance(contained.get("resourceType"), str):
                 out += self._resource(contained, f"{loc}.contained[{i}]", contained)
