@@ -126,22 +126,30 @@ def _subtype_properties(st: Subtype) -> list[tuple[str, str, str]]:
     return out
 
 
-def subtype_codesystem(kb: Knowledge) -> str:
-    lines = [
-        "CodeSystem: BcpAllSubtype",
-        "Id: bcp-all-subtype",
-        'Title: "BCP-ALL molecular subtypes"',
-        'Description: "B-cell precursor acute lymphoblastic leukaemia subtypes and subtype groups as '
-        'the allfhir converter reports them, with their WHO-HAEM5 and ICC 2022 names and defining '
-        'lesions (mappings/subtypes.csv)."',
-        f"* ^url = {fsh_str(codes.CS_SUBTYPE)}",
+def _codesystem_head(name: str, cs_id: str, title: str, description: str, url: str, count: int,
+                     hierarchy: str | None = None) -> list[str]:
+    """The metadata lines every CodeSystem of ours carries (complete, case-sensitive, active)."""
+    return [
+        f"CodeSystem: {name}",
+        f"Id: {cs_id}",
+        f"Title: {fsh_str(title)}",
+        f"Description: {fsh_str(description)}",
+        f"* ^url = {fsh_str(url)}",
         "* ^status = #active",
         "* ^experimental = false",
         "* ^caseSensitive = true",
-        "* ^hierarchyMeaning = #grouped-by",
+        *([f"* ^hierarchyMeaning = #{hierarchy}"] if hierarchy else []),
         "* ^content = #complete",
-        f"* ^count = {len(kb.subtypes)}",
+        f"* ^count = {count}",
     ]
+
+
+def subtype_codesystem(kb: Knowledge) -> str:
+    lines = _codesystem_head(
+        "BcpAllSubtype", "bcp-all-subtype", "BCP-ALL molecular subtypes",
+        "B-cell precursor acute lymphoblastic leukaemia subtypes and subtype groups as the allfhir "
+        "converter reports them, with their WHO-HAEM5 and ICC 2022 names and defining lesions "
+        "(mappings/subtypes.csv).", codes.CS_SUBTYPE, len(kb.subtypes), hierarchy="grouped-by")
     for i, (code, type_, description) in enumerate(SUBTYPE_PROPERTIES):
         index = "0" if i == 0 else "+"
         lines += [f"* ^property[{index}].code = #{code}", f"* ^property[=].type = #{type_}",
@@ -157,19 +165,10 @@ def subtype_codesystem(kb: Knowledge) -> str:
 
 
 def allfhir_codesystem() -> str:
-    lines = [
-        "CodeSystem: AllfhirCodes",
-        "Id: allfhir-codes",
-        'Title: "allfhir observation and component codes"',
-        'Description: "Codes for classifier and fusion-caller observations and components for which '
-        'LOINC and the Genomics Reporting IG have no code."',
-        f"* ^url = {fsh_str(codes.CS_ALLFHIR)}",
-        "* ^status = #active",
-        "* ^experimental = false",
-        "* ^caseSensitive = true",
-        "* ^content = #complete",
-        f"* ^count = {len(codes.ALLFHIR_CODE_DISPLAY)}",
-    ]
+    lines = _codesystem_head(
+        "AllfhirCodes", "allfhir-codes", "allfhir observation and component codes",
+        "Codes for classifier and fusion-caller observations and components for which LOINC and "
+        "the Genomics Reporting IG have no code.", codes.CS_ALLFHIR, len(codes.ALLFHIR_CODE_DISPLAY))
     for code, display in codes.ALLFHIR_CODE_DISPLAY.items():
         definition = ALLFHIR_CODE_DEFINITION.get(code, display)
         lines.append(f"* {fsh_code(code)} {fsh_str(display)} {fsh_str(definition)}")
@@ -182,18 +181,9 @@ def label_codesystems(kb: Knowledge) -> str:
     for classifier, labels in _labels_by_classifier(kb).items():
         description = (f"Subtype labels the {classifier} classifier writes, exactly as written "
                        "(mappings/classifier_labels.csv).")
-        lines = [
-            f"CodeSystem: {pascal(classifier)}Labels",
-            f"Id: {classifier}-labels",
-            f"Title: {fsh_str(f'{classifier} output labels')}",
-            f"Description: {fsh_str(description)}",
-            f"* ^url = {fsh_str(label_system(classifier))}",
-            "* ^status = #active",
-            "* ^experimental = false",
-            "* ^caseSensitive = true",
-            "* ^content = #complete",
-            f"* ^count = {len(labels)}",
-        ]
+        lines = _codesystem_head(f"{pascal(classifier)}Labels", f"{classifier}-labels",
+                                 f"{classifier} output labels", description, label_system(classifier),
+                                 len(labels))
         lines += [f"* {fsh_code(label)} {fsh_str(label)}" for label in labels]
         blocks.append("\n".join(lines))
     return HEADER + "\n\n".join(blocks) + "\n"
