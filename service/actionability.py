@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .fhir.fusion import fusion_name
-from .fhir.subtype import defines
 from .knowledge import Agent, Knowledge, Rule, Subtype, Trial
 from .model import Fusion, SequenceVariant
 from .resolve import ResolvedCall, ResolvedSample
@@ -94,10 +92,10 @@ def _basis(rule: Rule, rs: ResolvedSample, kb: Knowledge, calls: list[ResolvedCa
     if alteration.kind in ("fusion", "rearrangement"):
         # A fusion that itself defines a subtype (BCR::ABL1 = Ph) is that subtype's evidence, not
         # an instance of a gene-class alteration such as "ABL-class fusion".
-        found += [f for f in rs.sample.fusions if {_sym(kb, f.gene5), _sym(kb, f.gene3)} & genes
-                  and fusion_name(kb, f) not in kb.defining_fusions]
+        found += [f for f in rs.sample.fusions if {kb.symbol(f.gene5), kb.symbol(f.gene3)} & genes
+                  and kb.fusion_name(f) not in kb.defining_fusions]
     if alteration.kind in ("mutation", "variant"):
-        found += [v for v in rs.sample.variants if _sym(kb, v.gene) in genes]
+        found += [v for v in rs.sample.variants if kb.symbol(v.gene) in genes]
     return Basis(findings=found) if found else None
 
 
@@ -110,10 +108,5 @@ def _group_with_defining_finding(target: str, rs: ResolvedSample, kb: Knowledge,
     if not groups:
         return None
     member = kb.subtypes[target]
-    found = [f for f in (*rs.sample.fusions, *rs.sample.variants) if defines(kb, member, f)]
+    found = [f for f in (*rs.sample.fusions, *rs.sample.variants) if kb.defines(member, f)]
     return Basis(calls=groups, findings=found) if found else None
-
-
-def _sym(kb: Knowledge, symbol: str) -> str:
-    gene = kb.gene(symbol)
-    return gene.symbol if gene else symbol

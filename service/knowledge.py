@@ -7,14 +7,18 @@ from the files, so adding a classifier is one adapter plus label rows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 import pandas as pd
 
+from . import codes
 from .data_paths import data_dir
-from .fhir import codes
+from .model import CopyNumberChange, Fusion, Ploidy, SequenceVariant
+
+Finding = Fusion | SequenceVariant | CopyNumberChange | Ploidy
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +198,42 @@ class Knowledge:
             hit = self.genes.get(approved) if approved else None
         return hit
 
+    def symbol(self, written: str) -> str:
+        """The approved HGNC symbol for a symbol as a tool wrote it (unchanged when unknown)."""
+        gene = self.gene(written)
+        return gene.symbol if gene else written
+
+    def fusion_name(self, f: Fusion) -> str:
+        """'BCR::ABL1' with approved HGNC symbols (HGVS/ISCN 2020 fusion notation)."""
+        return f"{self.symbol(f.gene5)}::{self.symbol(f.gene3)}"
+
+    # -- which findings define a subtype -----------------------------------------------------------
+    def defines(self, st: Subtype, finding: Finding) -> bool:
+        """True when `finding` is one of the alterations that define `st` (or a member of group st)."""
+        subtypes = [st] if st.kind != "group" else [self.subtypes[m] for m in st.members]
+        return any(self._defines_one(s, finding) for s in subtypes)
+
+    def _defines_one(self, st: Subtype, finding: Finding) -> bool:
+        if isinstance(finding, Fusion):
+            name = self.fusion_name(finding)
+            if name in st.defining_fusions:
+                return True
+            genes = set(name.split("::"))
+            # A gene-defined subtype (e.g. KMT2A-r with any partner) is defined by a fusion of that
+            # gene, unless the exact fusion defines another subtype (BCR::ABL1 is Ph, not Ph-like;
+            # it does not define `st`, checked above).
+            return bool(genes & set(st.defining_genes)) and name not in self.defining_fusions
+        if isinstance(finding, SequenceVariant):
+            change = protein_change(finding.hgvs_p)
+            return change is not None and f"{self.symbol(finding.gene)}:{change}" in {
+                _normalise_variant(v) for v in st.defining_variants}
+        if isinstance(finding, Ploidy):
+            return _ploidy_matches(st, finding)
+        if isinstance(finding, CopyNumberChange):
+            return bool(finding.iscn and "iAMP21" in finding.iscn and "iAMP21" in
+                        st.defining_cytogenetics)
+        return False
+
     # -- other terminology -------------------------------------------------------------------------
     def so(self, name: str) -> Coding | None:
         return self.so_terms.get(name)
@@ -206,6 +246,33 @@ class Knowledge:
                 f"LOINC answer '{display}' of list {answer_list} missing from "
                 f"{self.root / 'loinc_answers.csv'}"
             ) from None
+
+
+_PCHANGE = re.compile(r"p\.\(?([A-Za-z]{3}\d+[A-Za-z]{3})\)?")
+
+
+def protein_change(hgvs_p: str | None) -> str | None:
+    """'p.Pro80Arg' from 'NP_...:p.(Pro80Arg)' (three-letter substitutions only), else None."""
+    if not hgvs_p:
+        return None
+    m = _PCHANGE.search(hgvs_p)
+    return f"p.{m.group(1)}" if m else None
+
+
+def _normalise_variant(defining: str) -> str:
+    gene, _, change = defining.partition(":")
+    return f"{gene}:{protein_change(change) or change}"
+
+
+def _ploidy_matches(st: Subtype, p: Ploidy) -> bool:
+    for rule in st.defining_cytogenetics:
+        if rule == "iAMP21" and p.iamp21:
+            return True
+        if rule.startswith("chromosome_count:") and p.chromosome_count is not None:
+            low, _, high = rule.split(":", 1)[1].partition("-")
+            if int(low) <= p.chromosome_count <= int(high or low):
+                return True
+    return False
 
 
 def mappings_dir() -> Path:

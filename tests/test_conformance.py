@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service import conformance
-from service.fhir import codes
+from service import codes, conformance
 from service.knowledge import Knowledge
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from .. import codes
 from ..actionability import recommendations
 from ..knowledge import Knowledge
 from ..resolve import ResolvedSample
-from . import codes, cytogenomic, fusion, report, subtype, therapy, variant
+from . import cytogenomic, fusion, report, subtype, therapy, variant
 from .common import Json, ReportContext, identifier_ref, ref_to
 
 BundleType = Literal["collection", "transaction"]
@@ -52,7 +53,7 @@ def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions) -> Json:
     built: list[subtype.BuiltFinding] = []
     for f in s.fusions:
         built.append(subtype.BuiltFinding(f, ctx.add(fusion.build(ctx, kb, f))))
-        rows.append(("Fusion", f"{fusion.fusion_name(kb, f)}" + _reads(f.junction_reads, f.spanning_reads)))
+        rows.append(("Fusion", f"{kb.fusion_name(f)}" + _reads(f.junction_reads, f.spanning_reads)))
     for v in s.variants:
         built.append(subtype.BuiltFinding(v, ctx.add(variant.build(ctx, kb, v))))
         af = f" (VAF {v.allele_frequency:g})" if v.allele_frequency is not None else ""

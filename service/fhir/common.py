@@ -6,8 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import codes
 from ..knowledge import Coding
-from . import codes
 
 Json = dict[str, Any]
 

@@ -8,9 +8,9 @@ IG component, so it is coded in our CodeSystem (component slicing is open).
 
 from __future__ import annotations
 
+from .. import codes
 from ..knowledge import Knowledge
 from ..model import CopyNumberChange, Ploidy
-from . import codes
 from .common import (
     Json,
     ReportContext,

@@ -9,9 +9,9 @@ CodeSystem (the component slicing is open), total support in allelic-read-depth.
 
 from __future__ import annotations
 
+from .. import codes
 from ..knowledge import Knowledge
 from ..model import Fusion
-from . import codes
 from .common import (
     Json,
     ReportContext,
@@ -26,23 +26,13 @@ from .common import (
 from .variant import gene_component, origin_component, present
 
 
-def fusion_name(kb: Knowledge, f: Fusion) -> str:
-    """'BCR::ABL1' with approved HGNC symbols (HGVS/ISCN 2020 fusion notation)."""
-    return f"{_symbol(kb, f.gene5)}::{_symbol(kb, f.gene3)}"
-
-
-def _symbol(kb: Knowledge, written: str) -> str:
-    gene = kb.gene(written)
-    return gene.symbol if gene else written
-
-
 def build(ctx: ReportContext, kb: Knowledge, f: Fusion) -> Json:
-    name = fusion_name(kb, f)
+    name = kb.fusion_name(f)
     obs = observation(ctx, ctx.new_id("fusion", name, f.breakpoint5 or "", f.breakpoint3 or ""),
                       codes.PROFILE_VARIANT, loinc(codes.LOINC_VARIANT))
     obs["valueCodeableConcept"] = present(kb)
     comps = [gene_component(kb, f.gene5)]
-    if _symbol(kb, f.gene3) != _symbol(kb, f.gene5):
+    if kb.symbol(f.gene3) != kb.symbol(f.gene5):
         comps.append(gene_component(kb, f.gene3))
     comps.append(component(loinc(codes.LOINC_VARIATION_CODE),
                            valueCodeableConcept=text_concept(f"{name} fusion")))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from . import codes
+from .. import codes
 from .common import Json, ReportContext, coding, concept, loinc
 
 

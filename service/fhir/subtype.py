@@ -10,13 +10,12 @@ as such, never dropped.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from ..knowledge import Knowledge, Subtype
-from ..model import ClassifierRun, CopyNumberChange, Fusion, Ploidy, SequenceVariant, SubtypeCall
+from .. import codes
+from ..knowledge import Finding, Knowledge, Subtype
+from ..model import ClassifierRun, SubtypeCall
 from ..resolve import ResolvedCall
-from . import codes
 from .common import (
     Json,
     ReportContext,
@@ -27,9 +26,6 @@ from .common import (
     observation,
     unit_quantity,
 )
-from .fusion import fusion_name
-
-Finding = Fusion | SequenceVariant | CopyNumberChange | Ploidy
 
 _SCORE_CODE = {
     "probability": codes.C_CLASSIFIER_PROBABILITY,
@@ -130,7 +126,7 @@ def build(ctx: ReportContext, kb: Knowledge, rc: ResolvedCall, classifier: str,
         concept(coding(codes.TBD_CODES, codes.TBD_DIAGNOSTIC_IMPLICATION, "Diagnostic Implication")),
     )
     implication["meta"]["profile"].append(codes.PROFILE_SUBTYPE_IMPLICATION)
-    derived = [biomarker_ref] + [b.ref for b in findings if defines(kb, st, b.finding)]
+    derived = [biomarker_ref] + [b.ref for b in findings if kb.defines(st, b.finding)]
     implication["derivedFrom"] = derived
     implication["component"] = [
         component({"coding": [coding(codes.LOINC, codes.LOINC_PREDICTED_PHENOTYPE)]},
@@ -143,65 +139,3 @@ def build(ctx: ReportContext, kb: Knowledge, rc: ResolvedCall, classifier: str,
         implication["device"] = ctx.device_ref
     ctx.add(implication)
     return biomarker, implication
-
-
-# --- which findings define a subtype --------------------------------------------------------------
-
-def defines(kb: Knowledge, st: Subtype, finding: Finding) -> bool:
-    """True when `finding` is one of the alterations that define `st` (or a member of group st)."""
-    subtypes = [st] if st.kind != "group" else [kb.subtypes[m] for m in st.members]
-    return any(_defines_one(kb, s, finding) for s in subtypes)
-
-
-def _defines_one(kb: Knowledge, st: Subtype, finding: Finding) -> bool:
-    if isinstance(finding, Fusion):
-        name = fusion_name(kb, finding)
-        if name in st.defining_fusions:
-            return True
-        genes = {name.split("::")[0], name.split("::")[1]}
-        # A gene-defined subtype (e.g. KMT2A-r with any partner) is defined by a fusion of that
-        # gene, unless the exact fusion defines another subtype (BCR::ABL1 is Ph, not Ph-like;
-        # it does not define `st`, checked above).
-        return bool(genes & set(st.defining_genes)) and name not in kb.defining_fusions
-    if isinstance(finding, SequenceVariant):
-        change = _protein_change(finding.hgvs_p)
-        return change is not None and f"{_approved(kb, finding.gene)}:{change}" in {
-            _normalise_variant(v) for v in st.defining_variants}
-    if isinstance(finding, Ploidy):
-        return _ploidy_matches(st, finding)
-    if isinstance(finding, CopyNumberChange):
-        return bool(finding.iscn and "iAMP21" in finding.iscn and "iAMP21" in
-                    st.defining_cytogenetics)
-    return False
-
-
-def _approved(kb: Knowledge, symbol: str) -> str:
-    gene = kb.gene(symbol)
-    return gene.symbol if gene else symbol
-
-
-_PCHANGE = re.compile(r"p\.\(?([A-Za-z]{3}\d+[A-Za-z]{3})\)?")
-
-
-def _protein_change(hgvs_p: str | None) -> str | None:
-    if not hgvs_p:
-        return None
-    m = _PCHANGE.search(hgvs_p)
-    return f"p.{m.group(1)}" if m else None
-
-
-def _normalise_variant(defining: str) -> str:
-    gene, _, change = defining.partition(":")
-    normal = _protein_change(change)
-    return f"{gene}:{normal or change}"
-
-
-def _ploidy_matches(st: Subtype, p: Ploidy) -> bool:
-    for rule in st.defining_cytogenetics:
-        if rule == "iAMP21" and p.iamp21:
-            return True
-        if rule.startswith("chromosome_count:") and p.chromosome_count is not None:
-            low, _, high = rule.split(":", 1)[1].partition("-")
-            if int(low) <= p.chromosome_count <= int(high or low):
-                return True
-    return False

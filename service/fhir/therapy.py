@@ -10,9 +10,9 @@ Tasks are linked from the report with the recommended-action extension.
 
 from __future__ import annotations
 
+from .. import codes
 from ..actionability import Recommendation
 from ..knowledge import Knowledge, Rule, Trial
-from . import codes
 from .common import (
     Json,
     ReportContext,

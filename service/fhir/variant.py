@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from .. import codes
 from ..knowledge import Knowledge
 from ..model import SequenceVariant
-from . import codes
 from .common import (
     Json,
     ReportContext,
