@@ -111,6 +111,7 @@ C_JUNCTION_READS: Final = "fusion-junction-reads"
 C_SPANNING_READS: Final = "fusion-spanning-reads"
 C_CALLER_CONFIDENCE: Final = "caller-confidence"
 C_READING_FRAME: Final = "fusion-reading-frame"
+C_THERAPEUTIC_SETTING: Final = "therapeutic-setting"
 ALLFHIR_CODE_DISPLAY: Final = {
     C_EXPRESSION_SIGNATURE: "BCP-ALL gene-expression subtype signature",
     C_CLASSIFIER_PROBABILITY: "Classifier probability",
@@ -123,4 +124,5 @@ ALLFHIR_CODE_DISPLAY: Final = {
     C_SPANNING_READS: "Fusion spanning fragments",
     C_CALLER_CONFIDENCE: "Caller confidence",
     C_READING_FRAME: "Fusion reading frame",
+    C_THERAPEUTIC_SETTING: "Therapeutic setting",
 }

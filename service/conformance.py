@@ -36,6 +36,8 @@ ALLFHIR_CODE_DEFINITION: dict[str, str] = {
     codes.C_SPANNING_READS: "Number of read pairs (fragments) spanning the fusion breakpoints.",
     codes.C_CALLER_CONFIDENCE: "The fusion caller's own confidence for the call, as reported.",
     codes.C_READING_FRAME: "Whether the fusion transcript is in frame, as the caller reports it.",
+    codes.C_THERAPEUTIC_SETTING: "The setting a therapeutic implication holds in: line of therapy, "
+                                 "age group and any finding it further requires.",
 }
 
 # Subtype properties: (code, type, description); values come from subtypes.csv columns.

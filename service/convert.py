@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ingest
+from .actionability import assess
 from .errors import InputError, Problem
 from .fhir import bundle
-from .fhir.bundle import BuildOptions
+from .fhir.bundle import BuildOptions, judged_on
+from .fhir.common import Json
 from .knowledge import Knowledge, default
 from .model import Sample
 from .resolve import resolve
@@ -54,9 +56,16 @@ def convert(
             yield item
             continue
         try:
-            yield bundle.build(resolve(item, kb), kb, opts)
+            yield report(item, kb, opts)
         except InputError as err:
             yield err
+
+
+def report(sample: Sample, kb: Knowledge, opts: BuildOptions) -> Json:
+    """One sample -> its report Bundle: resolve, assess (unless turned off), build."""
+    rs = resolve(sample, kb)
+    assessment = assess(rs, kb, judged_on(opts)) if opts.actionability else None
+    return bundle.build(rs, kb, opts, assessment)
 
 
 def _read_companions(files: list[tuple[Path, str]], sample_id: str | None) -> _Companions:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -82,6 +83,8 @@ class Agent:
     ncit: str | None
     drug_class: str | None
     mechanism: str | None
+    # approved | investigational | preclinical | drug-class (mappings/ACTIONABILITY.md)
+    availability: str = "approved"
 
     @property
     def codings(self) -> tuple[Coding, ...]:
@@ -102,18 +105,29 @@ class Trial:
     conditions: str | None
     interventions: str | None
     targets: tuple[str, ...]
-    status: str  # as the registry words it, or 'unknown'
+    status: str  # as the registry words it, lower case, or 'unknown'
     status_as_of: str | None
     status_source: str | None
     source: str | None
+    diseases: tuple[str, ...] = ()  # controlled: B-ALL, T-ALL, ALL, AML, acute-leukemia, ...
+    min_age: str | None = None  # as the registry words it ('1 Year'; 'N/A' = no limit)
+    max_age: str | None = None
+    line_of_therapy: str | None = None  # newly-diagnosed | relapsed-refractory | any
 
 
 @dataclass(frozen=True, slots=True)
 class Alteration:
+    """A molecular target other than a subtype call, with the conditions a finding must meet."""
+
     id: str
     display: str
-    kind: str  # fusion | mutation | rearrangement | phenotype | ...
+    kind: str  # fusion | rearrangement | mutation | phenotype
     genes: tuple[str, ...]
+    gene_position: str | None  # fusions: 3prime | 5prime | either (where the target gene must sit)
+    frame: str | None  # fusions: in-frame-or-unknown | any
+    origins: tuple[str, ...]  # variants: accepted genomic origins (default: somatic only)
+    consequences: tuple[str, ...]  # variants: accepted Sequence Ontology consequences
+    context_subtypes: tuple[str, ...]  # a called subtype the rule needs (empty: any)
     pattern: str | None
     source: str
 
@@ -133,6 +147,46 @@ class Rule:
     citation: str
     as_of: str
     notes: str | None
+    line_of_therapy: str = "any"  # any | newly-diagnosed | relapsed-refractory
+    age_group: str = "any"
+    co_finding: str | None = None  # a further finding the setting needs (e.g. ABL1 T315I)
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """What confirms a subtype (or group) call, and the follow-up test when nothing does."""
+
+    target: str
+    required: bool  # True: the target's rules wait for the confirming finding
+    fusions: tuple[str, ...]  # exact fusions ('BCR::ABL1')
+    genes: tuple[str, ...]  # a fusion involving one of these genes, either side
+    findings: str | None  # 'defining' (the subtype's own definition) | 'chromosome-count'
+    followup_test: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class EvidencePolicy:
+    """What an evidence level allows: answer code, medication Task, report section, wording."""
+
+    level: str
+    answer: str  # display in the IG's GeneticTherapeuticImplicationsVS
+    medication_task: str  # prescribable | obtainable | none
+    section: str  # standard-of-care | investigational | preclinical
+    wording: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The review's Table 1 statement for a subtype: frequency and outcome, as printed."""
+
+    subtype: str
+    frequency_adult: str | None
+    frequency_child: str | None
+    outcome: str | None
+    note: str | None
+    source: str
 
 
 @dataclass(slots=True)
@@ -148,6 +202,13 @@ class Knowledge:
     trials: dict[str, Trial] = field(default_factory=dict)
     alterations: dict[str, Alteration] = field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
+    rules_by_target: dict[tuple[str, str], tuple[Rule, ...]] = field(default_factory=dict)
+    confirmations: dict[str, Confirmation] = field(default_factory=dict)
+    evidence_policy: dict[str, EvidencePolicy] = field(default_factory=dict)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    # the date the actionability rules were last reviewed: trial statuses are judged against it
+    # unless a report date is given, so the same input always gives the same report
+    as_of: date = date.min
     # casefolded approved/previous/alias symbol -> approved symbol, for tools that upper-case
     # every symbol (FusionCatcher writes C19ORF47 for C19orf47)
     folded_symbols: dict[str, str] = field(default_factory=dict)
@@ -361,20 +422,40 @@ def _load_actionability(kb: Knowledge) -> None:
     root = kb.root
     for r in _csv(root / "agents.csv").itertuples(index=False):
         kb.agents[r.agent_id] = Agent(r.agent_id, r.name, _opt(r.rxnorm), _opt(r.ncit),
-                                      _opt(r.drug_class), _opt(r.mechanism))
+                                      _opt(r.drug_class), _opt(r.mechanism), r.availability)
     for r in _csv(root / "trials.csv").itertuples(index=False):
         kb.trials[r.nct_id] = Trial(r.nct_id, r.title, _opt(r.phase), _opt(r.conditions),
                                     _opt(r.interventions), _split(r.targets),
-                                    _opt(r.status) or "unknown", _opt(r.status_as_of),
-                                    _opt(r.status_source), _opt(r.source))
+                                    (_opt(r.status) or "unknown").casefold(), _opt(r.status_as_of),
+                                    _opt(r.status_source), _opt(r.source), _split(r.diseases),
+                                    _opt(r.min_age), _opt(r.max_age), _opt(r.line_of_therapy))
     for r in _csv(root / "alterations.csv").itertuples(index=False):
-        kb.alterations[r.alteration_id] = Alteration(r.alteration_id, r.display, r.kind,
-                                                     _split(r.genes), _opt(r.pattern), r.source)
+        kb.alterations[r.alteration_id] = Alteration(
+            r.alteration_id, r.display, r.kind, _split(r.genes), _opt(r.gene_position),
+            _opt(r.frame), _split(r.origins) or ("somatic",), _split(r.consequences),
+            _split(r.context_subtypes), _opt(r.pattern), r.source)
     kb.rules = tuple(
         Rule(r.rule_id, r.target_kind, r.target, _opt(r.agent_id), _opt(r.trial), r.implication,
-             r.evidence_scale, r.evidence_level, r.citation, r.as_of, _opt(r.notes))
+             r.evidence_scale, r.evidence_level, r.citation, r.as_of, _opt(r.notes),
+             _opt(r.line_of_therapy) or "any", _opt(r.age_group) or "any", _opt(r.co_finding))
         for r in _csv(root / "actionability.csv").itertuples(index=False)
     )
+    by_target: dict[tuple[str, str], list[Rule]] = {}
+    for rule in kb.rules:
+        by_target.setdefault((rule.target_kind, rule.target), []).append(rule)
+    kb.rules_by_target = {k: tuple(v) for k, v in by_target.items()}
+    kb.as_of = max((date.fromisoformat(r.as_of) for r in kb.rules), default=date.min)
+    for r in _csv(root / "confirmations.csv").itertuples(index=False):
+        kb.confirmations[r.target] = Confirmation(
+            r.target, r.required == "yes", _split(r.confirming_fusions), _split(r.confirming_genes),
+            _opt(r.confirming_findings), r.followup_test, r.source)
+    for r in _csv(root / "evidence_policy.csv").itertuples(index=False):
+        kb.evidence_policy[r.evidence_level] = EvidencePolicy(
+            r.evidence_level, r.answer, r.medication_task, r.section, r.wording, r.source)
+    for r in _csv(root / "outcomes.csv").itertuples(index=False):
+        kb.outcomes[r.subtype_id] = Outcome(r.subtype_id, _opt(r.frequency_adult),
+                                            _opt(r.frequency_child), _opt(r.outcome), _opt(r.note),
+                                            r.source)
 
 
 @cache

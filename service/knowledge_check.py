@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .actionability_check import violations
 from .errors import Problem
 from .knowledge import load
 
@@ -33,7 +34,7 @@ def check(root: Path | None = None) -> list[Problem]:
     """All problems found in the mappings directory (empty list = consistent)."""
     try:
         kb = load(root)
-    except (FileNotFoundError, KeyError, AttributeError, ValueError) as exc:
+    except (FileNotFoundError, KeyError, AttributeError, ValueError, TypeError) as exc:
         return [Problem(f"mappings cannot be loaded: {exc}", code="structure")]
     root = kb.root
     out: list[Problem] = []
@@ -84,6 +85,12 @@ def check(root: Path | None = None) -> list[Problem]:
             err("subtype_codes.csv", i, "code", f"'{r['code']}' is not a {r['system']} code")
         if r["note"] not in ("exact", "broader"):
             err("subtype_codes.csv", i, "note", "note must be 'exact' or 'broader'")
+    exact = Counter((r["subtype_id"], r["system"]) for r in codes_t.to_dict("records")
+                    if r["note"] == "exact")
+    for (subtype_id, system), n in exact.items():
+        if n > 1:
+            err("subtype_codes.csv", None, "note",
+                f"{n} exact {system} codes for '{subtype_id}': one concept means the subtype")
 
     groups = table("subtype_groups.csv")
     dups("subtype_groups.csv", groups, ["group_id", "member_subtype_id"])
@@ -121,8 +128,6 @@ def check(root: Path | None = None) -> list[Problem]:
     for i, r in enumerate(trials.to_dict("records"), start=2):
         if not _NCT.match(r["nct_id"]):
             err("trials.csv", i, "nct_id", f"'{r['nct_id']}' is not an NCT number")
-        if r["status"] and r["status"] != "unknown" and not (r["status_as_of"] and r["status_source"]):
-            err("trials.csv", i, "status", "a known status needs status_as_of and status_source")
         for target in kb.trials[r["nct_id"]].targets:
             if target not in kb.subtypes and target not in kb.alterations:
                 err("trials.csv", i, "targets", f"unknown subtype or alteration '{target}'")
@@ -158,4 +163,6 @@ def check(root: Path | None = None) -> list[Problem]:
         if r["evidence_level"] not in _LEVELS:
             err("actionability.csv", i, "evidence_level", f"'{r['evidence_level']}' is not a "
                 "level of the AMP/ASCO/CAP 2017 scale (A-D)")
+    for file, line, column, message in violations(kb):
+        err(file, line, column, message)
     return out

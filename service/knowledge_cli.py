@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from .errors import operation_outcome
+from .fhir.therapy import setting
 from .knowledge import Knowledge, load
 
 
@@ -60,6 +61,17 @@ def describe(kb: Knowledge, subtype_id: str) -> str:
     for c in st.codes:
         lines.append(f"  code {c.coding.system}|{c.coding.code} {c.coding.display or ''} "
                      f"({'exact' if c.exact else 'broader'}; source: {c.source})")
+    conf = kb.confirmations.get(st.id)
+    if conf:
+        by = [*conf.fusions, *([f"a fusion of {'/'.join(conf.genes)}"] if conf.genes else []),
+              *([conf.findings] if conf.findings else [])]
+        lines.append(f"  confirmed by: {' or '.join(by)} ("
+                     + ("required before its rules apply" if conf.required else "not required")
+                     + f"); follow-up test: {conf.followup_test}")
+    outcome = kb.outcomes.get(st.id)
+    if outcome:
+        lines.append(f"  outcome (review, Table 1): {outcome.outcome or 'not stated'}; frequency "
+                     f"{outcome.frequency_adult} in adults, {outcome.frequency_child} in children")
     alterations = {a.id for a in kb.alterations.values()
                    if set(a.genes) & (set(st.defining_genes) | {g for f in st.defining_fusions
                                                                  for g in f.split("::")})}
@@ -71,7 +83,16 @@ def describe(kb: Knowledge, subtype_id: str) -> str:
         what = kb.agents[r.agent].name if r.agent else ""
         trial = f" trial {r.trial}" if r.trial else ""
         via = "" if r.target_kind == "subtype" else f" (via alteration {r.target})"
+        policy = kb.evidence_policy[r.evidence_level]
+        agent = kb.agents.get(r.agent or "")
+        task = ("no medication Task" if policy.medication_task == "none" or agent is None
+                or r.trial or agent.availability in ("preclinical", "drug-class")
+                else "medication Task" if agent.availability == "approved"
+                else "medication Task only with an open trial" if policy.medication_task == "obtainable"
+                else "no medication Task")
+        where = setting([r])
         lines.append(f"  [{r.id}] {r.implication}: {what}{trial}{via}; {r.evidence_scale} level "
-                     f"{r.evidence_level}; {r.citation}; as of {r.as_of}"
-                     + (f"; {r.notes}" if r.notes else ""))
+                     f"{r.evidence_level} -> {policy.answer}, {task}; "
+                     + (f"setting: {where}; " if where else "")
+                     + f"{r.citation}; as of {r.as_of}" + (f"; {r.notes}" if r.notes else ""))
     return "\n".join(lines)

@@ -8,10 +8,11 @@ report on its report identifier, so delivering the same report twice creates not
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from .. import codes
-from ..actionability import recommendations
+from ..actionability import Assessment
 from ..knowledge import Knowledge
 from ..resolve import ResolvedSample
 from . import cytogenomic, fusion, report, subtype, therapy, variant
@@ -34,7 +35,14 @@ def report_key(rs: ResolvedSample) -> str:
     return f"{classifier}:{s.sample_id}"
 
 
-def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions) -> Json:
+def judged_on(opts: BuildOptions) -> date | None:
+    """The date trial statuses are judged at: the results' date when given."""
+    return date.fromisoformat(opts.effective[:10]) if opts.effective else None
+
+
+def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
+          assessment: Assessment | None = None) -> Json:
+    """The report Bundle; `assessment` is what actionability found (None: not assessed)."""
     s = rs.sample
     patient = s.patient or opts.patient
     ctx = ReportContext(
@@ -70,10 +78,10 @@ def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions) -> Json:
 
     classifier = _classifier_label(s)
     sentences = []
-    implication_refs: dict[int, Json] = {}
+    call_refs: dict[int, tuple[Json, Json]] = {}  # call -> (biomarker, diagnostic implication)
     for rc in rs.calls:
-        _, implication = subtype.build(ctx, kb, rc, classifier, built)
-        implication_refs[id(rc)] = ref_to(implication)
+        biomarker, implication = subtype.build(ctx, kb, rc, classifier, built)
+        call_refs[id(rc)] = (ref_to(biomarker), ref_to(implication))
         sentence = subtype.call_sentence(rc, classifier)
         sentences.append(sentence)
         rows.insert(len(sentences) - 1, ("Subtype", sentence))
@@ -83,8 +91,9 @@ def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions) -> Json:
     shared = [dev] if dev else []
     actions: list[Json] = []
     summary = ""
-    if opts.actionability:
-        actions, summary = _actionability(ctx, kb, rs, built, implication_refs, shared, rows)
+    if assessment is not None:
+        actions, summary = _actionability(ctx, kb, assessment, built, call_refs, shared, rows,
+                                          judged_on(opts) or kb.as_of)
 
     conclusion = _conclusion(rs, sentences, built) + summary
     title = f"BCP-ALL molecular subtype report - sample {s.sample_id}"
@@ -99,38 +108,43 @@ def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions) -> Json:
     return assemble(resources, opts.bundle_type, bundle_id=ctx.new_id("bundle"))
 
 
-def _actionability(ctx: ReportContext, kb: Knowledge, rs: ResolvedSample,
-                   built: list[subtype.BuiltFinding], implication_refs: dict[int, Json],
-                   shared: list[Json], rows: list[tuple[str, str]]) -> tuple[list[Json], str]:
-    """Therapeutic implications + trials + Tasks; returns Task refs and the conclusion text."""
-    recs = recommendations(rs, kb)
-    if not recs:
-        rows.append(("Actionability", "no actionable finding in the allfhir knowledge base"))
-        return [], " No actionable finding: no agent or clinical trial in the allfhir knowledge " \
-                   "base applies to these results."
+def _actionability(ctx: ReportContext, kb: Knowledge, assessment: Assessment,
+                   built: list[subtype.BuiltFinding], call_refs: dict[int, tuple[Json, Json]],
+                   shared: list[Json], rows: list[tuple[str, str]], on: date) -> tuple[list[Json], str]:
+    """Therapeutic implications, trials, follow-ups and Tasks; returns the Task refs (for the
+    report's recommended-action) and the conclusion's sentences."""
     finding_refs = {id(b.finding): b.ref for b in built}
     studies: dict[str, Json] = {}
-    actions = []
-    for rec in recs:
-        basis = [implication_refs[id(c)] for c in rec.basis.calls]
-        basis += [finding_refs[id(f)] for f in rec.basis.findings if id(f) in finding_refs]
+    actions: list[Json] = []
+    for rec in assessment.recommendations:
+        # The IG points a therapeutic implication at what supports it: the findings, and for a
+        # subtype call the expression signature (never our own diagnostic implication).
+        basis = [finding_refs[id(f)] for f in rec.basis.findings if id(f) in finding_refs]
+        basis += [call_refs[id(c)][0] for c in rec.basis.calls]
         study_ref = None
         if rec.trial:
-            if rec.trial.nct_id not in studies:
-                study, studies[rec.trial.nct_id] = therapy.study_entry(rec.trial)
+            nct = rec.trial.trial.nct_id
+            if nct not in studies:
+                study = therapy.research_study(rec.trial.trial, on)
                 shared.append(study)
-            study_ref = studies[rec.trial.nct_id]
-        obs = therapy.build(ctx, kb, rec, basis, study_ref)
-        actions.append(ref_to(therapy.task(ctx, rec, ref_to(obs), study_ref)))
+                studies[nct] = ref_to(study)
+            study_ref = studies[nct]
+        obs = therapy.implication(ctx, kb, rec, basis, study_ref)
+        if rec.trial and study_ref:
+            actions.append(ctx.add(therapy.trial_task(ctx, rec, ref_to(obs), study_ref)))
+        elif rec.medication_task:
+            statement, task = therapy.medication_task(ctx, kb, rec, ref_to(obs))
+            ctx.add(statement)
+            actions.append(ctx.add(task))
         rows.append(("Actionability", therapy.sentence(rec)))
-    agents = sorted({r.agent.name for r in recs if r.agent})
-    trials = sorted({r.trial.nct_id for r in recs if r.trial})
-    text = ""
-    if agents:
-        text += f" Agents to consider: {', '.join(agents)}."
-    if trials:
-        text += f" Clinical trials: {', '.join(trials)}."
-    return actions, text
+    for fu in assessment.followups:
+        actions.append(ctx.add(therapy.followup_task(ctx, kb, fu, call_refs[id(fu.call)][1])))
+        rows.append(("Follow-up", therapy.followup_sentence(fu)))
+    for fit in assessment.listed_trials:
+        rows.append(("Trial (evidence only)", f"{fit.trial.nct_id}: {'; '.join(fit.reasons)}"))
+    if not assessment:
+        rows.append(("Actionability", "no actionable finding in the allfhir knowledge base"))
+    return actions, therapy.conclusion(assessment)
 
 
 def _classifier_label(s) -> str:  # type: ignore[no-untyped-def]

@@ -78,6 +78,10 @@ class ReportContext:
     effective: str | None = None
     entries: list[Json] = field(default_factory=list)
 
+    @property
+    def specimen_display(self) -> str:
+        return (self.specimen or {}).get("display") or "the sample"
+
     def new_id(self, kind: str, *finding: str) -> str:
         return stable_id(self.key, kind, *finding)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import codes
-from ..knowledge import Finding, Knowledge, Subtype
+from ..knowledge import Finding, Knowledge, Outcome, Subtype
 from ..model import ClassifierRun, SubtypeCall
 from ..resolve import ResolvedCall
 from .common import (
@@ -43,7 +43,9 @@ class BuiltFinding:
 
 
 def subtype_concept(st: Subtype) -> Json:
-    return concept(st.coding, *(c.coding for c in st.codes), text=st.display)
+    """Our code plus the codes that mean the same; broader ones (B-ALL NOS, parent hypodiploid)
+    stay in the ConceptMap: codings of one CodeableConcept must be synonyms."""
+    return concept(st.coding, *(c.coding for c in st.codes if c.exact), text=st.display)
 
 
 def device(classifier: ClassifierRun) -> Json:
@@ -65,6 +67,15 @@ def _device_id(classifier: ClassifierRun) -> str:
     from .common import stable_id
 
     return stable_id("device", classifier.classifier_id, classifier.version or "")
+
+
+def outcome_sentence(st: Subtype, outcome: Outcome) -> str:
+    """The review's Table 1 statement, as its statement: frequency and outcome, cited."""
+    freq = (f"frequency {outcome.frequency_adult or '?'} in adults, "
+            f"{outcome.frequency_child or '?'} in children")
+    said = f"outcome {outcome.outcome}" if outcome.outcome else "no outcome stated"
+    note = f" ({outcome.note})" if outcome.note else ""
+    return f"{st.display}: {freq}; {said}{note}. Source: {outcome.source}."
 
 
 def is_low_confidence(rc: ResolvedCall) -> bool:
@@ -137,5 +148,8 @@ def build(ctx: ReportContext, kb: Knowledge, rc: ResolvedCall, classifier: str,
     ]
     if ctx.device_ref:
         implication["device"] = ctx.device_ref
+    outcome = kb.outcomes.get(st.id)
+    if outcome:
+        implication["note"] = [{"text": outcome_sentence(st, outcome)}]
     ctx.add(implication)
     return biomarker, implication

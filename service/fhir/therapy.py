@@ -1,21 +1,25 @@
-"""Recommendations -> TherapeuticImplication, ResearchStudy and recommendation Tasks.
+"""An Assessment -> TherapeuticImplications, ResearchStudies, MedicationStatements and Tasks.
 
 Follows the IG 3.0.0: medication-assessed (51963-7) coded in RxNorm, phenotypic-treatment-context
 (81259-4) = the BCP-ALL subtype, evidence-level (93044-6) with citations as
-workflow-relatedArtifactComponent extensions, and trials as the IG's ROS1-Fusion-therapuTrial
-example does it (associated-therapy component coded http://clinicaltrials.gov#NCT...), plus a
-therapy-assessed-reference to a ResearchStudy. MedicationRecommendation / FollowupRecommendation
-Tasks are linked from the report with the recommended-action extension.
+workflow-relatedArtifactComponent extensions, trials as the IG's ROS1 example does it
+(associated-therapy component coded http://clinicaltrials.gov#NCT..., therapy-assessed-reference
+to a ResearchStudy). MedicationRecommendation Tasks carry the IG's LL4049-4 code and `focus` a
+MedicationStatement (intended); FollowupRecommendation Tasks carry an LL1037-2 code. Nothing here
+decides what applies: that is `service/actionability.py`; this module renders its answer.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 from .. import codes
-from ..actionability import Recommendation
+from ..actionability import Assessment, FollowUp, Recommendation, TrialFit, best_level
 from ..knowledge import Knowledge, Rule, Trial
 from .common import (
     Json,
     ReportContext,
+    allfhir_code,
     coding,
     component,
     concept,
@@ -27,9 +31,9 @@ from .common import (
 )
 from .subtype import subtype_concept
 
-IMPLICATION_DISPLAY = {"responsive": "Responsive", "resistant": "Resistant"}
 EXT_THERAPY_ASSESSED_REFERENCE = f"{codes.IG}/StructureDefinition/therapy-assessed-reference"
 RESEARCH_STUDY_PHASE = "http://terminology.hl7.org/CodeSystem/research-study-phase"
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 # ClinicalTrials.gov overall status -> ResearchStudy.status (R4 required binding).
 _STATUS = {
     "recruiting": "active",
@@ -53,20 +57,54 @@ _PHASE = {
     "phase 4": "phase-4",
     "not applicable": "n-a",
 }
+_LINE = {"relapsed-refractory": "relapsed/refractory disease", "newly-diagnosed": "newly diagnosed disease"}
+_SECTION_TITLE = {
+    "standard-of-care": "Standard of care",
+    "investigational": "Investigational (limited clinical evidence)",
+    "preclinical": "Preclinical evidence only, not treatment recommendations",
+}
 
 
-def label(rec: Recommendation) -> str:
-    what = rec.agent.name if rec.agent else (rec.trial.nct_id if rec.trial else "therapy")
-    if rec.implication == "eligible-for-trial":
-        return f"clinical trial {rec.trial.nct_id if rec.trial else ''}".strip()
-    return f"{what} ({rec.implication})"
+def setting(rules: list[Rule]) -> str:
+    """'relapsed/refractory disease; age >= 1 year; requires ...' ('' when unrestricted)."""
+    parts: list[str] = []
+    for rule in rules:
+        age = rule.age_group
+        for part in (_LINE.get(rule.line_of_therapy, ""),
+                     "" if age == "any" else f"age {age}" if age[:1] in "<>0123456789" else age,
+                     f"requires {rule.co_finding}" if rule.co_finding else ""):
+            if part and part not in parts:
+                parts.append(part)
+    return "; ".join(parts)
 
 
-def evidence_text(rule: Rule) -> str:
-    return f"{rule.evidence_scale}: level {rule.evidence_level}"
+def sentence(rec: Recommendation) -> str:
+    context = rec.context.display if rec.context else "BCP-ALL"
+    rules = ", ".join(r.id for r in rec.rules)
+    where = setting(rec.rules)
+    where = f"; setting: {where}" if where else ""
+    notes = "; ".join(dict.fromkeys(r.notes for r in rec.rules if r.notes))
+    notes = f"; {notes}" if notes else ""
+    if rec.trial:
+        trial = rec.trial.trial
+        title = f" ({trial.title})" if trial.title else ""
+        return (f"{context}: clinical trial {trial.nct_id}{title} open for enrolment, "
+                f"{rec.trial.status_text}; population: {_population(trial)} [rules {rules}].")
+    agent = rec.agent.name if rec.agent else "therapy"
+    evidence = "".join(f"; trial {f.trial.nct_id} listed as evidence ({f.status_text})"
+                       for f in rec.evidence_trials)
+    return (f"{context}: {agent}, {rec.policy.wording} (AMP/ASCO/CAP 2017 level {rec.best_level})"
+            f"{where}{notes}{evidence} [rules {rules}].")
 
 
-def research_study(trial: Trial) -> Json:
+def _population(trial: Trial) -> str:
+    line = _LINE.get(trial.line_of_therapy or "", trial.line_of_therapy)
+    return f"{', '.join(trial.diseases)}, {line}, ages {trial.min_age} to {trial.max_age}"
+
+
+def research_study(trial: Trial, on: date) -> Json:
+    from ..actionability import is_fresh, status_wording
+
     study: Json = {
         "resourceType": "ResearchStudy",
         "id": stable_id("trial", trial.nct_id),
@@ -74,64 +112,66 @@ def research_study(trial: Trial) -> Json:
     }
     if trial.title:  # titles are recorded only where read in a source
         study["title"] = trial.title
-    status = _STATUS.get(trial.status.casefold())
-    if status:
+    status = _STATUS.get(trial.status)
+    if status and is_fresh(trial, on):
         study["status"] = status
     else:
-        # R4 requires a status, but we never state one we did not read in a source.
-        study["_status"] = {"extension": [{
-            "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
-            "valueCode": "unknown"}]}
+        # R4 requires a status, but we never state as current one we did not read recently.
+        study["_status"] = {"extension": [{"url": DATA_ABSENT_REASON, "valueCode": "unknown"}]}
     phase = _PHASE.get((trial.phase or "").casefold())
     if phase:
         study["phase"] = concept(coding(RESEARCH_STUDY_PHASE, phase))
     if trial.conditions:
         study["condition"] = [text_concept(c.strip()) for c in trial.conditions.split(";")]
-    seen = (f"Recruitment status '{trial.status}'"
-            + (f" as of {trial.status_as_of}" if trial.status_as_of else "")
-            + (f" ({trial.status_source})" if trial.status_source else ""))
+    seen = f"Recruitment: {status_wording(trial, on)}" + (
+        f" ({trial.status_source})" if trial.status_source else "")
     study["note"] = [{"text": seen}]
     return study
 
 
-def build(ctx: ReportContext, kb: Knowledge, rec: Recommendation, basis_refs: list[Json],
-          study_ref: Json | None) -> Json:
-    key = "|".join(rec.key)
-    obs = observation(ctx, ctx.new_id("therapeutic-implication", key),
+def implication(ctx: ReportContext, kb: Knowledge, rec: Recommendation, basis_refs: list[Json],
+                study_ref: Json | None) -> Json:
+    obs = observation(ctx, ctx.new_id("therapeutic-implication", "|".join(rec.key)),
                       codes.PROFILE_THERAPEUTIC_IMPLICATION,
                       concept(coding(codes.TBD_CODES, codes.TBD_THERAPEUTIC_IMPLICATION,
                                      "Therapeutic Implication")))
     comps: list[Json] = []
-    if rec.implication in IMPLICATION_DISPLAY:
-        answer = kb.loinc_answer("genetic-therapeutic-implications-vs",
-                                 IMPLICATION_DISPLAY[rec.implication])
+    if rec.implication == "responsive":
+        answer = kb.loinc_answer("genetic-therapeutic-implications-vs", rec.policy.answer)
+        comps.append(component(concept(coding(codes.TBD_CODES, codes.TBD_THERAPEUTIC_IMPLICATION)),
+                               valueCodeableConcept=concept(answer)))
+    elif rec.implication == "resistant":
+        answer = kb.loinc_answer("genetic-therapeutic-implications-vs", "Resistant")
         comps.append(component(concept(coding(codes.TBD_CODES, codes.TBD_THERAPEUTIC_IMPLICATION)),
                                valueCodeableConcept=concept(answer)))
     if rec.context:
         comps.append(component(loinc(codes.LOINC_PREDICTED_PHENOTYPE),
                                valueCodeableConcept=subtype_concept(rec.context)))
     if rec.agent:
-        value = (concept(*rec.agent.codings, text=rec.agent.name) if rec.agent.codings
-                 else text_concept(rec.agent.name))
-        comps.append(component(loinc(codes.LOINC_MEDICATION_ASSESSED), valueCodeableConcept=value))
+        comps.append(component(loinc(codes.LOINC_MEDICATION_ASSESSED),
+                               valueCodeableConcept=agent_concept(rec)))
     if rec.trial:
+        trial = rec.trial.trial
         trial_comp = component(
             concept(coding(codes.TBD_CODES, codes.TBD_ASSOCIATED_THERAPY)),
-            valueCodeableConcept=concept(coding(codes.CLINICALTRIALS, rec.trial.nct_id,
-                                                rec.trial.nct_id), text=rec.trial.title or None))
+            valueCodeableConcept=concept(coding(codes.CLINICALTRIALS, trial.nct_id, trial.nct_id),
+                                         text=trial.title or None))
         if study_ref:
             trial_comp["extension"] = [{"url": EXT_THERAPY_ASSESSED_REFERENCE,
                                         "valueReference": study_ref}]
         comps.append(trial_comp)
     for rule in rec.rules:
         level = component(loinc(codes.LOINC_EVIDENCE_LEVEL),
-                          valueCodeableConcept=text_concept(evidence_text(rule)))
-        level["extension"] = [
-            {"url": codes.EXT_RELATED_ARTIFACT_COMPONENT,
-             "valueRelatedArtifact": {"type": "citation", "citation": cite}}
-            for cite in _citations(rule.citation)
-        ]
+                          valueCodeableConcept=text_concept(
+                              f"{rule.evidence_scale}: level {rule.evidence_level}"))
+        level["extension"] = [_citation(cite) for cite in _citations(rule.citation)]
         comps.append(level)
+    if rec.evidence_trials:
+        # A trial that is not an enrolment opportunity is still evidence for the pairing.
+        comps[-1]["extension"] += [_trial_citation(f) for f in rec.evidence_trials]
+    where = setting(rec.rules)
+    if where:
+        comps.append(component(allfhir_code(codes.C_THERAPEUTIC_SETTING), valueString=where))
     comps.append(component(concept(coding(codes.TBD_CODES, codes.TBD_CONCLUSION_STRING)),
                            valueString=sentence(rec)))
     obs["component"] = comps
@@ -140,49 +180,149 @@ def build(ctx: ReportContext, kb: Knowledge, rec: Recommendation, basis_refs: li
     return obs
 
 
-def sentence(rec: Recommendation) -> str:
-    context = rec.context.display if rec.context else "BCP-ALL"
-    rules = ", ".join(r.id for r in rec.rules)
-    if rec.implication == "eligible-for-trial" and rec.trial:
-        title = f" ({rec.trial.title})" if rec.trial.title else ""
-        return (f"{context}: potentially eligible for clinical trial {rec.trial.nct_id}{title}; "
-                f"recruitment status {rec.trial.status}"
-                f"{' as of ' + rec.trial.status_as_of if rec.trial.status_as_of else ''} "
-                f"[rules {rules}].")
-    agent = rec.agent.name if rec.agent else "therapy"
-    return (f"{context}: {rec.implication} to {agent} (best evidence level {rec.best_level}) "
-            f"[rules {rules}].")
+def agent_concept(rec: Recommendation) -> Json:
+    assert rec.agent is not None
+    if rec.agent.codings:
+        return concept(*rec.agent.codings, text=rec.agent.name)
+    return text_concept(rec.agent.name)
+
+
+def _citation(cite: str) -> Json:
+    return {"url": codes.EXT_RELATED_ARTIFACT_COMPONENT,
+            "valueRelatedArtifact": {"type": "citation", "citation": cite}}
+
+
+def _trial_citation(fit: TrialFit) -> Json:
+    trial = fit.trial
+    return {"url": codes.EXT_RELATED_ARTIFACT_COMPONENT,
+            "valueRelatedArtifact": {"type": "citation",
+                                     "citation": f"ClinicalTrials.gov {trial.nct_id}"
+                                                 f"{': ' + trial.title if trial.title else ''} "
+                                                 f"({fit.status_text}); listed as evidence, not "
+                                                 "an enrolment opportunity"}}
 
 
 def _citations(text: str) -> list[str]:
     return [c.strip() for c in text.split(";") if c.strip()]
 
 
-def task(ctx: ReportContext, rec: Recommendation, implication_ref: Json, study_ref: Json | None) -> Json:
-    trial = rec.implication == "eligible-for-trial"
-    profile = (codes.PROFILE_FOLLOWUP_RECOMMENDATION if trial
-               else codes.PROFILE_MEDICATION_RECOMMENDATION)
+def medication_task(ctx: ReportContext, kb: Knowledge, rec: Recommendation,
+                    implication_ref: Json) -> list[Json]:
+    """[MedicationStatement (intended), Task medication-recommendation focused on it]."""
+    statement: Json = {
+        "resourceType": "MedicationStatement",
+        "id": ctx.new_id("medication-statement", "|".join(rec.key)),
+        "identifier": [],
+        "status": "intended",
+        "medicationCodeableConcept": agent_concept(rec),
+        # R4 requires a subject; without a patient in the input the report names its sample.
+        "subject": ctx.subject or {"display": f"patient of {ctx.specimen_display}"},
+        "reasonReference": [implication_ref],
+    }
+    statement["identifier"] = [{"system": codes.NS_RESOURCE_ID, "value": statement["id"]}]
     rid = ctx.new_id("task", "|".join(rec.key))
-    t: Json = {
+    task = _task(rid, codes.PROFILE_MEDICATION_RECOMMENDATION, ctx,
+                 concept(kb.loinc_answer("LL4049-4", "Consider alternative medication")),
+                 f"Consider {rec.agent.name if rec.agent else 'therapy'}: {sentence(rec)}",
+                 implication_ref)
+    task["focus"] = ref_to(statement)
+    return [statement, task]
+
+
+def trial_task(ctx: ReportContext, rec: Recommendation, implication_ref: Json,
+               study_ref: Json) -> Json:
+    assert rec.trial is not None
+    nct = rec.trial.trial.nct_id
+    task = _task(ctx.new_id("task", "|".join(rec.key)), codes.PROFILE_FOLLOWUP_RECOMMENDATION, ctx,
+                 # LL1037-2 has no answer for trial enrolment; the binding is extensible.
+                 text_concept(f"Consider enrolment in clinical trial {nct}"),
+                 f"Consider enrolment in {nct}: {sentence(rec)}", implication_ref)
+    task["focus"] = study_ref
+    return task
+
+
+def followup_task(ctx: ReportContext, kb: Knowledge, fu: FollowUp, call_ref: Json) -> Json:
+    return _task(ctx.new_id("followup", fu.confirmation.target, fu.call.call.label,
+                            fu.call.call.method or ""),
+                 codes.PROFILE_FOLLOWUP_RECOMMENDATION, ctx,
+                 concept(kb.loinc_answer("LL1037-2", "Confirmatory testing recommended"),
+                         text=f"Confirm: {fu.confirmation.followup_test}"),
+                 followup_sentence(fu), call_ref)
+
+
+def followup_sentence(fu: FollowUp) -> str:
+    st = fu.call.reported
+    conf = fu.confirmation
+    wanted = [*conf.fusions]
+    if conf.genes:
+        wanted.append(f"a fusion of {'/'.join(conf.genes)}")
+    if conf.findings == "chromosome-count":
+        wanted.append("a chromosome count")
+    elif conf.findings == "defining":
+        wanted.append("its defining finding")
+    missing = f"no confirming finding ({' or '.join(wanted)}) in the submitted data"
+    state = ("the call is unconfirmed and no therapy is recommended on it" if conf.required
+             else "the call stands on gene expression, its actionable drivers are untested")
+    text = f"{st.display}: {missing}; {state}. Test: {conf.followup_test}."
+    agents = _unlocked_agents(fu.unlocks)
+    if agents:
+        text += f" Once positive: {agents}."
+    trials = sorted({r.trial for r in fu.unlocks if r.trial})
+    if trials:
+        text += f" Trials named by the review for it: {', '.join(trials)}."
+    return text
+
+
+def _unlocked_agents(rules: list[Rule]) -> str:
+    by_agent: dict[str, list[Rule]] = {}
+    for rule in rules:
+        if rule.agent and not rule.trial:
+            by_agent.setdefault(rule.agent, []).append(rule)
+    return ", ".join(f"{agent} (level {best_level(rs)})" for agent, rs in by_agent.items())
+
+
+def _task(rid: str, profile: str, ctx: ReportContext, code: Json, description: str,
+          reason: Json) -> Json:
+    task: Json = {
         "resourceType": "Task",
         "id": rid,
         "meta": {"profile": [profile]},
         "identifier": [{"system": codes.NS_RESOURCE_ID, "value": rid}],
         "status": "requested",
         "intent": "proposal",
-        "description": (f"Consider enrolment in {rec.trial.nct_id}" if trial and rec.trial
-                        else f"Consider {rec.agent.name if rec.agent else 'therapy'}") + ": "
-                       + sentence(rec),
+        "code": code,
+        "description": description,
     }
-    if trial and study_ref:
-        t["focus"] = study_ref
     if ctx.subject:
-        t["for"] = ctx.subject
-    t["reasonReference"] = implication_ref  # 0..1 in R4
-    ctx.add(t)
-    return t
+        task["for"] = ctx.subject
+    task["reasonReference"] = reason  # 0..1 in R4
+    return task
 
 
-def study_entry(trial: Trial) -> tuple[Json, Json]:
-    study = research_study(trial)
-    return study, ref_to(study)
+def conclusion(assessment: Assessment) -> str:
+    """The report's closing sentences: standard of care apart from investigational and
+    preclinical evidence, open trials, follow-up tests."""
+    if not assessment:
+        return (" No actionable finding: no agent, clinical trial or follow-up test in the allfhir "
+                "knowledge base applies to these results.")
+    text = ""
+    sections: dict[str, list[str]] = {}
+    for rec in assessment.recommendations:
+        if rec.agent and not rec.trial:
+            where = setting(rec.rules)
+            sections.setdefault(rec.policy.section, []).append(
+                f"{rec.agent.name} (level {rec.best_level}{'; ' + where if where else ''})")
+    for section, title in _SECTION_TITLE.items():
+        if section in sections:
+            text += f" {title}: {', '.join(dict.fromkeys(sections[section]))}."
+    trials = sorted({r.trial.trial.nct_id for r in assessment.recommendations if r.trial})
+    if trials:
+        text += f" Clinical trials open for enrolment: {', '.join(trials)}."
+    for fu in assessment.followups:
+        text += f" Follow-up: {followup_sentence(fu)}"
+    evidence = {f.trial.nct_id for r in assessment.recommendations for f in r.evidence_trials}
+    evidence |= {f.trial.nct_id for f in assessment.listed_trials}
+    if evidence:
+        text += (f" Trials listed as evidence only (not enrolling, or registry record incomplete): "
+                 f"{', '.join(sorted(evidence))}.")
+    return text

@@ -9,7 +9,7 @@ Description: "Codes for classifier and fusion-caller observations and components
 * ^experimental = false
 * ^caseSensitive = true
 * ^content = #complete
-* ^count = 11
+* ^count = 12
 * #expression-subtype-signature "BCP-ALL gene-expression subtype signature" "The BCP-ALL subtype a gene-expression classifier assigns to a sample."
 * #classifier-probability "Classifier probability" "The probability (0..1) a classifier reports for its subtype call."
 * #classifier-score "Classifier score" "A classifier's score for a subtype call that is not a probability."
@@ -21,3 +21,4 @@ Description: "Codes for classifier and fusion-caller observations and components
 * #fusion-spanning-reads "Fusion spanning fragments" "Number of read pairs (fragments) spanning the fusion breakpoints."
 * #caller-confidence "Caller confidence" "The fusion caller's own confidence for the call, as reported."
 * #fusion-reading-frame "Fusion reading frame" "Whether the fusion transcript is in frame, as the caller reports it."
+* #therapeutic-setting "Therapeutic setting" "The setting a therapeutic implication holds in: line of therapy, age group and any finding it further requires."

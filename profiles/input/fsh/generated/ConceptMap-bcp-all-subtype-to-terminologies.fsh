@@ -176,9 +176,6 @@ Description: "Codings the converter adds next to each subtype code (mappings/sub
 * group[=].element[=].target[0].code = #C80331
 * group[=].element[=].target[=].display = "B-Lymphoblastic Leukemia/Lymphoma with t(9;22)(q34.1;q11.2);BCR-ABL1"
 * group[=].element[=].target[=].equivalence = #equivalent
-* group[=].element[=].target[+].code = #C36312
-* group[=].element[=].target[=].display = "B Acute Lymphoblastic Leukemia with t(9;22)(q34.1;q11.2); BCR-ABL1"
-* group[=].element[=].target[=].equivalence = #equivalent
 * group[=].element[=].target[+].code = #C8644
 * group[=].element[=].target[=].display = "B Acute Lymphoblastic Leukemia"
 * group[=].element[=].target[=].equivalence = #wider
@@ -195,9 +192,6 @@ Description: "Codings the converter adds next to each subtype code (mappings/sub
 * group[=].element[=].target[0].code = #C80332
 * group[=].element[=].target[=].display = "B-Lymphoblastic Leukemia/Lymphoma with t(v;11q23.3);KMT2A Rearranged"
 * group[=].element[=].target[=].equivalence = #equivalent
-* group[=].element[=].target[+].code = #C80342
-* group[=].element[=].target[=].display = "B Acute Lymphoblastic Leukemia with t(v;11q23.3); KMT2A Rearranged"
-* group[=].element[=].target[=].equivalence = #equivalent
 * group[=].element[=].target[+].code = #C8644
 * group[=].element[=].target[=].display = "B Acute Lymphoblastic Leukemia"
 * group[=].element[=].target[=].equivalence = #wider
@@ -211,9 +205,6 @@ Description: "Codings the converter adds next to each subtype code (mappings/sub
 * group[=].element[=].target[0].code = #C80334
 * group[=].element[=].target[=].display = "B-Lymphoblastic Leukemia/Lymphoma with t(12;21)(p13.2;q22.1); ETV6-RUNX1"
 * group[=].element[=].target[=].equivalence = #equivalent
-* group[=].element[=].target[+].code = #C80343
-* group[=].element[=].target[=].display = "B Acute Lymphoblastic Leukemia with t(12;21)(p13.2;q22.1); ETV6-RUNX1"
-* group[=].element[=].target[=].equivalence = #equivalent
 * group[=].element[=].target[+].code = #C8644
 * group[=].element[=].target[=].display = "B Acute Lymphoblastic Leukemia"
 * group[=].element[=].target[=].equivalence = #wider
@@ -226,9 +217,6 @@ Description: "Codings the converter adds next to each subtype code (mappings/sub
 * group[=].element[=].display = "TCF3::PBX1"
 * group[=].element[=].target[0].code = #C80341
 * group[=].element[=].target[=].display = "B-Lymphoblastic Leukemia/Lymphoma with t(1;19)(q23;p13.3);TCF3-PBX1"
-* group[=].element[=].target[=].equivalence = #equivalent
-* group[=].element[=].target[+].code = #C80347
-* group[=].element[=].target[=].display = "B Acute Lymphoblastic Leukemia with t(1;19)(q23;p13.3); E2A-PBX1 (TCF3-PBX1)"
 * group[=].element[=].target[=].equivalence = #equivalent
 * group[=].element[=].target[+].code = #C8644
 * group[=].element[=].target[=].display = "B Acute Lymphoblastic Leukemia"
@@ -282,9 +270,6 @@ Description: "Codings the converter adds next to each subtype code (mappings/sub
 * group[=].element[=].display = "High hyperdiploid"
 * group[=].element[=].target[0].code = #C80335
 * group[=].element[=].target[=].display = "B-Lymphoblastic Leukemia/Lymphoma with Hyperdiploidy"
-* group[=].element[=].target[=].equivalence = #equivalent
-* group[=].element[=].target[+].code = #C80344
-* group[=].element[=].target[=].display = "Hyperdiploid B Acute Lymphoblastic Leukemia"
 * group[=].element[=].target[=].equivalence = #equivalent
 * group[=].element[=].target[+].code = #C8644
 * group[=].element[=].target[=].display = "B Acute Lymphoblastic Leukemia"
@@ -556,171 +541,4 @@ Description: "Codings the converter adds next to each subtype code (mappings/sub
 * group[=].element[=].display = "Unclassified"
 * group[=].element[=].target[0].code = #BLL
 * group[=].element[=].target[=].display = "B-Lymphoblastic Leukemia/Lymphoma"
-* group[=].element[=].target[=].equivalence = #wider
-* group[+].source = "https://allfhir.org/fhir/CodeSystem/bcp-all-subtype"
-* group[=].target = "http://hl7.org/fhir/sid/icd-10-cm"
-* group[=].element[0].code = #ph
-* group[=].element[=].display = "Ph (BCR::ABL1)"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #ph-like
-* group[=].element[=].display = "Ph-like (BCR::ABL1-like)"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #kmt2a
-* group[=].element[=].display = "KMT2A-rearranged"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #kmt2a-like
-* group[=].element[=].display = "KMT2A-like"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #etv6-runx1
-* group[=].element[=].display = "ETV6::RUNX1"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #etv6-runx1-like
-* group[=].element[=].display = "ETV6::RUNX1-like"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #tcf3-pbx1
-* group[=].element[=].display = "TCF3::PBX1"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #hlf
-* group[=].element[=].display = "HLF-rearranged (TCF3::HLF)"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #dux4
-* group[=].element[=].display = "DUX4-rearranged"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #mef2d
-* group[=].element[=].display = "MEF2D-rearranged"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #znf384
-* group[=].element[=].display = "ZNF384-rearranged"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #znf384-like
-* group[=].element[=].display = "ZNF384-like"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #pax5alt
-* group[=].element[=].display = "PAX5alt"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #pax5-p80r
-* group[=].element[=].display = "PAX5 P80R"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #bcl2-myc
-* group[=].element[=].display = "BCL2/MYC-rearranged"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #nutm1
-* group[=].element[=].display = "NUTM1-rearranged"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #high-hyperdiploid
-* group[=].element[=].display = "High hyperdiploid"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #low-hyperdiploid
-* group[=].element[=].display = "Low hyperdiploid"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #near-haploid
-* group[=].element[=].display = "Near haploid"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #low-hypodiploid
-* group[=].element[=].display = "Low hypodiploid"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #high-hypodiploid
-* group[=].element[=].display = "High hypodiploid"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #iamp21
-* group[=].element[=].display = "iAMP21"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #ikzf1-n159y
-* group[=].element[=].display = "IKZF1 N159Y"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #zeb2-cebpe
-* group[=].element[=].display = "ZEB2/CEBPE"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #cdx2-ubtf
-* group[=].element[=].display = "CDX2/UBTF"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #pax5-etv6
-* group[=].element[=].display = "PAX5::ETV6"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #crlf2-non-ph-like
-* group[=].element[=].display = "CRLF2-rearranged (non-Ph-like)"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #ph-group
-* group[=].element[=].display = "Ph or Ph-like (group)"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #kmt2a-group
-* group[=].element[=].display = "KMT2A-rearranged or KMT2A-like (group)"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #znf384-group
-* group[=].element[=].display = "ZNF384-rearranged or ZNF384-like (group)"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #etv6-runx1-group
-* group[=].element[=].display = "ETV6::RUNX1 or ETV6::RUNX1-like (group)"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #high-sig
-* group[=].element[=].display = "Hyperdiploid or near haploid signature (group)"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
-* group[=].element[=].target[=].equivalence = #wider
-* group[=].element[+].code = #unclassified
-* group[=].element[=].display = "Unclassified"
-* group[=].element[=].target[0].code = #C91.0
-* group[=].element[=].target[=].display = "Acute lymphoblastic leukemia [ALL]"
 * group[=].element[=].target[=].equivalence = #wider
