@@ -55,7 +55,8 @@ class Progress:
 
 def cmd_convert(args: argparse.Namespace) -> int:
     opts = BuildOptions(bundle_type=args.bundle_type, patient=args.patient,
-                        effective=args.effective, actionability=not args.no_actionability)
+                        effective=args.effective, actionability=not args.no_actionability,
+                        assembly=args.assembly)
     problems: list[Problem] = []
     out: TextIO
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
@@ -109,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--effective", help="dateTime of the results (e.g. 2026-11-25)")
     conv.add_argument("--no-actionability", action="store_true",
                       help="leave out therapeutic implications, trials and recommendations")
+    conv.add_argument("--assembly", choices=["GRCh37", "GRCh38"],
+                      help="reference assembly of fusion breakpoints (the caller files do not "
+                      "say; left out of the output when not given)")
     conv.add_argument("-o", "--output", help="write NDJSON here instead of stdout")
     conv.set_defaults(func=cmd_convert)
 

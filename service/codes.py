@@ -25,6 +25,7 @@ RXNORM: Final = "http://www.nlm.nih.gov/research/umls/rxnorm"
 HGNC: Final = "http://www.genenames.org"
 HGVS: Final = "http://varnomen.hgvs.org"
 SEQUENCE_ONTOLOGY: Final = "http://www.sequenceontology.org"
+ISCN: Final = "https://iscn.karger.com"  # Aliases.fsh $ISCN ("defined in THO with https")
 CLINICALTRIALS: Final = "http://clinicaltrials.gov"
 OBSERVATION_CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
 DIAGNOSTIC_SERVICE: Final = "http://terminology.hl7.org/CodeSystem/v2-0074"
@@ -46,6 +47,7 @@ PROFILE_GENOMIC_REPORT: Final = f"{IG}/StructureDefinition/genomic-report"
 PROFILE_VARIANT: Final = f"{IG}/StructureDefinition/variant"
 PROFILE_MOLECULAR_BIOMARKER: Final = f"{IG}/StructureDefinition/molecular-biomarker"
 PROFILE_DIAGNOSTIC_IMPLICATION: Final = f"{IG}/StructureDefinition/diagnostic-implication"
+PROFILE_MOLECULAR_CONSEQUENCE: Final = f"{IG}/StructureDefinition/molecular-consequence"
 PROFILE_THERAPEUTIC_IMPLICATION: Final = f"{IG}/StructureDefinition/therapeutic-implication"
 PROFILE_MEDICATION_RECOMMENDATION: Final = f"{IG}/StructureDefinition/medication-recommendation"
 PROFILE_FOLLOWUP_RECOMMENDATION: Final = f"{IG}/StructureDefinition/followup-recommendation"
@@ -85,6 +87,8 @@ TBD_THERAPEUTIC_IMPLICATION: Final = "therapeutic-implication"
 TBD_CONCLUSION_STRING: Final = "conclusion-string"
 TBD_ASSOCIATED_THERAPY: Final = "associated-therapy"
 TBD_BIOMARKER_CATEGORY: Final = "biomarker-category"
+TBD_MOLECULAR_CONSEQUENCE: Final = "molecular-consequence"  # MolecularConsequence.code
+TBD_FUNCTIONAL_EFFECT: Final = "functional-effect"  # its functional-effect component
 
 # --- our own canonical namespace (profiles/ defines these CodeSystems and NamingSystems) ---------
 ALLFHIR: Final = "https://allfhir.org/fhir"
@@ -105,8 +109,6 @@ C_CLASSIFIER_PROBABILITY: Final = "classifier-probability"
 C_CLASSIFIER_SCORE: Final = "classifier-score"
 C_CLASSIFIER_CONFIDENCE: Final = "classifier-confidence"
 C_CHROMOSOME_COUNT: Final = "chromosome-count"
-C_BREAKPOINT_5: Final = "fusion-breakpoint-5prime"
-C_BREAKPOINT_3: Final = "fusion-breakpoint-3prime"
 C_JUNCTION_READS: Final = "fusion-junction-reads"
 C_SPANNING_READS: Final = "fusion-spanning-reads"
 C_CALLER_CONFIDENCE: Final = "caller-confidence"
@@ -118,8 +120,6 @@ ALLFHIR_CODE_DISPLAY: Final = {
     C_CLASSIFIER_SCORE: "Classifier score",
     C_CLASSIFIER_CONFIDENCE: "Classifier confidence",
     C_CHROMOSOME_COUNT: "Modal chromosome number",
-    C_BREAKPOINT_5: "Fusion 5' breakpoint",
-    C_BREAKPOINT_3: "Fusion 3' breakpoint",
     C_JUNCTION_READS: "Fusion junction (split) reads",
     C_SPANNING_READS: "Fusion spanning fragments",
     C_CALLER_CONFIDENCE: "Caller confidence",

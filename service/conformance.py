@@ -30,8 +30,6 @@ ALLFHIR_CODE_DEFINITION: dict[str, str] = {
     codes.C_CLASSIFIER_SCORE: "A classifier's score for a subtype call that is not a probability.",
     codes.C_CLASSIFIER_CONFIDENCE: "A classifier's own qualitative confidence in its call, as reported.",
     codes.C_CHROMOSOME_COUNT: "The modal number of chromosomes, as predicted or measured.",
-    codes.C_BREAKPOINT_5: "Genomic position of the 5' (upstream partner) breakpoint of a fusion.",
-    codes.C_BREAKPOINT_3: "Genomic position of the 3' (downstream partner) breakpoint of a fusion.",
     codes.C_JUNCTION_READS: "Number of split reads spanning the fusion junction.",
     codes.C_SPANNING_READS: "Number of read pairs (fragments) spanning the fusion breakpoints.",
     codes.C_CALLER_CONFIDENCE: "The fusion caller's own confidence for the call, as reported.",

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import codes
+from . import codes, fusion_karyotypes
 from .data_paths import data_dir
+from .fusion_karyotypes import FusionKaryotype
 from .model import CopyNumberChange, Fusion, Ploidy, SequenceVariant
 
 Finding = Fusion | SequenceVariant | CopyNumberChange | Ploidy
@@ -214,6 +215,8 @@ class Knowledge:
     folded_symbols: dict[str, str] = field(default_factory=dict)
     # every subtype's defining fusions ('BCR::ABL1', ...): asked per fusion on the hot path
     defining_fusions: frozenset[str] = frozenset()
+    # gene pair -> the karyotype the rearrangement comes from (mappings/fusion_karyotypes.csv)
+    fusion_karyotypes: dict[frozenset[str], FusionKaryotype] = field(default_factory=dict)
 
     # -- labels ----------------------------------------------------------------------------------
     def resolve_label(self, classifier: str, column: str | None, label: str) -> Subtype | None:
@@ -415,6 +418,7 @@ def load(root: Path | None = None) -> Knowledge:
     kb = Knowledge(root, subtypes, labels, genes, synonyms, so_terms, answers, folded_symbols=folded,
                    defining_fusions=frozenset(f for st in subtypes.values() for f in st.defining_fusions))
     _load_actionability(kb)
+    kb.fusion_karyotypes = fusion_karyotypes.load(root)
     return kb
 
 

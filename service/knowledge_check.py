@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from .actionability_check import violations
 from .errors import Problem
-from .knowledge import load
+from .knowledge import Knowledge, load
+
+_Err = Callable[[str, int | None, str | None, str], None]
+_Dups = Callable[[str, pd.DataFrame, list[str]], None]
 
 _FORMS = {
     "icd-o-3": re.compile(r"^\d{4}/\d$"),
@@ -165,4 +169,37 @@ def check(root: Path | None = None) -> list[Problem]:
                 "level of the AMP/ASCO/CAP 2017 scale (A-D)")
     for file, line, column, message in violations(kb):
         err(file, line, column, message)
+    if (root / "fusion_karyotypes.csv").exists():
+        _check_karyotypes(kb, table("fusion_karyotypes.csv"), err, dups)
     return out
+
+
+_ISCN_REARRANGEMENT = re.compile(r"^(t|inv|ins|der)\([0-9XY;]+\)\([pq0-9.;]+\)$")
+
+
+def _check_karyotypes(kb: Knowledge, frame: pd.DataFrame, err: _Err, dups: _Dups) -> None:
+    """Every fusion is two HGNC symbols (approved ones), every row has an ISCN and a source."""
+    file = "fusion_karyotypes.csv"
+    dups(file, frame, ["fusion"])
+    pairs: Counter[frozenset[str]] = Counter()
+    for i, r in enumerate(frame.to_dict("records"), start=2):
+        genes = r["fusion"].split("::")
+        if len(genes) != 2:
+            err(file, i, "fusion", f"'{r['fusion']}' is not GENE5::GENE3")
+            continue
+        for gene in genes:
+            hit = kb.gene(gene)
+            if hit is None:
+                err(file, i, "fusion", f"unknown gene '{gene}' in {r['fusion']}")
+            elif hit.symbol != gene:
+                err(file, i, "fusion", f"'{gene}' is not the approved HGNC symbol ({hit.symbol})")
+        pairs[frozenset(genes)] += 1
+        if not _ISCN_REARRANGEMENT.match(r["iscn"]):
+            err(file, i, "iscn", f"'{r['iscn']}' is not an ISCN rearrangement such as "
+                "t(9;22)(q34.1;q11.2)")
+        if not r["source"].strip():
+            err(file, i, "source", "no source given")
+    for genes, n in pairs.items():
+        if n > 1:
+            err(file, None, "fusion", f"the gene pair {'/'.join(sorted(genes))} has {n} rows "
+                "(one karyotype per rearrangement, whatever the partner order)")

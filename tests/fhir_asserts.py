@@ -64,3 +64,11 @@ def component_value(resource: Json, system: str, code: str) -> Any:
 
 def codings(concept: Json) -> set[tuple[str, str]]:
     return {(c["system"], c["code"]) for c in concept.get("coding", [])}
+
+
+def fusion_variants(bundle: Json) -> list[Json]:
+    """The Variant Observations of gene fusions (coding-change-type SO:0001565), not their breakpoints."""
+    ig_variant = "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/variant"
+    return [v for v in by_profile(bundle, ig_variant)
+            if any(("http://www.sequenceontology.org", "SO:0001565") in codings(c["valueCodeableConcept"])
+                   for c in components(v, "http://loinc.org", "48019-4"))]

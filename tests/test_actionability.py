@@ -588,8 +588,9 @@ def test_cli_no_actionability_leaves_recommendations_out(tmp_path: Path,
     assert len(resources(with_actions, "Task")) == 3
     assert main(["convert", "--no-actionability", str(path)]) == 0
     without = json.loads(capsys.readouterr().out)
+    # the report, the fusion and its molecular consequence, the signature and the subtype call
     assert [r["resourceType"] for r in resources(without)] == [
-        "DiagnosticReport", "Observation", "Observation", "Observation"]
+        "DiagnosticReport", "Observation", "Observation", "Observation", "Observation"]
     assert by_profile(without, THERAPEUTIC) == [] and "extension" not in resources(without)[0]
 
 

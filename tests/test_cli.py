@@ -10,7 +10,14 @@ import pytest
 from service.cli import main
 
 from .conftest import REPO
-from .fhir_asserts import assert_internal_refs_resolve, by_profile, component_value, parse_r4b
+from .fhir_asserts import (
+    assert_internal_refs_resolve,
+    by_profile,
+    component_value,
+    components,
+    fusion_variants,
+    parse_r4b,
+)
 
 EXAMPLES = REPO / "examples" / "allsorts"
 PROBABILITIES = EXAMPLES / "probabilities.csv"
@@ -43,11 +50,35 @@ def test_readme_example_converts_each_sample_with_its_fusions(capsys: pytest.Cap
     # a multi-label call keeps every label, each as its own implication
     assert subtype_codes(double) == ["low-hypodiploid", "ph-like"]
     # the Arriba file names SJBALL043684, so its BCR::ABL1 fusion joins that report only
-    [fusion] = by_profile(ph, f"{IG}/variant")
+    [fusion] = fusion_variants(ph)
     assert component_value(fusion, "http://loinc.org", "81252-9") == {"text": "BCR::ABL1 fusion"}
     assert by_profile(hyper, f"{IG}/variant") == []
     [implication] = by_profile(ph, f"{IG}/diagnostic-implication")
     assert {"reference": f"urn:uuid:{fusion['id']}"} in implication["derivedFrom"]
+
+
+@pytest.mark.parametrize("assembly", [None, "GRCh38"])
+def test_assembly_option_reaches_the_fusion_breakpoints(
+        capsys: pytest.CaptureFixture[str], assembly: str | None) -> None:
+    extra = ["--assembly", assembly] if assembly else []
+    code, printed, _ = run(capsys, "convert", str(PROBABILITIES), str(ARRIBA), *extra)
+    assert code == 0
+    ph = printed[0]
+    [fusion] = fusion_variants(ph)
+    points = [e["resource"] for e in ph["entry"]
+              if {"reference": e["fullUrl"]} in fusion["derivedFrom"]]
+    assert len(points) == 2
+    found = [components(p, "http://loinc.org", "62374-4") for p in points]
+    if assembly is None:
+        assert found == [[], []]
+    else:
+        assert [c[0]["valueCodeableConcept"]["coding"][0]["code"] for c in found] == ["LA26806-2"] * 2
+
+
+def test_assembly_option_accepts_only_grch37_and_grch38(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["convert", str(PROBABILITIES), "--assembly", "hg19"])
+    assert exc.value.code == 2
 
 
 def test_output_file_and_transaction_bundles(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from .fhir_asserts import (
     codings,
     component_value,
     components,
+    fusion_variants,
     parse_r4b,
     resources,
 )
@@ -78,8 +79,9 @@ def test_report_lists_every_observation_and_comes_first(kb: Knowledge) -> None:
     assert report["status"] == "final"
     observations = {f"urn:uuid:{r['id']}" for r in resources(bundle, "Observation")}
     assert {r["reference"] for r in report["result"]} == observations
-    # fusion + expression signature + diagnostic implication
-    assert len(observations) == 3
+    # fusion, its two breakpoints and its molecular consequence + expression signature +
+    # diagnostic implication
+    assert len(observations) == 6
     assert report["specimen"] == [{"identifier": {"system": "https://allfhir.org/fhir/NamingSystem/sample-id",
                                                   "value": "S1"}, "display": "sample S1"}]
     assert "BCR::ABL1" in report["text"]["div"] and report["text"]["status"] == "generated"
@@ -91,7 +93,7 @@ def test_report_lists_every_observation_and_comes_first(kb: Knowledge) -> None:
 
 def test_fusion_variant_observation(kb: Knowledge) -> None:
     bundle = convert_one(kb, ph_sample())
-    [fusion] = by_profile(bundle, f"{IG}/variant")
+    [fusion] = fusion_variants(bundle)
     assert codings(fusion["code"]) == {(LOINC, "69548-6")}
     assert codings(fusion["valueCodeableConcept"]) == {(LOINC, "LA9633-4")}
     genes = [codings(c["valueCodeableConcept"]) for c in components(fusion, LOINC, "48018-6")]
@@ -101,10 +103,114 @@ def test_fusion_variant_observation(kb: Knowledge) -> None:
     assert codings(component_value(fusion, LOINC, "48002-0")) == {(LOINC, "LA6684-0")}
     # allelic read depth = all reads supporting the fusion (junction + spanning)
     assert component_value(fusion, LOINC, "82121-5")["value"] == 19
-    assert component_value(fusion, ALLFHIR_CS, "fusion-breakpoint-5prime") == "chr22:23632600:+"
     assert component_value(fusion, ALLFHIR_CS, "fusion-junction-reads")["value"] == 12
     assert component_value(fusion, ALLFHIR_CS, "fusion-spanning-reads")["value"] == 7
     assert component_value(fusion, ALLFHIR_CS, "caller-confidence") == "high"
+
+
+def fusion_only(gene5: str = "BCR", gene3: str = "ABL1", **fields: object) -> Sample:
+    return Sample(sample_id="F1", fusions=[Fusion(gene5=gene5, gene3=gene3, **fields)])
+
+
+def test_fusion_iscn_comes_from_the_karyotype_mappings(kb: Knowledge) -> None:
+    [fusion] = fusion_variants(convert_one(kb, ph_sample()))
+    assert components(fusion, LOINC, "81291-7") == [
+        {"code": {"coding": [{"system": LOINC, "code": "81291-7"}]},
+         "valueCodeableConcept": {"coding": [{"system": "https://iscn.karger.com",
+                                              "code": "t(9;22)(q34.1;q11.2)"}]}}]
+    # the reciprocal product of the same translocation has the same karyotype
+    [reciprocal] = fusion_variants(convert_one(kb, fusion_only("ABL1", "BCR")))
+    assert codings(component_value(reciprocal, LOINC, "81291-7")) == {
+        ("https://iscn.karger.com", "t(9;22)(q34.1;q11.2)")}
+    [etv6] = fusion_variants(convert_one(kb, fusion_only("ETV6", "RUNX1")))
+    assert codings(component_value(etv6, LOINC, "81291-7")) == {
+        ("https://iscn.karger.com", "t(12;21)(p13.2;q22.1)")}
+
+
+def test_fusion_without_known_karyotype_has_no_iscn_and_the_input_iscn_wins(kb: Knowledge) -> None:
+    [pax5] = fusion_variants(convert_one(kb, fusion_only("PAX5", "ZNF521")))
+    assert components(pax5, LOINC, "81291-7") == []
+    [given] = fusion_variants(convert_one(kb, fusion_only(iscn="t(9;22)(q34;q11)")))
+    assert codings(component_value(given, LOINC, "81291-7")) == {
+        ("https://iscn.karger.com", "t(9;22)(q34;q11)")}
+
+
+def test_fusion_molecular_consequence_is_transcript_fusion_as_in_the_ig_ros1_example(
+        kb: Knowledge) -> None:
+    bundle = convert_one(kb, ph_sample())
+    [fusion] = fusion_variants(bundle)
+    [consequence] = by_profile(bundle, f"{IG}/molecular-consequence")
+    tbd = "http://hl7.org/fhir/uv/genomics-reporting/CodeSystem/tbd-codes-cs"
+    assert consequence["code"] == {"coding": [{"system": tbd, "code": "molecular-consequence",
+                                               "display": "Molecular Consequence"}]}
+    assert consequence["derivedFrom"] == [{"reference": f"urn:uuid:{fusion['id']}"}]
+    assert "valueCodeableConcept" not in consequence
+    assert consequence["component"] == [
+        {"code": {"coding": [{"system": tbd, "code": "functional-effect", "display": "Functional Effect"}]},
+         "valueCodeableConcept": {"coding": [{"system": SO, "code": "SO:0001886",
+                                              "display": "transcript_fusion"}]}}]
+    # the fusion keeps its change type beside it
+    assert codings(component_value(fusion, LOINC, "48019-4")) == {(SO, "SO:0001565")}
+    report = bundle["entry"][0]["resource"]
+    assert {"reference": f"urn:uuid:{consequence['id']}"} in report["result"]
+
+
+def _breakpoints(bundle: dict, fusion: dict) -> list[dict]:
+    return [deref(bundle, r) for r in fusion["derivedFrom"]]
+
+
+def test_fusion_breakpoints_are_variants_with_chromosome_and_exact_position(kb: Knowledge) -> None:
+    bundle = convert_one(kb, ph_sample())
+    [fusion] = fusion_variants(bundle)
+    five, three = _breakpoints(bundle, fusion)
+    assert five["meta"]["profile"] == [f"{IG}/variant"]
+    assert codings(five["valueCodeableConcept"]) == {(LOINC, "LA9633-4")}
+    assert five["component"] == [
+        {"code": {"coding": [{"system": LOINC, "code": "48018-6"}]},
+         "valueCodeableConcept": {"coding": [{"system": HGNC, "code": "HGNC:1014", "display": "BCR"}]}},
+        {"code": {"coding": [{"system": LOINC, "code": "81252-9"}]},
+         "valueCodeableConcept": {"text": "BCR::ABL1 fusion 5' breakpoint chr22:23632600:+"}},
+        {"code": {"coding": [{"system": LOINC, "code": "48000-4"}]},
+         "valueCodeableConcept": {"coding": [{"system": LOINC, "code": "LA21275-5",
+                                              "display": "Chromosome 22"}]}},
+        {"code": {"coding": [{"system": LOINC, "code": "81254-5"}]},
+         "valueRange": {"low": {"value": 23632600}, "high": {"value": 23632600}}},
+        {"code": {"coding": [{"system": LOINC, "code": "48002-0"}]},
+         "valueCodeableConcept": {"coding": [{"system": LOINC, "code": "LA6684-0", "display": "Somatic"}]}},
+    ]
+    assert codings(component_value(three, LOINC, "48018-6")) == {(HGNC, "HGNC:76")}
+    assert codings(component_value(three, LOINC, "48000-4")) == {(LOINC, "LA21262-3")}
+    assert component_value(three, LOINC, "81254-5") == {"low": {"value": 133729451},
+                                                         "high": {"value": 133729451}}
+    # no assembly unless given; the old free-text breakpoint components are gone
+    for obs in (fusion, five, three):
+        assert components(obs, LOINC, "62374-4") == []
+    text = json.dumps(bundle)
+    assert "fusion-breakpoint" not in text
+    # everything else the caller said is still there
+    assert component_value(fusion, ALLFHIR_CS, "fusion-reading-frame") == "in-frame"
+    assert fusion["note"] == [{"text": "called by Arriba"}]
+
+
+@pytest.mark.parametrize(("assembly", "code"), [("GRCh37", "LA14029-5"), ("GRCh38", "LA26806-2")])
+def test_fusion_breakpoints_carry_the_assembly_when_given(kb: Knowledge, assembly: str, code: str) -> None:
+    bundle = convert_one(kb, ph_sample(), BuildOptions(actionability=False, assembly=assembly))
+    [fusion] = fusion_variants(bundle)
+    assert components(fusion, LOINC, "62374-4") == []
+    for point in _breakpoints(bundle, fusion):
+        assert components(point, LOINC, "62374-4") == [
+            {"code": {"coding": [{"system": LOINC, "code": "62374-4"}]},
+             "valueCodeableConcept": {"coding": [{"system": LOINC, "code": code, "display": assembly}]}}]
+    assert json.dumps(bundle) == json.dumps(
+        convert_one(kb, ph_sample(), BuildOptions(actionability=False, assembly=assembly)))
+
+
+def test_fusion_breakpoint_that_is_no_chromosome_position_stays_as_written(kb: Knowledge) -> None:
+    bundle = convert_one(kb, fusion_only(breakpoint5="chrUn_gl000220:105424:+", breakpoint3="9:133729451"))
+    [fusion] = fusion_variants(bundle)
+    [three] = _breakpoints(bundle, fusion)
+    assert codings(component_value(three, LOINC, "48000-4")) == {(LOINC, "LA21262-3")}
+    assert fusion["note"] == [{"text": "5' breakpoint chrUn_gl000220:105424:+"}]
 
 
 def test_subtype_call_biomarker_and_implication(kb: Knowledge) -> None:
@@ -126,7 +232,7 @@ def test_subtype_call_biomarker_and_implication(kb: Knowledge) -> None:
     phenotype = component_value(implication, LOINC, "81259-4")
     assert phenotype["coding"][0] == {"system": SUBTYPE_CS, "code": "ph", "display": "Ph (BCR::ABL1)"}
     assert component_value(implication, ALLFHIR_CS, "classifier-probability")["value"] == 0.932
-    [fusion] = by_profile(bundle, f"{IG}/variant")
+    [fusion] = fusion_variants(bundle)
     derived = [deref(bundle, r)["id"] for r in implication["derivedFrom"]]
     assert derived == [signature["id"], fusion["id"]]
 

@@ -94,3 +94,30 @@ def test_cli_check_fails_on_broken_mappings(broken: Path, capsys: pytest.Capture
     assert main(["knowledge", "check", "--mappings", str(broken)]) == 2
     out = capsys.readouterr().out
     assert '"resourceType": "OperationOutcome"' in out and "unknown agent 'no-such-agent'" in out
+
+
+def test_fusion_karyotypes_are_loaded_by_gene_pair(kb: Knowledge) -> None:
+    bcr_abl1 = kb.fusion_karyotypes[frozenset({"BCR", "ABL1"})]
+    assert (bcr_abl1.fusion, bcr_abl1.iscn) == ("BCR::ABL1", "t(9;22)(q34.1;q11.2)")
+    assert bcr_abl1.source.startswith("github:cBioPortal/oncotree@")
+    assert kb.fusion_karyotypes[frozenset({"ETV6", "RUNX1"})].iscn == "t(12;21)(p13.2;q22.1)"
+
+
+def test_broken_fusion_karyotypes_fail_with_exact_problems(tmp_path: Path) -> None:
+    root = tmp_path / "mappings"
+    shutil.copytree(MAPPINGS, root)
+    with (root / "fusion_karyotypes.csv").open("a", encoding="utf-8") as fh:
+        fh.write("MLL::AFF4,t(5;11)(q31;q23),somewhere\n")  # MLL is KMT2A's previous symbol
+        fh.write("NOPE1::ABL1,t(9;22)(q34.1;q11.2),somewhere\n")
+        fh.write("ZNF384::EP300,t(12;22),\n")
+        fh.write("ABL1::BCR,t(9;22)(q34.1;q11.2),somewhere\n")  # BCR::ABL1's pair again
+    found = {(Path(p.file or "").name, p.row, p.column, p.message) for p in check(root)}
+    file = "fusion_karyotypes.csv"
+    assert found == {
+        (file, 7, "fusion", "'MLL' is not the approved HGNC symbol (KMT2A)"),
+        (file, 8, "fusion", "unknown gene 'NOPE1' in NOPE1::ABL1"),
+        (file, 9, "iscn", "'t(12;22)' is not an ISCN rearrangement such as t(9;22)(q34.1;q11.2)"),
+        (file, 9, "source", "no source given"),
+        (file, None, "fusion", "the gene pair ABL1/BCR has 2 rows (one karyotype per rearrangement, "
+                               "whatever the partner order)"),
+    }

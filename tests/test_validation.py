@@ -146,11 +146,16 @@ PH_OTHER_CODINGS = (
     "http://terminology.hl7.org/CodeSystem/icd-o-3#9812/3")
 
 
+def _entry_path(bundle: dict[str, Any], resource: dict[str, Any]) -> str:
+    return f"Bundle.entry[{[e['resource'] for e in bundle['entry']].index(resource)}]"
+
+
 def _subtype_bundle() -> tuple[dict[str, Any], dict[str, Any]]:
-    """The allsorts + arriba example bundle of SJBALL043684 and its subtype implication (entry 3)."""
+    """The allsorts + arriba example bundle of SJBALL043684 and its subtype implication."""
     ex = REPO / "examples" / "allsorts"
     bundle = _bundles([ex / "probabilities.csv", ex / "SJBALL043684.arriba.fusions.tsv"])[0]
-    implication = bundle["entry"][3]["resource"]
+    [implication] = [e["resource"] for e in bundle["entry"]
+                     if SUBTYPE_PROFILE in e["resource"].get("meta", {}).get("profile", [])]
     assert SUBTYPE_PROFILE in implication["meta"]["profile"]
     assert implication["component"][0]["valueCodeableConcept"]["coding"][0]["code"] == "ph"
     assert implication["component"][1]["code"]["coding"][0]["code"] == "classifier-probability"
@@ -160,12 +165,13 @@ def _subtype_bundle() -> tuple[dict[str, Any], dict[str, Any]]:
 @needs_packages
 def test_subtype_profile_without_subtype_coding(validator: Validator) -> None:
     bundle, implication = _subtype_bundle()
+    at = _entry_path(bundle, implication)
     implication["component"][0]["valueCodeableConcept"]["coding"].pop(0)
     assert _errors(validator, bundle) == [
-        ("Bundle.entry[3].resource.component[0].value",
+        (f"{at}.resource.component[0].value",
          f"BcpAllSubtypeImplication: Observation.component:predicted-phenotype.value[x]: {PH_OTHER_CODINGS} "
          f"is not in the required ValueSet {SUBTYPE_VS}"),
-        ("Bundle.entry[3].resource.component[0].value",
+        (f"{at}.resource.component[0].value",
          "BcpAllSubtypeImplication: Observation.component:predicted-phenotype.value[x].coding:subtype "
          "(slice 'subtype'): minimum required = 1, but only found 0")]
 
@@ -173,9 +179,10 @@ def test_subtype_profile_without_subtype_coding(validator: Validator) -> None:
 @needs_packages
 def test_subtype_profile_missing_required_component(validator: Validator) -> None:
     bundle, implication = _subtype_bundle()
+    at = _entry_path(bundle, implication)
     implication["component"].pop(0)  # the predicted-phenotype (81259-4) component
     assert _errors(validator, bundle) == [
-        ("Bundle.entry[3].resource",
+        (f"{at}.resource",
          "BcpAllSubtypeImplication: Observation.component:predicted-phenotype (slice 'predicted-phenotype'): "
          "minimum required = 1, but only found 0")]
 
@@ -183,17 +190,18 @@ def test_subtype_profile_missing_required_component(validator: Validator) -> Non
 @needs_packages
 def test_subtype_profile_code_not_in_value_set(validator: Validator) -> None:
     bundle, implication = _subtype_bundle()
+    at = _entry_path(bundle, implication)
     implication["component"][0]["valueCodeableConcept"]["coding"][0]["code"] = "no-such-subtype"
     assert _errors(validator, bundle) == [
-        ("Bundle.entry[3].resource.component[0].value",
+        (f"{at}.resource.component[0].value",
          "BcpAllSubtypeImplication: Observation.component:predicted-phenotype.value[x]: "
          f"https://allfhir.org/fhir/CodeSystem/bcp-all-subtype#no-such-subtype, {PH_OTHER_CODINGS} "
          f"is not in the required ValueSet {SUBTYPE_VS}"),
-        ("Bundle.entry[3].resource.component[0].value.coding[0]",
+        (f"{at}.resource.component[0].value.coding[0]",
          "BcpAllSubtypeImplication: Observation.component:predicted-phenotype.value[x].coding:subtype: "
          "https://allfhir.org/fhir/CodeSystem/bcp-all-subtype#no-such-subtype is not in the required "
          f"ValueSet {SUBTYPE_VS}"),
-        ("Bundle.entry[3].resource.component[0].value.coding[0].code",
+        (f"{at}.resource.component[0].value.coding[0].code",
          "'no-such-subtype' is not a code of https://allfhir.org/fhir/CodeSystem/bcp-all-subtype "
          "(ids of mappings/subtypes.csv)")]
 
@@ -201,9 +209,10 @@ def test_subtype_profile_code_not_in_value_set(validator: Validator) -> None:
 @needs_packages
 def test_subtype_profile_probability_unit_pattern(validator: Validator) -> None:
     bundle, implication = _subtype_bundle()
+    at = _entry_path(bundle, implication)
     implication["component"][1]["valueQuantity"]["code"] = "%"
     assert _errors(validator, bundle) == [
-        ("Bundle.entry[3].resource.component[1].value.code",
+        (f"{at}.resource.component[1].value.code",
          'BcpAllSubtypeImplication: Observation.component:classifier-probability.value[x].code: '
          'value "%" does not match pattern value "1"')]
 
@@ -325,10 +334,11 @@ def test_snapshot_of_profile_on_differential_only_base() -> None:
                                       "path": "Observation.component", "min": 1}]}}
     v = Validator(packages)
     bundle, implication = _subtype_bundle()
+    at = _entry_path(bundle, implication)
     implication["meta"]["profile"].append(url)
     del implication["component"][1]  # the classifier-probability component
     assert _errors(v, bundle) == [
-        ("Bundle.entry[3].resource",
+        (f"{at}.resource",
          "WithProbability: Observation.component:classifier-probability (slice 'classifier-probability'): "
          "minimum required = 1, but only found 0")]
     # The base (our SUSHI profile) got its own snapshot on the way.

@@ -27,6 +27,7 @@ class BuildOptions:
     patient: str | None = None  # 'Patient/123' or 'system|value'; the sample's own wins if set
     effective: str | None = None  # dateTime of the results; omitted when unknown (determinism)
     actionability: bool = True  # therapeutic implications, trials and recommendation Tasks
+    assembly: str | None = None  # GRCh37 | GRCh38 of fusion breakpoints; omitted when not given
 
 
 def report_key(rs: ResolvedSample) -> str:
@@ -52,6 +53,7 @@ def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
                   {"identifier": {"system": codes.NS_SAMPLE_ID, "value": s.sample_id},
                    "display": f"sample {s.sample_id}"}),
         effective=opts.effective,
+        assembly=opts.assembly,
     )
     dev = subtype.device(s.classifier) if s.classifier else None
     if dev:

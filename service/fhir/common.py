@@ -76,6 +76,9 @@ class ReportContext:
     specimen: Json | None
     device_ref: Json | None = None
     effective: str | None = None
+    # reference assembly of genomic positions the input files do not name (GRCh37 | GRCh38);
+    # None: not given, and never guessed
+    assembly: str | None = None
     entries: list[Json] = field(default_factory=list)
 
     @property

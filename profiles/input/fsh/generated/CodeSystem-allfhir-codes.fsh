@@ -9,14 +9,12 @@ Description: "Codes for classifier and fusion-caller observations and components
 * ^experimental = false
 * ^caseSensitive = true
 * ^content = #complete
-* ^count = 12
+* ^count = 10
 * #expression-subtype-signature "BCP-ALL gene-expression subtype signature" "The BCP-ALL subtype a gene-expression classifier assigns to a sample."
 * #classifier-probability "Classifier probability" "The probability (0..1) a classifier reports for its subtype call."
 * #classifier-score "Classifier score" "A classifier's score for a subtype call that is not a probability."
 * #classifier-confidence "Classifier confidence" "A classifier's own qualitative confidence in its call, as reported."
 * #chromosome-count "Modal chromosome number" "The modal number of chromosomes, as predicted or measured."
-* #fusion-breakpoint-5prime "Fusion 5' breakpoint" "Genomic position of the 5' (upstream partner) breakpoint of a fusion."
-* #fusion-breakpoint-3prime "Fusion 3' breakpoint" "Genomic position of the 3' (downstream partner) breakpoint of a fusion."
 * #fusion-junction-reads "Fusion junction (split) reads" "Number of split reads spanning the fusion junction."
 * #fusion-spanning-reads "Fusion spanning fragments" "Number of read pairs (fragments) spanning the fusion breakpoints."
 * #caller-confidence "Caller confidence" "The fusion caller's own confidence for the call, as reported."
