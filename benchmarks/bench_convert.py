@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from service.cli import dumps  # noqa: E402
-from service.convert import convert  # noqa: E402
-from service.knowledge import default  # noqa: E402
+from allfhir.cli import dumps  # noqa: E402
+from allfhir.convert import convert  # noqa: E402
+from allfhir.knowledge import default  # noqa: E402
 
 LABELS = [
     "TCF3-PBX1", "KMT2A Group", "DUX4", "PAX5alt", "MEF2D", "ZNF384 Group", "BCL2/MYC", "iAMP21",

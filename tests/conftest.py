@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from service import knowledge
-from service.knowledge import Knowledge
+from allfhir import knowledge
+from allfhir.knowledge import Knowledge
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -25,10 +25,10 @@ def kb() -> Knowledge:
 
 @pytest.fixture(scope="session")
 def profile_validator() -> object:
-    """The FHIR profile validator (service.validation); skips when the FHIR packages are absent
+    """The FHIR profile validator (allfhir.validation); skips when the FHIR packages are absent
     (`scripts/fetch-fhir-packages`, which .ci/run runs, provides them)."""
-    from service.validation.packages import missing_reason
-    from service.validation.validator import Validator
+    from allfhir.validation.packages import missing_reason
+    from allfhir.validation.validator import Validator
 
     if missing_reason():
         pytest.skip(str(missing_reason()))

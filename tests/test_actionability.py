@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from service.actionability import assess, frame_class, trial_fit
-from service.cli import main
-from service.convert import report
-from service.fhir.bundle import BuildOptions
-from service.knowledge import Knowledge, Ploidy
-from service.model import ClassifierRun, Fusion, Sample, SequenceVariant, SubtypeCall
-from service.resolve import resolve
+from allfhir.actionability import assess, frame_class, trial_fit
+from allfhir.cli import main
+from allfhir.convert import report
+from allfhir.fhir.bundle import BuildOptions
+from allfhir.knowledge import Knowledge, Ploidy
+from allfhir.model import ClassifierRun, Fusion, Sample, SequenceVariant, SubtypeCall
+from allfhir.resolve import resolve
 
 from .fhir_asserts import (
     Json,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from service.knowledge_check import check
+from allfhir.knowledge_check import check
 
 from .conftest import REPO
 

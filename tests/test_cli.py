@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.cli import main
+from allfhir.cli import main
 
 from .conftest import REPO
 from .fhir_asserts import (
@@ -135,12 +135,12 @@ def test_schema_is_the_generic_json_schema(capsys: pytest.CaptureFixture[str]) -
 
 def test_internal_error_is_exit_1_with_an_operation_outcome(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    import service.cli
+    import allfhir.cli
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(service.cli, "convert", boom)
+    monkeypatch.setattr(allfhir.cli, "convert", boom)
     monkeypatch.delenv("ALLFHIR_DEBUG", raising=False)
     assert main(["convert", str(PROBABILITIES)]) == 1
     err = capsys.readouterr().err

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from service import codes, conformance
-from service.knowledge import Knowledge
+from allfhir import codes, conformance
+from allfhir.knowledge import Knowledge
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = REPO / "profiles" / "input" / "fsh" / "generated"
@@ -19,11 +19,11 @@ def test_generated_fsh_is_up_to_date(tmp_path: Path, kb: Knowledge) -> None:
     written = conformance.generate(tmp_path, kb)
     committed = [*COMMITTED.glob("*.fsh"), *EXAMPLES.glob("*.json")]
     assert sorted(p.name for p in written) == sorted(p.name for p in committed), \
-        "profiles/input is stale: run `python -m service.conformance`"
+        "profiles/input is stale: run `python -m allfhir.conformance`"
     for path in written:
         twin = (COMMITTED if path.suffix == ".fsh" else EXAMPLES) / path.name
         assert path.read_bytes() == twin.read_bytes(), \
-            f"{path.name} differs from mappings/ or the converter: run `python -m service.conformance`"
+            f"{path.name} differs from mappings/ or the converter: run `python -m allfhir.conformance`"
 
 
 def test_generate_removes_stale_files(tmp_path: Path, kb: Knowledge) -> None:
@@ -166,8 +166,8 @@ def test_compiled_naming_systems(ns: str) -> None:
 
 def test_converter_output_fits_the_profile(kb: Knowledge) -> None:
     # The codes the profile fixes and binds are the ones the converter writes (service/fhir/subtype.py).
-    from service.convert import convert
-    from service.fhir.bundle import BuildOptions
+    from allfhir.convert import convert
+    from allfhir.fhir.bundle import BuildOptions
 
     examples = REPO / "examples" / "allsorts"
     files = [examples / "probabilities.csv", examples / "SJBALL043684.arriba.fusions.tsv"]

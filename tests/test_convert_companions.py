@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from service.convert import convert
-from service.errors import InputError
+from allfhir.convert import convert
+from allfhir.errors import InputError
 
 from .conftest import DATA, SHARED, needs_shared
 from .fhir_asserts import (

@@ -11,10 +11,10 @@ import json
 
 import pytest
 
-from service.errors import InputError
-from service.fhir.bundle import BuildOptions, build
-from service.knowledge import Knowledge
-from service.model import (
+from allfhir.errors import InputError
+from allfhir.fhir.bundle import BuildOptions, build
+from allfhir.knowledge import Knowledge
+from allfhir.model import (
     ClassifierRun,
     CopyNumberChange,
     Fusion,
@@ -24,7 +24,7 @@ from service.model import (
     SourceRef,
     SubtypeCall,
 )
-from service.resolve import resolve
+from allfhir.resolve import resolve
 
 from .fhir_asserts import (
     assert_internal_refs_resolve,

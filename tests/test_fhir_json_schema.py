@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from service.convert import convert
-from service.validation.packages import IG_DIR, R4_DIR, missing_reason, packages_dir
+from allfhir.convert import convert
+from allfhir.validation.packages import IG_DIR, R4_DIR, missing_reason, packages_dir
 
 from .conftest import DATA, REPO
 from .test_formats_end_to_end import EXPECTED

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from service.convert import convert
-from service.errors import InputError
-from service.validation.issues import errors
-from service.validation.validator import Validator
+from allfhir.convert import convert
+from allfhir.errors import InputError
+from allfhir.validation.issues import errors
+from allfhir.validation.validator import Validator
 
 from .conftest import DATA
 from .fhir_asserts import Json, assert_internal_refs_resolve, by_profile, parse_r4b, resources

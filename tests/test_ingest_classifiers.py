@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from service import ingest
-from service.errors import InputError, Problem
-from service.ingest import allsorts, generic_json
-from service.model import Sample
+from allfhir import ingest
+from allfhir.errors import InputError, Problem
+from allfhir.ingest import allsorts, generic_json
+from allfhir.model import Sample
 
 from .conftest import REPO
 
@@ -230,7 +230,7 @@ def test_allsorts_short_row_is_a_structure_error(tmp_path: Path) -> None:
 
 @needs_labels
 def test_allsorts_labels_resolve_and_an_unknown_label_is_named(kb: object, tmp_path: Path) -> None:
-    from service.resolve import resolve
+    from allfhir.resolve import resolve
 
     resolved = [resolve(s, kb) for s in samples(PARENTS)]  # type: ignore[arg-type]
     assert [[c.subtype.id for c in r.calls] for r in resolved] == [
@@ -453,7 +453,7 @@ def test_mdall_expression_only_table_keeps_both_method_calls() -> None:
 
 @needs_labels
 def test_mdall_labels_resolve_by_column(kb: object) -> None:
-    from service.resolve import resolve
+    from allfhir.resolve import resolve
 
     final = [[c.subtype.id for c in resolve(s, kb).calls] for s in samples(DF_SUMS)]  # type: ignore[arg-type]
     assert final == [["ph"], ["high-hyperdiploid"], ["pax5-p80r"]]

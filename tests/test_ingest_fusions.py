@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from service import ingest
-from service.errors import InputError, Problem
-from service.ingest import arriba, fusioncatcher, star_fusion
-from service.model import Fusion, Sample
+from allfhir import ingest
+from allfhir.errors import InputError, Problem
+from allfhir.ingest import arriba, fusioncatcher, star_fusion
+from allfhir.model import Fusion, Sample
 
 from .conftest import REPO, SHARED, needs_shared
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from service import ingest
-from service.errors import InputError, Problem
-from service.ingest import vcf
-from service.model import Sample, SequenceVariant
+from allfhir import ingest
+from allfhir.errors import InputError, Problem
+from allfhir.ingest import vcf
+from allfhir.model import Sample, SequenceVariant
 
 DATA = Path(__file__).resolve().parent / "data" / "vcf"
 PAX5 = DATA / "vep-pax5.vcf"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from service.cli import main
-from service.knowledge import Knowledge
-from service.knowledge_check import check
+from allfhir.cli import main
+from allfhir.knowledge import Knowledge
+from allfhir.knowledge_check import check
 
 from .conftest import REPO
 

@@ -1,4 +1,4 @@
-"""service.validation: IG examples and allfhir's own output validate; each defect fixture gives its
+"""allfhir.validation: IG examples and allfhir's own output validate; each defect fixture gives its
 exact error."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from service.convert import convert
-from service.validation.codes import check_coding, loinc_check_digit
-from service.validation.issues import Issue, errors
-from service.validation.packages import missing_reason, packages_dir
-from service.validation.validator import Validator
+from allfhir.convert import convert
+from allfhir.validation.codes import check_coding, loinc_check_digit
+from allfhir.validation.issues import Issue, errors
+from allfhir.validation.packages import missing_reason, packages_dir
+from allfhir.validation.validator import Validator
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "validation"
@@ -243,7 +243,7 @@ def test_generated_snapshot_of_subtype_profile(validator: Validator) -> None:
 
 
 def test_snapshot_merge_rules() -> None:
-    from service.validation.snapshot import merge
+    from allfhir.validation.snapshot import merge
 
     el: dict[str, Any] = {"id": "X.a", "min": 0, "fixedCode": "a", "constraint": [{"key": "k1"}]}
     merge(el, {"id": "X.a", "min": 1, "patternCode": "b", "constraint": [{"key": "k1"}, {"key": "k2"}],
@@ -274,7 +274,7 @@ def test_id_forms() -> None:
 
 @needs_packages
 def test_cli_validate_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from service.cli import main
+    from allfhir.cli import main
 
     good = DATA / "bad-wrong-fixed-code.json"
     bad = json.loads(good.read_text(encoding="utf-8"))
@@ -293,7 +293,7 @@ def test_cli_validate_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_issue_outcome_shape() -> None:
-    from service.validation import operation_outcome
+    from allfhir.validation import operation_outcome
 
     oo = operation_outcome([Issue("m", "Bundle.entry[0]", code="value")])
     assert oo == {"resourceType": "OperationOutcome", "issue": [
@@ -302,7 +302,7 @@ def test_issue_outcome_shape() -> None:
 
 @needs_packages
 def test_differential_profile_with_unsupported_construct_stays_unknown() -> None:
-    from service.validation.packages import Packages
+    from allfhir.validation.packages import Packages
 
     packages = Packages(profiles_dir=Path("/nonexistent"))
     url = "https://example.org/StructureDefinition/reslice"
@@ -323,7 +323,7 @@ def test_differential_profile_with_unsupported_construct_stays_unknown() -> None
 
 @needs_packages
 def test_snapshot_of_profile_on_differential_only_base() -> None:
-    from service.validation.packages import Packages
+    from allfhir.validation.packages import Packages
 
     packages = Packages()
     url = "https://example.org/StructureDefinition/subtype-with-probability"

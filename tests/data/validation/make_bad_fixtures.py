@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from service.convert import convert
+from allfhir.convert import convert
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[2]

@@ -1,7 +1,7 @@
 """Generic JSON: our own documented schema for classifiers we have no adapter for.
 
 A document is either one sample object or `{"samples": [...]}`. Field names and meanings are those
-of service.model (minus the internal `source` / `source_files` bookkeeping, which we fill in), so
+of allfhir.model (minus the internal `source` / `source_files` bookkeeping, which we fill in), so
 `allfhir schema` publishes exactly what this adapter accepts. Each sample is validated on its own:
 a bad sample is yielded as an InputError naming its JSON path (e.g.
 `samples[0].calls[1].probability`) and line, and the other samples still convert.

@@ -1,4 +1,4 @@
-"""Input adapters: one module per real file format, each parsing into `service.model.Sample`.
+"""Input adapters: one module per real file format, each parsing into `allfhir.model.Sample`.
 
 Every adapter module defines:
     NAME: str                 format name used by `--format` (e.g. "allsorts")
@@ -9,7 +9,7 @@ Every adapter module defines:
         yields one Sample per sample in the file; a row-level problem is yielded as an InputError
         (so the good samples of a cohort are still converted) while a file-level problem (empty,
         not UTF-8, wrong delimiter, missing columns) is raised.
-Adapters keep labels and gene symbols as written; service.knowledge resolves them.
+Adapters keep labels and gene symbols as written; allfhir.knowledge resolves them.
 """
 
 from __future__ import annotations

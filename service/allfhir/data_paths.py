@@ -1,7 +1,7 @@
 """Where the package's data folders are: the same rule for mappings/ and the compiled profiles.
 
 An environment variable wins; else the copy a wheel ships inside the package (pyproject
-`package-dir`: service/mappings, service/profiles); else the folder of the source tree, which is
+`package-dir`: allfhir/mappings, allfhir/profiles); else the folder of the source tree, which is
 what `pip install -e .` and the tests see.
 """
 
@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
-REPO = PACKAGE.parent
+REPO = PACKAGE.parents[1]  # service/allfhir -> the repository
 
 
 def data_dir(env_var: str, packaged: str, in_repo: str) -> Path:

