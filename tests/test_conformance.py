@@ -165,7 +165,7 @@ def test_compiled_naming_systems(ns: str) -> None:
 
 
 def test_converter_output_fits_the_profile(kb: Knowledge) -> None:
-    # The codes the profile fixes and binds are the ones the converter writes (service/fhir/subtype.py).
+    # The codes the profile fixes and binds are the ones the converter writes (allfhir/fhir/subtype.py).
     from allfhir.convert import convert
     from allfhir.fhir.bundle import BuildOptions
 

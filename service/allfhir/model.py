@@ -1,7 +1,7 @@
 """The one internal language: what any adapter produces and any FHIR builder consumes.
 
-Adapters (service/ingest/) parse a real file format into these models and know nothing of FHIR;
-builders (service/fhir/) turn them into resources and know nothing of file formats. Labels and
+Adapters (service/allfhir/ingest/) parse a real file format into these models and know nothing of FHIR;
+builders (service/allfhir/fhir/) turn them into resources and know nothing of file formats. Labels and
 gene symbols are kept exactly as the tool wrote them; `allfhir.knowledge` resolves them.
 """
 

@@ -1,4 +1,4 @@
-// Identifier namespaces the converter uses (service/codes.py NS_*).
+// Identifier namespaces the converter uses (service/allfhir/codes.py NS_*).
 
 RuleSet: AllfhirNamingSystem(name, description, uri)
 * name = "{name}"

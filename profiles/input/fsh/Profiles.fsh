@@ -1,5 +1,5 @@
 // Hand-written profiles on the Genomics Reporting IG 3.0.0 for what the converter emits
-// (service/fhir/subtype.py). Terminology lives in generated/ (from mappings/).
+// (service/allfhir/fhir/subtype.py). Terminology lives in generated/ (from mappings/).
 
 Alias: $LNC = http://loinc.org
 Alias: $UCUM = http://unitsofmeasure.org

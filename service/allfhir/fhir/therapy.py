@@ -6,7 +6,7 @@ workflow-relatedArtifactComponent extensions, trials as the IG's ROS1 example do
 (associated-therapy component coded http://clinicaltrials.gov#NCT..., therapy-assessed-reference
 to a ResearchStudy). MedicationRecommendation Tasks carry the IG's LL4049-4 code and `focus` a
 MedicationStatement (intended); FollowupRecommendation Tasks carry an LL1037-2 code. Nothing here
-decides what applies: that is `service/actionability.py`; this module renders its answer.
+decides what applies: that is `service/allfhir/actionability.py`; this module renders its answer.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Why our own reader rather than pandas here: we must report the exact physical line and column of
 every bad cell, stream cohorts of any size, and keep quoting rules per format. pandas is used for
-the curated mappings (service/knowledge.py), where none of that matters.
+the curated mappings (service/allfhir/knowledge.py), where none of that matters.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Validate FHIR resources/bundles allfhir emits (see service/validation/__init__.py for the design)."""
+"""Validate FHIR resources/bundles allfhir emits (design: the docstring of allfhir/validation/__init__.py)."""
 
 from __future__ import annotations
 
