@@ -113,3 +113,47 @@ def test_subtype_rules_without_a_confirmation_decision_are_reported(tmp_path: Pa
     line = line_of(root, "actionability.csv", "rule_id", "ph-imatinib")
     assert ("actionability.csv", line, "target", "subtype 'ph' has rules but no row in "
             "confirmations.csv saying what confirms it") in problems(root)
+
+
+INTEGRATION_CASES = [
+    ("entities.csv", "ph", "ph:lymphoid", lambda r: r.update(driver="fusion"),
+     "driver", "'fusion' is not defining|alteration:<id>|none"),
+    ("entities.csv", "ph-like", "ph-like:alteration:jak2-fusion",
+     lambda r: r.update(driver="alteration:jak3"),
+     "driver", "unknown alteration 'jak3'"),
+    ("entities.csv", "dux4", "dux4:defining", lambda r: r.update(who_haem5="", icc_2022=""),
+     "who_haem5", "no entity name: name it, or say it is an expression class only"),
+    ("entities.csv", "ph", "ph:defining", lambda r: r.update(lineage="lymphoid"),
+     "driver", "unreachable: an earlier row of 'ph' with driver 'defining' wins"),
+]
+
+
+def _entity_key(r: Row) -> str:
+    return f"{r['subtype_id']}:{r['driver'] if r['driver'] != 'defining' else (r['lineage'] or 'defining')}"
+
+
+@pytest.mark.parametrize(("name", "subtype", "key", "change", "column", "message"), INTEGRATION_CASES,
+                         ids=[c[2] for c in INTEGRATION_CASES])
+def test_entity_rule_violation_is_reported_where_it_is(tmp_path: Path, name: str, subtype: str, key: str,
+                                                       change: Callable[[Row], None], column: str,
+                                                       message: str) -> None:
+    root = tmp_path / "mappings"
+    shutil.copytree(MAPPINGS, root)
+    with open(root / name, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        fields, rows = list(reader.fieldnames or []), list(reader)
+    [line] = [i for i, r in enumerate(rows, start=2) if _entity_key(r) == key]
+    change(rows[line - 2])
+    with open(root / name, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    assert (name, line, column, message) in problems(root)
+
+
+def test_subtype_without_an_entity_row_is_reported(tmp_path: Path) -> None:
+    root = tmp_path / "mappings"
+    shutil.copytree(MAPPINGS, root)
+    lines = (root / "entities.csv").read_text().splitlines(keepends=True)
+    (root / "entities.csv").write_text("".join(row for row in lines if not row.startswith("iamp21,")))
+    assert ("entities.csv", None, "subtype_id", "subtype 'iamp21' has no entity row") in problems(root)

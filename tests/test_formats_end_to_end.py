@@ -41,12 +41,15 @@ EXPECTED: dict[str, tuple[list[str], list[list[str]]]] = {
                                                                        ["ph-group"]]),
     "classifiers/generic-single.json": (["findings:LAB-0042"], [["high-hyperdiploid"]]),
     # companion files alone: a findings-only report named after the file (or VCF sample column)
-    "fusions/arriba-fusions.tsv": (["findings:arriba-fusions"], [[]]),
-    "fusions/final-list_candidate-fusion-genes.txt": (["findings:final-list_candidate-fusion-genes"], [[]]),
-    "fusions/star-fusion.fusion_predictions.abridged.coding_effect.tsv": (["findings:star-fusion"], [[]]),
-    "vcf/snpeff.vcf": (["findings:snpeff"], [[]]),
-    "vcf/vep-ikzf1.vcf": (["findings:PT42_D"], [[]]),
-    "vcf/vep-pax5.vcf": (["findings:ALL-001", "findings:ALL-002"], [[], []]),
+    # findings without a classifier: each subtype-defining driver is reported driver-only
+    "fusions/arriba-fusions.tsv": (["findings:arriba-fusions"], [["etv6-runx1"]]),
+    "fusions/final-list_candidate-fusion-genes.txt": (["findings:final-list_candidate-fusion-genes"],
+                                                      [["pax5alt"]]),
+    "fusions/star-fusion.fusion_predictions.abridged.coding_effect.tsv": (["findings:star-fusion"],
+                                                                          [["ph"]]),
+    "vcf/snpeff.vcf": (["findings:snpeff"], [["ikzf1-n159y", "pax5-p80r"]]),
+    "vcf/vep-ikzf1.vcf": (["findings:PT42_D"], [["ikzf1-n159y"]]),
+    "vcf/vep-pax5.vcf": (["findings:ALL-001", "findings:ALL-002"], [["pax5-p80r"], []]),
 }
 COUNTS = {"classifiers/allsorts-comparisons.csv": 147}
 

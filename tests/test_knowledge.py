@@ -41,7 +41,10 @@ def test_review_subtypes_are_all_present(kb: Knowledge) -> None:
               "ikzf1-n159y", "zeb2-cebpe"}
     assert review <= set(kb.subtypes)
     assert kb.subtypes["ph"].defining_fusions == ("BCR::ABL1",)
-    assert kb.subtypes["high-hyperdiploid"].defining_cytogenetics == ("chromosome_count:51-67",)
+    assert kb.subtypes["high-hyperdiploid"].defining_cytogenetics == (
+        "chromosome_count:51-67", "karyotype:hyperdiploid")
+    # an exact fusion defines Ph: neither partner gene alone does (ABL1::BCR, BCR::JAK2 do not)
+    assert kb.subtypes["ph"].defining_genes == ()
 
 
 def test_genes_resolve_by_previous_and_fusioncatcher_symbols(kb: Knowledge) -> None:

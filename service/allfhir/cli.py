@@ -56,7 +56,7 @@ class Progress:
 def cmd_convert(args: argparse.Namespace) -> int:
     opts = BuildOptions(bundle_type=args.bundle_type, patient=args.patient,
                         effective=args.effective, actionability=not args.no_actionability,
-                        assembly=args.assembly)
+                        assembly=args.assembly, reviewed=args.reviewed)
     problems: list[Problem] = []
     out: TextIO
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--assembly", choices=["GRCh37", "GRCh38"],
                       help="reference assembly of fusion breakpoints (the caller files do not "
                       "say; left out of the output when not given)")
+    conv.add_argument("--reviewed", action="store_true",
+                      help="a haematopathologist reviewed the case: discordant and dual-driver "
+                      "reports are final, not preliminary")
     conv.add_argument("-o", "--output", help="write NDJSON here instead of stdout")
     conv.set_defaults(func=cmd_convert)
 

@@ -114,6 +114,17 @@ C_SPANNING_READS: Final = "fusion-spanning-reads"
 C_CALLER_CONFIDENCE: Final = "caller-confidence"
 C_READING_FRAME: Final = "fusion-reading-frame"
 C_THERAPEUTIC_SETTING: Final = "therapeutic-setting"
+C_CALL_BASIS: Final = "call-basis"
+C_WHO_HAEM5_ENTITY: Final = "who-haem5-entity"
+C_ICC_2022_ENTITY: Final = "icc-2022-entity"
+# The values of a call basis (ValueSet CallBasis in profiles/input/fsh/Profiles.fsh).
+CALL_BASIS_DISPLAY: Final = {
+    "driver-confirmed": "Expression class confirmed by its defining driver",
+    "expression-only": "Expression class only; no defining driver submitted or detected",
+    "driver-only": "Defining driver without a supporting expression call",
+    "discordant": "Expression class and driver point to different subtypes",
+    "dual-driver": "Two subtype-defining drivers in one sample",
+}
 ALLFHIR_CODE_DISPLAY: Final = {
     C_EXPRESSION_SIGNATURE: "BCP-ALL gene-expression subtype signature",
     C_CLASSIFIER_PROBABILITY: "Classifier probability",
@@ -125,4 +136,8 @@ ALLFHIR_CODE_DISPLAY: Final = {
     C_CALLER_CONFIDENCE: "Caller confidence",
     C_READING_FRAME: "Fusion reading frame",
     C_THERAPEUTIC_SETTING: "Therapeutic setting",
+    C_CALL_BASIS: "Call basis",
+    C_WHO_HAEM5_ENTITY: "WHO-HAEM5 entity",
+    C_ICC_2022_ENTITY: "ICC 2022 entity",
+    **CALL_BASIS_DISPLAY,
 }

@@ -36,6 +36,17 @@ ALLFHIR_CODE_DEFINITION: dict[str, str] = {
     codes.C_READING_FRAME: "Whether the fusion transcript is in frame, as the caller reports it.",
     codes.C_THERAPEUTIC_SETTING: "The setting a therapeutic implication holds in: line of therapy, "
                                  "age group and any finding it further requires.",
+    codes.C_CALL_BASIS: "What a subtype call rests on: its expression class, its defining driver, both, "
+                        "or neither in agreement.",
+    codes.C_WHO_HAEM5_ENTITY: "The WHO-HAEM5 (2022) entity the integrated call is signed out as.",
+    codes.C_ICC_2022_ENTITY: "The ICC 2022 entity the integrated call is signed out as.",
+    "driver-confirmed": "The expression class and a defining finding of the same subtype agree.",
+    "expression-only": "No defining finding was submitted or detected; a driver-defined entity is not "
+                       "asserted, a -like or NOS entity stands on the expression class.",
+    "driver-only": "A defining finding with no, or an unclassified, expression call.",
+    "discordant": "The expression class points to one subtype and the driver to another, or to a known "
+                  "pitfall; reported as the driver's entity and flagged for review.",
+    "dual-driver": "Two subtype-defining drivers in one sample: both named, flagged for review.",
 }
 
 # Subtype properties: (code, type, description); values come from subtypes.csv columns.

@@ -18,9 +18,10 @@ from .errors import InputError, Problem
 from .fhir import bundle
 from .fhir.bundle import BuildOptions, judged_on
 from .fhir.common import Json
+from .integrate import actionable_calls, integrate
 from .knowledge import Knowledge, default
 from .model import Sample
-from .resolve import resolve
+from .resolve import ResolvedSample, resolve
 
 
 @dataclass(slots=True)
@@ -64,8 +65,10 @@ def convert(
 def report(sample: Sample, kb: Knowledge, opts: BuildOptions) -> Json:
     """One sample -> its report Bundle: resolve, assess (unless turned off), build."""
     rs = resolve(sample, kb)
-    assessment = assess(rs, kb, judged_on(opts)) if opts.actionability else None
-    return bundle.build(rs, kb, opts, assessment)
+    integrated = integrate(rs, kb)
+    assessment = (assess(ResolvedSample(rs.sample, actionable_calls(integrated)), kb, judged_on(opts))
+                  if opts.actionability else None)
+    return bundle.build(rs, kb, opts, assessment, integrated)
 
 
 def _read_companions(files: list[tuple[Path, str]], sample_id: str | None) -> _Companions:

@@ -190,6 +190,28 @@ class Outcome:
     source: str
 
 
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A WHO-HAEM5 / ICC 2022 entity a subtype is signed out as, and the driver it needs."""
+
+    subtype: str
+    driver: str  # 'defining' | 'alteration:<id>' | 'none' (stands on the expression class)
+    lineage: str | None  # Ph: lymphoid | multilineage (the ICC sub-entity), None = any
+    who_haem5: str | None
+    icc_2022: str | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pitfall:
+    """An expression class and a driver that together need a person, not a rule."""
+
+    expression_subtype: str
+    driver_subtype: str
+    flag: str
+    source: str
+
+
 @dataclass(slots=True)
 class Knowledge:
     root: Path
@@ -207,6 +229,8 @@ class Knowledge:
     confirmations: dict[str, Confirmation] = field(default_factory=dict)
     evidence_policy: dict[str, EvidencePolicy] = field(default_factory=dict)
     outcomes: dict[str, Outcome] = field(default_factory=dict)
+    entities: dict[str, tuple[Entity, ...]] = field(default_factory=dict)  # subtype -> rows, in order
+    pitfalls: tuple[Pitfall, ...] = ()
     # the date the actionability rules were last reviewed: trial statuses are judged against it
     # unless a report date is given, so the same input always gives the same report
     as_of: date = date.min
@@ -298,6 +322,12 @@ class Knowledge:
                         st.defining_cytogenetics)
         return False
 
+    def driver_defined(self, st: Subtype) -> bool:
+        """A subtype whose entity needs its driver: it has entity rows and none stands on the
+        expression class alone (Ph, KMT2A-r, ...; not Ph-like or the -like classes)."""
+        rows = self.entities.get(st.id, ())
+        return bool(rows) and all(e.driver != "none" for e in rows)
+
     # -- other terminology -------------------------------------------------------------------------
     def so(self, name: str) -> Coding | None:
         return self.so_terms.get(name)
@@ -330,7 +360,9 @@ def _normalise_variant(defining: str) -> str:
 
 def _ploidy_matches(st: Subtype, p: Ploidy) -> bool:
     for rule in st.defining_cytogenetics:
-        if rule == "iAMP21" and p.iamp21:
+        if rule == "iAMP21" and (p.iamp21 or p.karyotype_class == "iamp21"):
+            return True
+        if rule.startswith("karyotype:") and p.karyotype_class == rule.split(":", 1)[1]:
             return True
         if rule.startswith("chromosome_count:") and p.chromosome_count is not None:
             low, _, high = rule.split(":", 1)[1].partition("-")
@@ -456,6 +488,13 @@ def _load_actionability(kb: Knowledge) -> None:
     for r in _csv(root / "evidence_policy.csv").itertuples(index=False):
         kb.evidence_policy[r.evidence_level] = EvidencePolicy(
             r.evidence_level, r.answer, r.medication_task, r.section, r.wording, r.source)
+    entities: dict[str, list[Entity]] = {}
+    for r in _csv(root / "entities.csv").itertuples(index=False):
+        entities.setdefault(r.subtype_id, []).append(Entity(
+            r.subtype_id, r.driver, _opt(r.lineage), _opt(r.who_haem5), _opt(r.icc_2022), r.source))
+    kb.entities = {k: tuple(v) for k, v in entities.items()}
+    kb.pitfalls = tuple(Pitfall(r.expression_subtype, r.driver_subtype, r.flag, r.source)
+                        for r in _csv(root / "pitfalls.csv").itertuples(index=False))
     for r in _csv(root / "outcomes.csv").itertuples(index=False):
         kb.outcomes[r.subtype_id] = Outcome(r.subtype_id, _opt(r.frequency_adult),
                                             _opt(r.frequency_child), _opt(r.outcome), _opt(r.note),

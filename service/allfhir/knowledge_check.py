@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .actionability_check import violations
+from . import actionability_check, integration_check
 from .errors import Problem
 from .knowledge import Knowledge, load
 
@@ -167,7 +167,8 @@ def check(root: Path | None = None) -> list[Problem]:
         if r["evidence_level"] not in _LEVELS:
             err("actionability.csv", i, "evidence_level", f"'{r['evidence_level']}' is not a "
                 "level of the AMP/ASCO/CAP 2017 scale (A-D)")
-    for file, line, column, message in violations(kb):
+    for file, line, column, message in [*actionability_check.violations(kb),
+                                        *integration_check.violations(kb)]:
         err(file, line, column, message)
     if (root / "fusion_karyotypes.csv").exists():
         _check_karyotypes(kb, table("fusion_karyotypes.csv"), err, dups)

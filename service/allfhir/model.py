@@ -59,6 +59,11 @@ class SubtypeCall(_Model):
         description="the classifier's method when it reports several calls per sample "
         "(e.g. MD-ALL 'SVM' and 'PhenoGraph')",
     )
+    lineage: Literal["lymphoid", "multilineage"] | None = Field(
+        default=None,
+        description="for a Ph call, the lineage involvement the classifier predicts (ALLCatchR "
+        "BCR_ABL1_maincluster_pred); decides the ICC 2022 sub-entity",
+    )
     source: SourceRef | None = None
 
 
@@ -121,6 +126,11 @@ class Ploidy(_Model):
     chromosome_count: int | None = Field(default=None, ge=1, le=200)
     iscn: str | None = None
     iamp21: bool | None = None
+    karyotype_class: Literal["hyperdiploid", "near-haploid", "low-hypodiploid", "high-hypodiploid",
+                             "iamp21", "other"] | None = Field(
+        default=None,
+        description="an RNA-seq karyotype classifier's class (e.g. from RNASeqCNV features)",
+    )
     source: SourceRef | None = None
 
 

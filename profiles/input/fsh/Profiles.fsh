@@ -33,3 +33,22 @@ Description: "The BCP-ALL subtype a classifier (ALLSorts, ALLCatchR, MD-ALL...) 
 * component[classifier-probability].valueQuantity.value 1..1
 * component[classifier-probability].valueQuantity.system = $UCUM
 * component[classifier-probability].valueQuantity.code = #1
+* component contains call-basis 0..1 MS
+* component[call-basis] ^short = "What the call rests on: expression class, defining driver, both, or neither in agreement"
+* component[call-basis].code = AllfhirCodes#call-basis
+* component[call-basis].value[x] 1..1
+* component[call-basis].value[x] only CodeableConcept
+* component[call-basis].valueCodeableConcept from CallBasis (required)
+
+ValueSet: CallBasis
+Id: call-basis
+Title: "BCP-ALL call basis"
+Description: "What an integrated BCP-ALL subtype call rests on (service/allfhir/integrate.py)."
+* ^url = "https://allfhir.org/fhir/ValueSet/call-basis"
+* ^status = #active
+* ^experimental = false
+* AllfhirCodes#driver-confirmed
+* AllfhirCodes#expression-only
+* AllfhirCodes#driver-only
+* AllfhirCodes#discordant
+* AllfhirCodes#dual-driver

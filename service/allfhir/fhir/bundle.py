@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from .. import codes
+from .. import codes, integrate
 from ..actionability import Assessment
+from ..integrate import IntegratedCall
 from ..knowledge import Knowledge
 from ..resolve import ResolvedSample
 from . import cytogenomic, fusion, report, subtype, therapy, variant
@@ -28,6 +29,9 @@ class BuildOptions:
     effective: str | None = None  # dateTime of the results; omitted when unknown (determinism)
     actionability: bool = True  # therapeutic implications, trials and recommendation Tasks
     assembly: str | None = None  # GRCh37 | GRCh38 of fusion breakpoints; omitted when not given
+    # A discordant or dual-driver call keeps the report preliminary until a haematopathologist
+    # has reviewed the case; the caller says so (`--reviewed`).
+    reviewed: bool = False
 
 
 def report_key(rs: ResolvedSample) -> str:
@@ -42,8 +46,10 @@ def judged_on(opts: BuildOptions) -> date | None:
 
 
 def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
-          assessment: Assessment | None = None) -> Json:
-    """The report Bundle; `assessment` is what actionability found (None: not assessed)."""
+          assessment: Assessment | None = None,
+          integrated: list[IntegratedCall] | None = None) -> Json:
+    """The report Bundle; `assessment` is what actionability found (None: not assessed),
+    `integrated` the integrated calls (entity and call basis) of the sample's calls."""
     s = rs.sample
     patient = s.patient or opts.patient
     ctx = ReportContext(
@@ -80,27 +86,44 @@ def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
 
     classifier = _classifier_label(s)
     sentences = []
-    call_refs: dict[int, tuple[Json, Json]] = {}  # call -> (biomarker, diagnostic implication)
+    integrated = integrated or []
+    by_call = {id(ic.call.call): ic for ic in integrated
+               if ic.call is not None and ic.call.reported.kind != "no-call"}
+    # expression call -> (biomarker, diagnostic implication)
+    call_refs: dict[int, tuple[Json, Json]] = {}
+    review: list[tuple[IntegratedCall, Json]] = []
     for rc in rs.calls:
-        biomarker, implication = subtype.build(ctx, kb, rc, classifier, built)
-        call_refs[id(rc)] = (ref_to(biomarker), ref_to(implication))
-        sentence = subtype.call_sentence(rc, classifier)
-        sentences.append(sentence)
-        rows.insert(len(sentences) - 1, ("Subtype", sentence))
+        ic = by_call.get(id(rc.call))
+        biomarker, implication = subtype.build(ctx, kb, rc, classifier, built, ic)
+        call_refs[id(rc.call)] = (ref_to(biomarker), ref_to(implication))
+        sentences.append(integrate.sentence(kb, ic, classifier) if ic else
+                         subtype.call_sentence(rc, classifier))
+        if ic and ic.needs_review:
+            review.append((ic, implication))
+    for ic in integrated:
+        if ic.call is None or ic.call.reported.kind == "no-call":
+            implication = subtype.driver_implication(ctx, kb, ic, classifier, built)
+            sentences.append(integrate.sentence(kb, ic, classifier))
+            if ic.needs_review:
+                review.append((ic, implication))
+    rows[:0] = [("Subtype", sentence) for sentence in sentences]
     for comment in s.comments:
         rows.append(("Comment", comment))
 
     shared = [dev] if dev else []
-    actions: list[Json] = []
+    actions: list[Json] = [ctx.add(therapy.review_task(ctx, ic, ref_to(imp))) for ic, imp in review]
     summary = ""
     if assessment is not None:
-        actions, summary = _actionability(ctx, kb, assessment, built, call_refs, shared, rows,
+        more, summary = _actionability(ctx, kb, assessment, built, call_refs, shared, rows,
                                           judged_on(opts) or kb.as_of)
+        actions += more
 
     conclusion = _conclusion(rs, sentences, built) + summary
     title = f"BCP-ALL molecular subtype report - sample {s.sample_id}"
     results = [r for r in ctx.entries if r["resourceType"] == "Observation"]
     rep = report.build(ctx, results, conclusion, rows, title)
+    if review and not opts.reviewed:
+        rep["status"] = "preliminary"
     if actions:
         rep["extension"] = [{"url": codes.EXT_RECOMMENDED_ACTION, "valueReference": a}
                             for a in actions]
@@ -122,7 +145,7 @@ def _actionability(ctx: ReportContext, kb: Knowledge, assessment: Assessment,
         # The IG points a therapeutic implication at what supports it: the findings, and for a
         # subtype call the expression signature (never our own diagnostic implication).
         basis = [finding_refs[id(f)] for f in rec.basis.findings if id(f) in finding_refs]
-        basis += [call_refs[id(c)][0] for c in rec.basis.calls]
+        basis += [call_refs[id(c.call)][0] for c in rec.basis.calls]
         study_ref = None
         if rec.trial:
             nct = rec.trial.trial.nct_id
@@ -140,7 +163,7 @@ def _actionability(ctx: ReportContext, kb: Knowledge, assessment: Assessment,
             actions.append(ctx.add(task))
         rows.append(("Actionability", therapy.sentence(rec)))
     for fu in assessment.followups:
-        actions.append(ctx.add(therapy.followup_task(ctx, kb, fu, call_refs[id(fu.call)][1])))
+        actions.append(ctx.add(therapy.followup_task(ctx, kb, fu, call_refs[id(fu.call.call)][1])))
         rows.append(("Follow-up", therapy.followup_sentence(fu)))
     for fit in assessment.listed_trials:
         rows.append(("Trial (evidence only)", f"{fit.trial.nct_id}: {'; '.join(fit.reasons)}"))

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import codes
+from .. import codes, integrate
+from ..integrate import IntegratedCall, is_low_confidence
 from ..knowledge import Finding, Knowledge, Outcome, Subtype
 from ..model import ClassifierRun, SubtypeCall
 from ..resolve import ResolvedCall
@@ -33,7 +34,6 @@ _SCORE_CODE = {
     "vote-share": codes.C_CLASSIFIER_SCORE,
     "run-share": codes.C_CLASSIFIER_SCORE,
 }
-_LOW_CONFIDENCE = {"candidate", "low"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +78,6 @@ def outcome_sentence(st: Subtype, outcome: Outcome) -> str:
     return f"{st.display}: {freq}; {said}{note}. Source: {outcome.source}."
 
 
-def is_low_confidence(rc: ResolvedCall) -> bool:
-    return (rc.call.confidence or "").casefold() in _LOW_CONFIDENCE
-
-
 def _caller(classifier: str, call: SubtypeCall) -> str:
     """'MD-ALL (SVM)': the method is named when a classifier reports several calls per sample."""
     return f"{classifier} ({call.method})" if call.method else classifier
@@ -103,17 +99,11 @@ def call_sentence(rc: ResolvedCall, classifier: str) -> str:
 
 
 def build(ctx: ReportContext, kb: Knowledge, rc: ResolvedCall, classifier: str,
-          findings: list[BuiltFinding]) -> tuple[Json, Json]:
-    """(MolecularBiomarker, DiagnosticImplication) for one call."""
+          findings: list[BuiltFinding], ic: IntegratedCall | None = None) -> tuple[Json, Json]:
+    """(MolecularBiomarker, DiagnosticImplication) for one expression call; `ic` is its
+    integrated call (entity, call basis), None for a call that states no subtype."""
     call = rc.call
-    support: list[Json] = []
-    if call.probability is not None:
-        support.append(component(allfhir_code(_SCORE_CODE[call.score_type]),
-                                 valueQuantity=unit_quantity(call.probability)))
-    if call.confidence:
-        support.append(component(allfhir_code(codes.C_CLASSIFIER_CONFIDENCE),
-                                 valueString=call.confidence))
-
+    support = _support(call)
     # One sample may carry the same label from two methods (MD-ALL SVM and PhenoGraph).
     method = (call.method,) if call.method else ()
     biomarker = observation(ctx, ctx.new_id("signature", call.label, *method),
@@ -130,26 +120,73 @@ def build(ctx: ReportContext, kb: Knowledge, rc: ResolvedCall, classifier: str,
         biomarker["device"] = ctx.device_ref
     biomarker_ref = ctx.add(biomarker)
 
-    st = rc.reported
+    st = (ic.subtype or rc.reported) if ic else rc.reported
+    rid = ctx.new_id("implication", call.label, rc.reported.id, *method)
+    if ic is None:
+        derived = [b.ref for b in findings if kb.defines(st, b.finding)]
+        text, entity_codes = call_sentence(rc, classifier), True
+    else:
+        derived = _refs(findings, [d.finding for d in (*ic.drivers, *ic.others)])
+        text, entity_codes = integrate.sentence(kb, ic, classifier), ic.entity is not None
+    implication = _implication(ctx, kb, rid, st, [biomarker_ref, *derived], support, text,
+                               entity_codes, ic)
+    return biomarker, implication
+
+
+def driver_implication(ctx: ReportContext, kb: Knowledge, ic: IntegratedCall, classifier: str,
+                       findings: list[BuiltFinding]) -> Json:
+    """The DiagnosticImplication of a driver no expression call states (driver-only)."""
+    assert ic.subtype is not None
+    rid = ctx.new_id("implication", "driver", ic.subtype.id)
+    derived = _refs(findings, [d.finding for d in (*ic.drivers, *ic.others)])
+    return _implication(ctx, kb, rid, ic.subtype, derived, [], integrate.sentence(kb, ic, classifier),
+                        ic.entity is not None, ic)
+
+
+def _support(call: SubtypeCall) -> list[Json]:
+    support: list[Json] = []
+    if call.probability is not None:
+        support.append(component(allfhir_code(_SCORE_CODE[call.score_type]),
+                                 valueQuantity=unit_quantity(call.probability)))
+    if call.confidence:
+        support.append(component(allfhir_code(codes.C_CLASSIFIER_CONFIDENCE),
+                                 valueString=call.confidence))
+    return support
+
+
+def _refs(built: list[BuiltFinding], findings: list[object]) -> list[Json]:
+    wanted = {id(f) for f in findings}
+    return [b.ref for b in built if id(b.finding) in wanted]
+
+
+def _implication(ctx: ReportContext, kb: Knowledge, rid: str, st: Subtype, derived: list[Json],
+                 support: list[Json], text: str, entity_codes: bool,
+                 ic: IntegratedCall | None) -> Json:
     implication = observation(
-        ctx, ctx.new_id("implication", call.label, st.id, *method),
-        codes.PROFILE_DIAGNOSTIC_IMPLICATION,
+        ctx, rid, codes.PROFILE_DIAGNOSTIC_IMPLICATION,
         concept(coding(codes.TBD_CODES, codes.TBD_DIAGNOSTIC_IMPLICATION, "Diagnostic Implication")),
     )
     implication["meta"]["profile"].append(codes.PROFILE_SUBTYPE_IMPLICATION)
-    derived = [biomarker_ref] + [b.ref for b in findings if kb.defines(st, b.finding)]
     implication["derivedFrom"] = derived
-    implication["component"] = [
-        component({"coding": [coding(codes.LOINC, codes.LOINC_PREDICTED_PHENOTYPE)]},
-                  valueCodeableConcept=subtype_concept(st)),
-        *support,
-        component(concept(coding(codes.TBD_CODES, codes.TBD_CONCLUSION_STRING)),
-                  valueString=call_sentence(rc, classifier)),
-    ]
+    # An entity that is not asserted carries our (expression-class) code only: the NCIt /
+    # ICD-O-3 / OncoTree codes name the WHO/ICC entity.
+    phenotype = subtype_concept(st) if entity_codes else concept(st.coding, text=st.display)
+    comps = [component({"coding": [coding(codes.LOINC, codes.LOINC_PREDICTED_PHENOTYPE)]},
+                       valueCodeableConcept=phenotype), *support]
+    if ic is not None:
+        comps.append(component(allfhir_code(codes.C_CALL_BASIS), valueCodeableConcept=concept(
+            coding(codes.CS_ALLFHIR, ic.basis, codes.ALLFHIR_CODE_DISPLAY[ic.basis]))))
+        if ic.entity and ic.entity.who_haem5:
+            comps.append(component(allfhir_code(codes.C_WHO_HAEM5_ENTITY), valueString=ic.entity.who_haem5))
+        if ic.entity and ic.entity.icc_2022:
+            comps.append(component(allfhir_code(codes.C_ICC_2022_ENTITY), valueString=ic.entity.icc_2022))
+    comps.append(component(concept(coding(codes.TBD_CODES, codes.TBD_CONCLUSION_STRING)),
+                           valueString=text))
+    implication["component"] = comps
     if ctx.device_ref:
         implication["device"] = ctx.device_ref
     outcome = kb.outcomes.get(st.id)
-    if outcome:
+    if outcome and (ic is None or ic.entity is not None):
         implication["note"] = [{"text": outcome_sentence(st, outcome)}]
     ctx.add(implication)
-    return biomarker, implication
+    return implication

@@ -15,6 +15,7 @@ from datetime import date
 
 from .. import codes
 from ..actionability import Assessment, FollowUp, Recommendation, TrialFit, best_level
+from ..integrate import IntegratedCall
 from ..knowledge import Knowledge, Rule, Trial
 from .common import (
     Json,
@@ -248,6 +249,20 @@ def followup_task(ctx: ReportContext, kb: Knowledge, fu: FollowUp, call_ref: Jso
                  concept(kb.loinc_answer("LL1037-2", "Confirmatory testing recommended"),
                          text=f"Confirm: {fu.confirmation.followup_test}"),
                  followup_sentence(fu), call_ref)
+
+
+def review_task(ctx: ReportContext, ic: IntegratedCall, implication_ref: Json) -> Json:
+    """A discordant or dual-driver call goes to a haematopathologist before sign-out."""
+    # LL1037-2 has no answer for a case review; the binding is extensible.
+    what = "; ".join(ic.flags) or (
+        "two subtype-defining drivers" if ic.basis == "dual-driver"
+        else "the expression class and the driver disagree")
+    key = ic.call.call.label if ic.call else "driver"
+    return _task(ctx.new_id("review", key, ic.subtype.id if ic.subtype else ""),
+                 codes.PROFILE_FOLLOWUP_RECOMMENDATION, ctx,
+                 text_concept("Review by a haematopathologist"),
+                 f"Review by a haematopathologist before sign-out: call basis {ic.basis} ({what}).",
+                 implication_ref)
 
 
 def followup_sentence(fu: FollowUp) -> str:

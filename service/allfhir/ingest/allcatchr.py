@@ -31,6 +31,7 @@ NO_CALL_CONFIDENCE = "unclassified"
 SHARE_PREFIXES = ("ML_", "NN_")
 BCR_ABL1 = ("maincluster", "subcluster", "hyperdiploidy")
 NOT_PH = "not Ph-pos predicted"
+LINEAGES = ("lymphoid", "multilineage")
 
 
 def _header(head: str) -> tuple[str, list[str]]:
@@ -92,6 +93,7 @@ def _samples(rows: Iterator[Row], name: str, shares: list[str],
         if problems:
             yield InputError(problems)
             continue
+        lineage = row.cells.get("BCR_ABL1_maincluster_pred", "").strip()
         call = SubtypeCall(
             label=label,
             label_column="Prediction",
@@ -99,6 +101,8 @@ def _samples(rows: Iterator[Row], name: str, shares: list[str],
             score_type="score",
             confidence=confidence,
             called=confidence != NO_CALL_CONFIDENCE,
+            # the Ph-pos lineage prediction decides the ICC sub-entity (lymphoid only / multilineage)
+            lineage=lineage if lineage in LINEAGES else None,
             source=row.ref("Prediction"),
         )
         yield Sample(

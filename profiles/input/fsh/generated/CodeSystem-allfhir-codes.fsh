@@ -9,7 +9,7 @@ Description: "Codes for classifier and fusion-caller observations and components
 * ^experimental = false
 * ^caseSensitive = true
 * ^content = #complete
-* ^count = 10
+* ^count = 18
 * #expression-subtype-signature "BCP-ALL gene-expression subtype signature" "The BCP-ALL subtype a gene-expression classifier assigns to a sample."
 * #classifier-probability "Classifier probability" "The probability (0..1) a classifier reports for its subtype call."
 * #classifier-score "Classifier score" "A classifier's score for a subtype call that is not a probability."
@@ -20,3 +20,11 @@ Description: "Codes for classifier and fusion-caller observations and components
 * #caller-confidence "Caller confidence" "The fusion caller's own confidence for the call, as reported."
 * #fusion-reading-frame "Fusion reading frame" "Whether the fusion transcript is in frame, as the caller reports it."
 * #therapeutic-setting "Therapeutic setting" "The setting a therapeutic implication holds in: line of therapy, age group and any finding it further requires."
+* #call-basis "Call basis" "What a subtype call rests on: its expression class, its defining driver, both, or neither in agreement."
+* #who-haem5-entity "WHO-HAEM5 entity" "The WHO-HAEM5 (2022) entity the integrated call is signed out as."
+* #icc-2022-entity "ICC 2022 entity" "The ICC 2022 entity the integrated call is signed out as."
+* #driver-confirmed "Expression class confirmed by its defining driver" "The expression class and a defining finding of the same subtype agree."
+* #expression-only "Expression class only; no defining driver submitted or detected" "No defining finding was submitted or detected; a driver-defined entity is not asserted, a -like or NOS entity stands on the expression class."
+* #driver-only "Defining driver without a supporting expression call" "A defining finding with no, or an unclassified, expression call."
+* #discordant "Expression class and driver point to different subtypes" "The expression class points to one subtype and the driver to another, or to a known pitfall; reported as the driver's entity and flagged for review."
+* #dual-driver "Two subtype-defining drivers in one sample" "Two subtype-defining drivers in one sample: both named, flagged for review."

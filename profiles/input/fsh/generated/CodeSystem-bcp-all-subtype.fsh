@@ -46,10 +46,6 @@ Description: "B-cell precursor acute lymphoblastic leukaemia subtypes and subtyp
   * ^property[=].valueString = "B-ALL with t(9;22)(q34.1;q11.2)/BCR::ABL1"
   * ^property[+].code = #defining-fusion
   * ^property[=].valueString = "BCR::ABL1"
-  * ^property[+].code = #defining-gene
-  * ^property[=].valueString = "BCR"
-  * ^property[+].code = #defining-gene
-  * ^property[=].valueString = "ABL1"
 * #ph-like "Ph-like (BCR::ABL1-like)" "Expression profile like Ph+ ALL without BCR::ABL1; driven by ABL-class fusions, JAK2/EPOR rearrangements, CRLF2 rearrangement with JAK mutations or other kinase/cytokine-receptor alterations."
   * ^property[0].code = #kind
   * ^property[=].valueCode = #subtype
@@ -112,10 +108,6 @@ Description: "B-cell precursor acute lymphoblastic leukaemia subtypes and subtyp
   * ^property[=].valueString = "B-ALL with t(12;21)(p13.2;q22.1)/ETV6::RUNX1"
   * ^property[+].code = #defining-fusion
   * ^property[=].valueString = "ETV6::RUNX1"
-  * ^property[+].code = #defining-gene
-  * ^property[=].valueString = "ETV6"
-  * ^property[+].code = #defining-gene
-  * ^property[=].valueString = "RUNX1"
 * #etv6-runx1-like "ETV6::RUNX1-like" "Expression profile of ETV6::RUNX1 B-ALL without the fusion, often with other ETV6 or IKZF1 alterations."
   * ^property[0].code = #kind
   * ^property[=].valueCode = #subtype
@@ -138,10 +130,6 @@ Description: "B-cell precursor acute lymphoblastic leukaemia subtypes and subtyp
   * ^property[=].valueString = "B-ALL with t(1;19)(q23.3;p13.3)/TCF3::PBX1"
   * ^property[+].code = #defining-fusion
   * ^property[=].valueString = "TCF3::PBX1"
-  * ^property[+].code = #defining-gene
-  * ^property[=].valueString = "TCF3"
-  * ^property[+].code = #defining-gene
-  * ^property[=].valueString = "PBX1"
 * #hlf "HLF-rearranged (TCF3::HLF)" "t(17;19) giving TCF3::HLF (rarely other HLF fusions)."
   * ^property[0].code = #kind
   * ^property[=].valueCode = #subtype
@@ -192,6 +180,8 @@ Description: "B-cell precursor acute lymphoblastic leukaemia subtypes and subtyp
   * ^property[=].valueCode = #subtype
   * ^property[+].code = #icc-2022
   * ^property[=].valueString = "B-ALL with PAX5 alteration (provisional)"
+  * ^property[+].code = #defining-fusion
+  * ^property[=].valueString = "PAX5::ETV6"
   * ^property[+].code = #defining-gene
   * ^property[=].valueString = "PAX5"
 * #pax5-p80r "PAX5 P80R" "PAX5 p.Pro80Arg mutation with a distinct expression profile."
@@ -230,6 +220,8 @@ Description: "B-cell precursor acute lymphoblastic leukaemia subtypes and subtyp
   * ^property[=].valueString = "B-ALL, hyperdiploid"
   * ^property[+].code = #defining-cytogenetics
   * ^property[=].valueString = "chromosome_count:51-67"
+  * ^property[+].code = #defining-cytogenetics
+  * ^property[=].valueString = "karyotype:hyperdiploid"
 * #low-hyperdiploid "Low hyperdiploid" "47 to 50 chromosomes; not a WHO or ICC entity, but called by ALLSorts and MD-ALL."
   * ^property[0].code = #kind
   * ^property[=].valueCode = #subtype
@@ -248,6 +240,8 @@ Description: "B-cell precursor acute lymphoblastic leukaemia subtypes and subtyp
   * ^property[=].valueString = "B-ALL, near haploid"
   * ^property[+].code = #defining-cytogenetics
   * ^property[=].valueString = "chromosome_count:24-31"
+  * ^property[+].code = #defining-cytogenetics
+  * ^property[=].valueString = "karyotype:near-haploid"
 * #low-hypodiploid "Low hypodiploid" "32 to 39 chromosomes, frequently with TP53 alterations."
   * ^property[0].code = #kind
   * ^property[=].valueCode = #subtype
@@ -257,6 +251,8 @@ Description: "B-cell precursor acute lymphoblastic leukaemia subtypes and subtyp
   * ^property[=].valueString = "B-ALL, low hypodiploid"
   * ^property[+].code = #defining-cytogenetics
   * ^property[=].valueString = "chromosome_count:32-39"
+  * ^property[+].code = #defining-cytogenetics
+  * ^property[=].valueString = "karyotype:low-hypodiploid"
 * #high-hypodiploid "High hypodiploid" "40 to 43 chromosomes."
   * ^property[0].code = #kind
   * ^property[=].valueCode = #subtype
@@ -264,6 +260,8 @@ Description: "B-cell precursor acute lymphoblastic leukaemia subtypes and subtyp
   * ^property[=].valueString = "B-lymphoblastic leukaemia/lymphoma with hypodiploidy"
   * ^property[+].code = #defining-cytogenetics
   * ^property[=].valueString = "chromosome_count:40-43"
+  * ^property[+].code = #defining-cytogenetics
+  * ^property[=].valueString = "karyotype:high-hypodiploid"
 * #iamp21 "iAMP21" "Intrachromosomal amplification of chromosome 21 (RUNX1 region)."
   * ^property[0].code = #kind
   * ^property[=].valueCode = #subtype
