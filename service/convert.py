@@ -16,6 +16,7 @@ from . import ingest
 from .errors import InputError, Problem
 from .fhir import bundle
 from .fhir.bundle import BuildOptions
+from .ingest.source import Source
 from .knowledge import Knowledge, default
 from .model import Sample
 from .resolve import resolve
@@ -38,14 +39,17 @@ def convert(
     """Bundles (dicts) and InputErrors, in input order. File-level problems are raised."""
     kb = kb or default()
     opts = opts or BuildOptions()
-    formats = [(p, fmt or ingest.detect_format(p)) for p in paths]
+    inputs = _Inputs()
+    formats = [(p, fmt or ingest.detect_format(inputs.source(p))) for p in paths]
     classifier_files = [(p, f) for p, f in formats if ingest.ADAPTERS[f].KIND == "classifier"]
-    companions = _read_companions([(p, f) for p, f in formats if (p, f) not in classifier_files],
-                                  sample_id)
+    companions = _read_companions([(inputs.source(p), f) for p, f in formats
+                                   if (p, f) not in classifier_files], sample_id)
 
     if classifier_files:
+        # Opened one after the other, when the previous one is done (a named pipe's writer may be
+        # waiting for that).
         stream: Iterable[Sample | InputError] = itertools.chain.from_iterable(
-            ingest.read(p, f) for p, f in classifier_files)
+            ingest.read(inputs.source(p), f) for p, f in classifier_files)
         samples = _with_companions(stream, companions, sample_id)
     else:
         samples = _companions_only(companions, sample_id)
@@ -59,7 +63,20 @@ def convert(
             yield err
 
 
-def _read_companions(files: list[tuple[Path, str]], sample_id: str | None) -> _Companions:
+class _Inputs:
+    """Each input opened once, when first needed: detection and reading share the one stream,
+    which is what lets a pipe or standard input be sniffed and then read."""
+
+    def __init__(self) -> None:
+        self._open: dict[Path, Source] = {}
+
+    def source(self, path: Path) -> Source:
+        if path not in self._open:
+            self._open[path] = Source(path)
+        return self._open[path]
+
+
+def _read_companions(files: list[tuple[Source, str]], sample_id: str | None) -> _Companions:
     out = _Companions()
     problems: list[Problem] = []
     for path, fmt in files:

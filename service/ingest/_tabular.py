@@ -12,18 +12,19 @@ import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import SourceRef
+from .source import Source
 
 MAX_FIELD = 10_000_000
 csv.field_size_limit(MAX_FIELD)
 
 
-def read_text(path: Path) -> str:
-    """The whole file as text; non-UTF-8 or empty input is an InputError naming the file."""
-    return decode_text(path.read_bytes(), str(path))
+def read_text(source: Source) -> str:
+    """The whole input as text; non-UTF-8 or empty input is an InputError naming the file."""
+    with source.open() as fh:
+        return decode_text(fh.read(), source.name)
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -48,10 +49,9 @@ def first_line(head: str) -> str:
     return lines[0] if lines else ""
 
 
-def head(path: Path, size: int = 8192) -> str:
-    """The first bytes of a file as text, for format sniffing (never raises on bad bytes)."""
-    with path.open("rb") as fh:
-        return fh.read(size).decode("utf-8-sig", errors="replace")
+def head(source: Source, size: int = 8192) -> str:
+    """The first bytes of an input as text, for format sniffing (never raises on bad bytes)."""
+    return source.head(size).decode("utf-8-sig", errors="replace")
 
 
 @dataclass(slots=True)
@@ -69,12 +69,12 @@ class Row:
         return Problem(message, file=self.file, row=self.line, column=column, code=code)
 
 
-def text_lines(path: Path) -> Iterator[str]:
-    """The file's lines as text, decoded one at a time so that a cohort file of any size is never
+def text_lines(source: Source) -> Iterator[str]:
+    """The input's lines as text, decoded one at a time so that a cohort file of any size is never
     held in memory; a non-UTF-8 byte is an InputError naming its line and byte offset."""
-    name = str(path)
+    name = source.name
     offset = 0
-    with path.open("rb") as fh:
+    with source.open() as fh:
         for number, raw in enumerate(fh, start=1):
             try:
                 line = raw.decode("utf-8")
@@ -87,7 +87,7 @@ def text_lines(path: Path) -> Iterator[str]:
 
 
 def read_table(
-    path: Path,
+    source: Source,
     delimiter: str,
     required: list[str],
     *,
@@ -104,8 +104,8 @@ def read_table(
     `min_columns` > 1 reports a one-column header as a wrong delimiter even when the required
     columns are not known in advance (ALLSorts names its sample-id column after the input file).
     """
-    name = str(path)
-    lines = text_lines(path)
+    name = source.name
+    lines = text_lines(source)
     skipped = 0
     first: str | None = None
     for line in lines:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -34,6 +33,7 @@ from ..model import (
     SubtypeCall,
 )
 from ._tabular import read_text
+from .source import Source
 
 NAME = "generic_json"
 KIND = "classifier"
@@ -114,15 +114,15 @@ def json_schema() -> dict[str, Any]:
     }
 
 
-def sniff(path: Path, head: str) -> bool:
+def sniff(source: Source, head: str) -> bool:
     text = head.lstrip("\ufeff \t\r\n")
     return text.startswith("{") and ('"samples"' in head or '"sample_id"' in head) \
         and '"resourceType"' not in head
 
 
-def read(path: Path) -> Iterator[Sample | InputError]:
-    name = str(path)
-    text = read_text(path)
+def read(source: Source) -> Iterator[Sample | InputError]:
+    name = source.name
+    text = read_text(source)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

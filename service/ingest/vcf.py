@@ -1,7 +1,7 @@
 """Annotated VCF 4.x (Ensembl VEP `CSQ` or SnpEff `ANN` INFO field): small sequence variants.
 
 Layout: '##' meta lines, the '#CHROM POS ID REF ALT QUAL FILTER INFO [FORMAT sample...]' header,
-then one tab-separated record per line. Plain text or gzip ('.vcf.gz', detected by its magic bytes).
+then one tab-separated record per line. Plain text, gzip or bgzip (ingest/source.py decompresses any input).
 
 Annotation field order is read from the header, never assumed:
 - VEP: ##INFO=<ID=CSQ,...,Description="Consequence annotations from Ensembl VEP. Format: Allele|...">
@@ -29,12 +29,9 @@ Every HGVS string is checked with the biocommons hgvs parser (syntax only, offli
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -42,6 +39,7 @@ from ..errors import InputError, Problem
 from ..hgvs_syntax import hgvs_error
 from ..model import Sample, SequenceVariant, SourceRef
 from ._tabular import decode_text
+from .source import Source
 
 NAME = "vcf"
 KIND = "companion"
@@ -61,17 +59,9 @@ _GT_SPLIT = re.compile(r"[/|]")
 _Report = Callable[..., None]
 
 
-def sniff(path: Path, head: str) -> bool:
-    if head.lstrip("\ufeff").startswith("##fileformat=VCF"):
-        return True
-    # A gzip-compressed VCF: the head is binary, so look at the name and the gzip magic.
-    if path.name.lower().endswith((".vcf.gz", ".vcf.bgz")):
-        try:
-            with gzip.open(path, "rb") as fh:
-                return fh.read(16).startswith(b"##fileformat=VCF")
-        except (OSError, EOFError, zlib.error):
-            return False
-    return False
+def sniff(source: Source, head: str) -> bool:
+    # The head is already decompressed (a .vcf.gz or bgzip file reads as its text).
+    return head.lstrip("\ufeff").startswith("##fileformat=VCF")
 
 
 @dataclass(slots=True)
@@ -95,18 +85,6 @@ class _Header:
 @dataclass(slots=True)
 class _SampleAcc:
     variants: list[SequenceVariant] = field(default_factory=list)
-
-
-def _decode(path: Path) -> str:
-    name = str(path)
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(Problem(f"not a readable gzip file ({exc})", file=name,
-                                     code="invalid")) from None
-    return decode_text(data, name)
 
 
 def _assembly(meta: dict[str, list[str]]) -> str | None:
@@ -189,9 +167,10 @@ def _parse_header(lines: list[str], name: str) -> tuple[_Header, int]:
                    line=header_line), i + 1
 
 
-def read(path: Path) -> Iterator[Sample | InputError]:
-    name = str(path)
-    lines = _decode(path).splitlines()
+def read(source: Source) -> Iterator[Sample | InputError]:
+    name = source.name
+    with source.open() as fh:
+        lines = decode_text(fh.read(), name).splitlines()
     header, start = _parse_header(lines, name)
     return _records(lines, start, header, name)
 
