@@ -36,7 +36,7 @@ def open_writer(fifo: Path, proc: subprocess.Popen[bytes]) -> int:
             if exc.errno != errno.ENXIO:
                 raise
         if proc.poll() is not None:
-            out, err = proc.communicate()
+            _, err = proc.communicate()
             pytest.fail(f"the process ended (exit {proc.returncode}) without opening {fifo}: {err!r}")
         time.sleep(0.01)
 
