@@ -49,7 +49,8 @@ def convert(
         # Opened one after the other, when the previous one is done (a named pipe's writer may be
         # waiting for that).
         stream: Iterable[Sample | InputError] = itertools.chain.from_iterable(
-            ingest.read(inputs.source(p), f) for p, f in classifier_files)
+            _some(ingest.read(inputs.source(p), f), inputs.source(p).name)
+            for p, f in classifier_files)
         samples = _with_companions(stream, companions, sample_id)
     else:
         samples = _companions_only(companions, sample_id)
@@ -61,6 +62,18 @@ def convert(
             yield bundle.build(resolve(item, kb), kb, opts)
         except InputError as err:
             yield err
+
+
+def _some(items: Iterable[Sample | InputError], name: str) -> Iterator[Sample | InputError]:
+    """The classifier file's items; a file without any (a header and no rows) is an error, not a
+    run that succeeds with no output."""
+    empty = True
+    for item in items:
+        empty = False
+        yield item
+    if empty:
+        raise InputError(Problem("no samples in the file (a header and no data rows)", file=name,
+                                 code="required"))
 
 
 class _Inputs:

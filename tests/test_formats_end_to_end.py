@@ -46,6 +46,7 @@ EXPECTED: dict[str, tuple[list[str], list[list[str]]]] = {
     "fusions/star-fusion.fusion_predictions.abridged.coding_effect.tsv": (["findings:star-fusion"], [[]]),
     "vcf/snpeff.vcf": (["findings:snpeff"], [[]]),
     "vcf/vep-ikzf1.vcf": (["findings:PT42_D"], [[]]),
+    "vcf/vep-ikzf1.vcf.bgz": (["findings:PT42_D"], [[]]),
     "vcf/vep-pax5.vcf": (["findings:ALL-001", "findings:ALL-002"], [[], []]),
 }
 COUNTS = {"classifiers/allsorts-comparisons.csv": 147}

@@ -103,6 +103,8 @@ def read_table(
     Lines starting with `skip_prefix` before the header are ignored (VCF-style meta lines).
     `min_columns` > 1 reports a one-column header as a wrong delimiter even when the required
     columns are not known in advance (ALLSorts names its sample-id column after the input file).
+    Trailing unnamed columns (Excel's ',,' at the end of every line) are ignored while they are
+    empty; a value in one is an error, never silently dropped.
     """
     name = source.name
     lines = text_lines(source)
@@ -126,6 +128,12 @@ def read_table(
     if comment_header_prefix and header and header[0].startswith(comment_header_prefix):
         header[0] = header[0][len(comment_header_prefix) :]
     header = [h.strip() for h in header]
+    # A sheet saved by Excel ends every line with empty cells (',,'): unnamed trailing columns.
+    width = len(header)
+    while width > 1 and not header[width - 1]:
+        width -= 1
+    padding = len(header) - width
+    header = header[:width]
     header_line = skipped + 1
     if len(header) == 1 and ((required and len(required) > 1) or min_columns > 1):
         other = {"\t": "tab", ",": "comma"}
@@ -161,6 +169,13 @@ def read_table(
             line = header_line + reader.line_num - 1
             if not cells or all(not c.strip() for c in cells):
                 continue
+            if padding and len(cells) > width:
+                extra = next((i for i, c in enumerate(cells[width:], start=width + 1) if c.strip()), None)
+                if extra is not None:
+                    raise InputError(Problem(
+                        f"field {extra} has a value but its column has no name in the header",
+                        file=name, row=line, code="structure"))
+                cells = cells[:width]
             if len(cells) != len(header):
                 raise InputError(
                     Problem(
