@@ -45,9 +45,11 @@ EXPECTED: dict[str, tuple[list[str], list[list[str]]]] = {
     "fusions/final-list_candidate-fusion-genes.txt": (["findings:final-list_candidate-fusion-genes"], [[]]),
     "fusions/star-fusion.fusion_predictions.abridged.coding_effect.tsv": (["findings:star-fusion"], [[]]),
     "vcf/snpeff.vcf": (["findings:snpeff"], [[]]),
+    "vcf/vep-clone-gene.vcf": (["findings:PT7_D"], [[]]),
     "vcf/vep-ikzf1.vcf": (["findings:PT42_D"], [[]]),
     "vcf/vep-ikzf1.vcf.bgz": (["findings:PT42_D"], [[]]),
     "vcf/vep-pax5.vcf": (["findings:ALL-001", "findings:ALL-002"], [[], []]),
+    "vcf/vep76.vcf": (["findings:PT9_D"], [[]]),
 }
 COUNTS = {"classifiers/allsorts-comparisons.csv": 147}
 

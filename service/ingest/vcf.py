@@ -15,8 +15,12 @@ If both are declared, CSQ is used.
 
 Choice of annotation per ALT allele (a record carries one annotation per allele x transcript):
 only annotations whose Allele matches the ALT are considered (VEP drops the shared leading base of
-indels and writes '-' for an empty allele); then VEP: the one with CANONICAL=YES, else PICK=1, else
-the first; SnpEff: the first (SnpEff sorts by impact; with -canon only canonical ones are written).
+indels and writes '-' for an empty allele); then VEP: among the entries naming an HGNC gene
+(HGNC_ID or SYMBOL_SOURCE=HGNC, when declared), PICK=1, else MANE Select, else CANONICAL=YES, else
+the first protein-coding one with a c. (old VEP, v76, writes upstream entries first), else the
+first; the HGVS of the chosen transcript's other entries are kept. SnpEff: the first (SnpEff sorts
+by impact; with -canon only canonical ones are written). A chosen gene without an HGNC symbol is
+listed in the report's comments by service/resolve.py.
 
 Samples: one Sample per sample column (sample_id = column name); a variant goes to a sample unless
 its GT is known and carries no copy of that ALT ('0/0', './.'). Without sample columns one Sample
@@ -300,14 +304,42 @@ def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterat
 def _choose(scheme: _Scheme, candidates: list[dict[str, str]]) -> dict[str, str] | None:
     if not candidates:
         return None
-    if scheme.key == "CSQ":
-        for a in candidates:
-            if a.get("CANONICAL") == "YES":
-                return a
-        for a in candidates:
-            if a.get("PICK") == "1":
-                return a
-    return candidates[0]
+    if scheme.key != "CSQ":
+        return candidates[0]  # SnpEff sorts its annotations, most severe first
+    # Real VEP output puts lncRNA and clone-named genes (AC135721.2) first as often as not; only
+    # a gene with an HGNC symbol can be reported, so such entries are considered first.
+    declared = "HGNC_ID" in scheme.fields or "SYMBOL_SOURCE" in scheme.fields
+    hgnc = [a for a in candidates if a.get("HGNC_ID") or a.get("SYMBOL_SOURCE") == "HGNC"]
+    pool = hgnc if declared and hgnc else candidates
+    for preferred in _CSQ_PREFERENCE:
+        for a in pool:
+            if preferred(a):
+                return _with_transcript_hgvs(a, candidates)
+    return _with_transcript_hgvs(pool[0], candidates)
+
+
+# VEP's own pick (--pick / --flag_pick), then MANE Select, then Ensembl canonical, then a
+# protein-coding transcript the variant lies in (it has a c.), then any protein-coding one.
+_CSQ_PREFERENCE: tuple[Callable[[dict[str, str]], bool], ...] = (
+    lambda a: a.get("PICK") == "1",
+    lambda a: bool(a.get("MANE_SELECT") or a.get("MANE")),
+    lambda a: a.get("CANONICAL") == "YES",
+    lambda a: a.get("BIOTYPE") == "protein_coding" and bool(a.get("HGVSc")),
+    lambda a: a.get("BIOTYPE") == "protein_coding",
+    lambda a: bool(a.get("HGVSc")),
+)
+
+
+def _with_transcript_hgvs(chosen: dict[str, str], candidates: list[dict[str, str]]) -> dict[str, str]:
+    """The chosen entry with every HGVS the file gives for its transcript, also from the other
+    entries of the same transcript (and the variant-level HGVSg from any entry)."""
+    merged = dict(chosen)
+    for a in candidates:
+        same = a.get("Feature") == chosen.get("Feature")
+        for key in ("HGVSc", "HGVSp", "HGVSg"):
+            if not merged.get(key) and a.get(key) and (same or key == "HGVSg"):
+                merged[key] = a[key]
+    return merged
 
 
 def _variant(scheme: _Scheme, a: dict[str, str], rec: dict[str, str], pos: int, alt: str,

@@ -1,0 +1,85 @@
+"""Which VEP CSQ entry a variant is reported from, and what happens to variants whose annotation
+names no HGNC gene (service/ingest/vcf.py chooses, service/resolve.py lists them)."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from pathlib import Path
+
+import pytest
+
+from service import ingest
+from service.cli import main
+from service.knowledge import Knowledge
+from service.model import Sample
+from service.resolve import resolve
+
+from .conftest import DATA
+
+CLONE = DATA / "vcf" / "vep-clone-gene.vcf"
+V76 = DATA / "vcf" / "vep76.vcf"
+
+
+def only_sample(path: Path) -> Sample:
+    [sample] = list(ingest.read(path, "vcf"))
+    assert isinstance(sample, Sample)
+    return sample
+
+
+def test_csq_entry_naming_an_hgnc_gene_is_preferred_over_flags_on_a_clone_gene() -> None:
+    variants = only_sample(CLONE).variants
+    assert [(v.gene, v.hgvs_c, v.hgvs_p, v.source.row if v.source else None) for v in variants] == [
+        # line 9: the lncRNA AL161781.2 is CANONICAL too, but PAX5 names an HGNC gene (PICK, MANE)
+        ("PAX5", "ENST00000358127.9:c.239C>G", "ENSP00000350844.4:p.Pro80Arg", 9),
+        # line 10: the only annotation is a clone-named gene; kept for resolve to list
+        ("AC135721.2", "ENST00000440000.1:n.250-30A>G", None, 10),
+        # line 11: no flags: the first protein-coding transcript of an HGNC gene, not the first entry
+        ("IKZF1", "ENST00000331340.8:c.475A>T", "ENSP00000331614.3:p.Asn159Tyr", 11),
+    ]
+
+
+def test_clone_gene_variant_is_listed_in_the_comments_and_the_sample_converts(kb: Knowledge) -> None:
+    resolved = resolve(only_sample(CLONE), kb)
+    assert [v.gene for v in resolved.sample.variants] == ["PAX5", "IKZF1"]
+    assert resolved.sample.comments[-1] == (
+        "VEP variant ENST00000440000.1:n.250-30A>G (vep-clone-gene.vcf, line 10) not reported: "
+        "'AC135721.2' is not an HGNC gene symbol")
+
+
+def test_clone_gene_vcf_converts_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["convert", "--no-actionability", str(CLONE)]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    [bundle] = [json.loads(line) for line in out.splitlines()]
+    [report] = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DiagnosticReport"]
+    assert escape("VEP variant ENST00000440000.1:n.250-30A>G (vep-clone-gene.vcf, line 10) not reported: "
+                  "'AC135721.2' is not an HGNC gene symbol") in report["text"]["div"]
+
+
+def test_vep76_layout_reports_the_annotated_transcript_with_its_hgvs() -> None:
+    # VEP v76 without --canonical / --pick: the first entry is an upstream_gene_variant of FIGNL1.
+    [variant] = only_sample(V76).variants
+    assert (variant.gene, variant.transcript, variant.hgvs_c, variant.hgvs_p, variant.assembly) == (
+        "IKZF1", "ENST00000331340", "ENST00000331340.3:c.475A>T", "ENSP00000331614.3:p.Asn159Tyr",
+        "GRCh37")
+    assert variant.consequences == ["missense_variant"]
+
+
+def test_hgvs_of_the_chosen_transcript_from_its_other_entries(tmp_path: Path) -> None:
+    # Some VEP runs (--per_gene plugins, merged caches) write one transcript twice: one entry with
+    # the c. and another with the p.; the report keeps both.
+    lines = V76.read_text().splitlines()
+    fields = lines[5].split("Format: ")[1].rstrip('">').split("|")
+    entry = dict.fromkeys(fields, "")
+    entry.update(Allele="T", Gene="ENSG00000185811", Feature="ENST00000331340", Feature_type="Transcript",
+                 Consequence="missense_variant", SYMBOL="IKZF1", SYMBOL_SOURCE="HGNC",
+                 BIOTYPE="protein_coding")
+    first = {**entry, "HGVSc": "ENST00000331340.3:c.475A>T"}
+    second = {**entry, "HGVSp": "ENSP00000331614.3:p.Asn159Tyr"}
+    cells = lines[-1].split("\t")
+    cells[7] = "CSQ=" + ",".join("|".join(e[f] for f in fields) for e in (first, second))
+    path = tmp_path / "split.vcf"
+    path.write_text("\n".join([*lines[:-1], "\t".join(cells)]) + "\n")
+    [variant] = only_sample(path).variants
+    assert (variant.hgvs_c, variant.hgvs_p) == ("ENST00000331340.3:c.475A>T", "ENSP00000331614.3:p.Asn159Tyr")
