@@ -91,11 +91,12 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise InputError(Problem("the output file is one of the input files; choose another -o",
                                  file=str(output), code="conflict"))
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     progress = Progress(sys.stderr)
     try:
         with written_whole(output) if output else contextlib.nullcontext(sys.stdout) as out:
             for item in convert([Path(p) for p in args.files], args.format, opts,
-                                sample_id=args.sample):
+                                sample_id=args.sample, warn=warnings.append):
                 if isinstance(item, InputError):
                     problems.extend(item.problems)
                     continue
@@ -107,10 +108,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
         print(dumps(stop.outcome(progress.count, args.output)), file=sys.stderr)
         return stop.exit_code()
     progress.close()
-    if problems:
-        print(dumps(operation_outcome(problems)), file=sys.stderr)
-        return EXIT_INPUT
-    return EXIT_OK
+    if problems or warnings:
+        print(dumps(operation_outcome(problems + warnings)), file=sys.stderr)
+    return EXIT_INPUT if problems else EXIT_OK
 
 
 def cmd_formats(args: argparse.Namespace) -> int:

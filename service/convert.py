@@ -8,7 +8,7 @@ cohort with one bad row still converts the rest and the caller reports every pro
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,8 +35,10 @@ def convert(
     opts: BuildOptions | None = None,
     kb: Knowledge | None = None,
     sample_id: str | None = None,
+    warn: Callable[[Problem], None] | None = None,
 ) -> Iterator[dict | InputError]:
-    """Bundles (dicts) and InputErrors, in input order. File-level problems are raised."""
+    """Bundles (dicts) and InputErrors, in input order. File-level problems are raised; what the
+    user should know but that stops nothing (a sample id taken from a file name) goes to `warn`."""
     kb = kb or default()
     opts = opts or BuildOptions()
     inputs = _Inputs()
@@ -53,7 +55,7 @@ def convert(
             for p, f in classifier_files)
         samples = _with_companions(stream, companions, sample_id)
     else:
-        samples = _companions_only(companions, sample_id)
+        samples = _companions_only(companions, warn or (lambda _problem: None))
     for item in samples:
         if isinstance(item, InputError):
             yield item
@@ -146,13 +148,18 @@ def _with_companions(
         yield InputError(problems)
 
 
-def _companions_only(comp: _Companions, sample_id: str | None) -> Iterator[Sample | InputError]:
+def _companions_only(comp: _Companions, warn: Callable[[Problem], None]) -> Iterator[Sample | InputError]:
     for sid, cs in comp.by_sample.items():
         yield merge(cs[0].model_copy(update={"sample_id": sid}), cs[1:])
     for c in comp.unnamed:
-        # Without a classifier file, an unnamed companion is named after its file.
-        name = Path(c.source_files[0]).name.split(".")[0] if c.source_files else "sample"
-        yield c.model_copy(update={"sample_id": name})
+        # Without a classifier file, an unnamed companion is named after its file: said aloud,
+        # since the report's identifier then rests on how the file happened to be named.
+        file = c.source_files[0] if c.source_files else None
+        name = Path(file).name.split(".")[0] if file else "sample"
+        note = (f"sample id '{name}' taken from the file name {Path(file).name if file else ''}: the "
+                "file does not name its sample (set it with --sample)")
+        warn(Problem(note, file=file, code="informational", severity="warning"))
+        yield c.model_copy(update={"sample_id": name, "comments": [*c.comments, note]})
 
 
 def merge(base: Sample, others: list[Sample]) -> Sample:
