@@ -83,3 +83,29 @@ def test_hgvs_of_the_chosen_transcript_from_its_other_entries(tmp_path: Path) ->
     path.write_text("\n".join([*lines[:-1], "\t".join(cells)]) + "\n")
     [variant] = only_sample(path).variants
     assert (variant.hgvs_c, variant.hgvs_p) == ("ENST00000331340.3:c.475A>T", "ENSP00000331614.3:p.Asn159Tyr")
+
+
+def test_leaked_log_line_before_the_vcf_is_skipped_and_named(tmp_path: Path) -> None:
+    # `snpEff ann ... > out.vcf 2>&1`: the JVM's notice lands in front of the VCF.
+    text = (DATA / "vcf" / "snpeff.vcf").read_text()
+    leaked = tmp_path / "annotated.vcf"
+    leaked.write_text("Picked up _JAVA_OPTIONS: -Xmx8g\n" + text)
+    assert ingest.detect_format(leaked) == "vcf"
+    [sample] = list(ingest.read(leaked))
+    plain = only_sample(DATA / "vcf" / "snpeff.vcf")
+    assert [(v.gene, v.hgvs_c, v.source.row if v.source else None) for v in sample.variants] == [
+        (v.gene, v.hgvs_c, v.source.row + 1 if v.source and v.source.row else None) for v in plain.variants]
+    assert sample.comments[0] == ("line 1 of annotated.vcf skipped, not part of the VCF: "
+                                  "'Picked up _JAVA_OPTIONS: -Xmx8g'")
+
+
+def test_vcf_without_fileformat_line_is_known_by_its_chrom_header(tmp_path: Path) -> None:
+    lines = (DATA / "vcf" / "snpeff.vcf").read_text().splitlines(keepends=True)
+    bare = tmp_path / "annotated.vcf"
+    bare.write_text("".join(lines[1:]))
+    assert ingest.detect_format(bare) == "vcf"
+    [sample] = list(ingest.read(bare))
+    plain = only_sample(DATA / "vcf" / "snpeff.vcf")
+    assert [v.hgvs_c for v in sample.variants] == [v.hgvs_c for v in plain.variants]
+    assert sample.comments[0] == ("annotated.vcf has no ##fileformat line; read as VCF 4.x by its "
+                                  "#CHROM header")

@@ -36,6 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 from urllib.parse import unquote
 
@@ -58,14 +59,18 @@ _ASSEMBLY_KEYS = ("reference", "assembly", "VEP", "SnpEffCmd", "contig")
 _GRCH38 = re.compile(r"GRCh38|hg38|\bb38\b|GCA_000001405\.15", re.IGNORECASE)
 _GRCH37 = re.compile(r"GRCh37|hg19|\bb37\b|hs37d5|human_g1k_v37|GCA_000001405\.1\b", re.IGNORECASE)
 _GT_SPLIT = re.compile(r"[/|]")
+_CHROM_HEADER = "#CHROM\tPOS\tID\tREF\tALT"
 
 # Records a row-level problem: (column, message, code) for the current record.
 _Report = Callable[..., None]
 
 
 def sniff(source: Source, head: str) -> bool:
-    # The head is already decompressed (a .vcf.gz or bgzip file reads as its text).
-    return head.lstrip("\ufeff").startswith("##fileformat=VCF")
+    # The head is already decompressed (a .vcf.gz or bgzip file reads as its text). A VCF is
+    # known by its ##fileformat line, or by its #CHROM header when a tool left the former out or
+    # leaked a log line in front of it.
+    return any(line.startswith(("##fileformat=VCF", _CHROM_HEADER))
+               for line in head.lstrip("\ufeff").splitlines())
 
 
 @dataclass(slots=True)
@@ -84,6 +89,7 @@ class _Header:
     samples: list[str]
     columns: list[str]
     line: int
+    notes: list[str]
 
 
 @dataclass(slots=True)
@@ -119,7 +125,15 @@ def _annotation_fields(description: str, key: str) -> list[str]:
 def _parse_header(lines: list[str], name: str) -> tuple[_Header, int]:
     meta: dict[str, list[str]] = {}
     infos: dict[str, tuple[str, int]] = {}
+    notes: list[str] = []
     i = 0
+    # Lines a tool printed before the VCF itself (real SnpEff runs leak log lines into stdout).
+    while i < len(lines) and not lines[i].startswith("#"):
+        if lines[i].strip():
+            notes.append(f"line {i + 1} of {PurePath(name).name} skipped, not part of the VCF: "
+                         f"'{lines[i].strip()[:80]}'")
+        i += 1
+    first = i
     while i < len(lines) and lines[i].startswith("##"):
         line = lines[i]
         m = _INFO_RE.match(line)
@@ -129,12 +143,16 @@ def _parse_header(lines: list[str], name: str) -> tuple[_Header, int]:
         key, _, value = line[2:].partition("=")
         meta.setdefault(key, []).append(value)
         i += 1
-    if not lines or not lines[0].startswith("##fileformat=VCF"):
-        raise InputError(Problem("not a VCF: the first line must be '##fileformat=VCFv4.x'",
-                                 file=name, row=1, code="structure"))
+    has_fileformat = first < len(lines) and lines[first].startswith("##fileformat=VCF")
     if i >= len(lines) or not lines[i].startswith("#CHROM"):
+        if not has_fileformat:
+            raise InputError(Problem("not a VCF: the first line must be '##fileformat=VCFv4.x'",
+                                     file=name, row=1, code="structure"))
         raise InputError(Problem("missing the '#CHROM POS ID REF ALT QUAL FILTER INFO' header line",
                                  file=name, row=i + 1, code="structure"))
+    if not has_fileformat:
+        notes.append(f"{PurePath(name).name} has no ##fileformat line; read as VCF 4.x by its "
+                     "#CHROM header")
     columns = lines[i][1:].rstrip("\r").split("\t")
     header_line = i + 1
     if tuple(columns[: len(FIXED)]) != FIXED:
@@ -168,7 +186,7 @@ def _parse_header(lines: list[str], name: str) -> tuple[_Header, int]:
             "##INFO=<ID=ANN,...> (SnpEff) header line; annotate the VCF first",
             file=name, row=header_line, code="required"))
     return _Header(scheme=scheme, assembly=_assembly(meta), samples=samples, columns=columns,
-                   line=header_line), i + 1
+                   line=header_line, notes=notes), i + 1
 
 
 def read(source: Source) -> Iterator[Sample | InputError]:
@@ -288,7 +306,7 @@ def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterat
                 per_sample[sample].variants.append(v)
         if problems:
             yield InputError(problems)
-    comments: list[str] = []
+    comments: list[str] = list(header.notes)
     for flt, count in sorted(filtered.items()):
         comments.append(f"{count} VCF record(s) with FILTER '{flt}' skipped (only PASS and '.' are kept)")
     for lines_, what in ((unannotated, f"without an {scheme.key} annotation"),
