@@ -11,7 +11,7 @@ from pathlib import PurePath
 
 from .errors import InputError, Problem
 from .knowledge import Knowledge, Subtype
-from .model import Fusion, Sample, SequenceVariant, SourceRef, SubtypeCall
+from .model import CopyNumberChange, Fusion, Sample, SequenceVariant, SourceRef, SubtypeCall
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +95,17 @@ def _without_unnamed_genes(sample: Sample, kb: Knowledge) -> Sample:
                          f"'{v.gene}' is not an HGNC gene symbol")
         else:
             kept.append(v)
+    cnvs: list[CopyNumberChange] = []
+    for c in sample.copy_numbers:
+        if c.annotator and c.gene and kb.gene(c.gene) is None:
+            notes.append(f"{c.annotator} copy-number {c.change} {c.chromosome}:{c.start}-{c.end}"
+                         f"{_where(c.source)} not reported for '{c.gene}': it is not an HGNC gene symbol")
+        else:
+            cnvs.append(c)
     if not notes:
         return sample
-    return sample.model_copy(update={"variants": kept, "comments": [*sample.comments, *notes]})
+    return sample.model_copy(update={"variants": kept, "copy_numbers": cnvs,
+                                     "comments": [*sample.comments, *notes]})
 
 
 def _where(source: SourceRef | None) -> str:

@@ -49,6 +49,7 @@ EXPECTED: dict[str, tuple[list[str], list[list[str]]]] = {
     "vcf/vep-ikzf1.vcf": (["findings:PT42_D"], [[]]),
     "vcf/vep-ikzf1.vcf.bgz": (["findings:PT42_D"], [[]]),
     "vcf/vep-pax5.vcf": (["findings:ALL-001", "findings:ALL-002"], [[], []]),
+    "vcf/vep-sv.vcf": (["findings:PT11_D"], [[]]),
     "vcf/vep76.vcf": (["findings:PT9_D"], [[]]),
 }
 COUNTS = {"classifiers/allsorts-comparisons.csv": 147}

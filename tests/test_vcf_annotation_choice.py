@@ -109,3 +109,57 @@ def test_vcf_without_fileformat_line_is_known_by_its_chrom_header(tmp_path: Path
     assert [v.hgvs_c for v in sample.variants] == [v.hgvs_c for v in plain.variants]
     assert sample.comments[0] == ("annotated.vcf has no ##fileformat line; read as VCF 4.x by its "
                                   "#CHROM header")
+
+
+SV = DATA / "vcf" / "vep-sv.vcf"
+
+
+def test_symbolic_deletions_duplications_and_cnvs_become_copy_number_changes() -> None:
+    sample = only_sample(SV)
+    assert sample.variants == []
+    assert [(c.change, c.gene, c.chromosome, c.start, c.end, c.copy_number, c.assembly,
+             c.source.row if c.source else None) for c in sample.copy_numbers] == [
+        ("deletion", "IKZF1", "chr7", 50304069, 50367352, None, "GRCh38", 16),
+        # no END: POS + |SVLEN|; one change per annotated gene
+        ("deletion", "CDKN2A", "chr9", 21967753, 22007962, None, "GRCh38", 17),
+        ("deletion", "CDKN2B", "chr9", 21967753, 22007962, None, "GRCh38", 17),
+        ("gain", "PAX5", "chr9", 36966545, 37010000, None, "GRCh38", 18),
+        ("loss", "ERG", "chr21", 38380028, 38423562, 1.0, "GRCh38", 19),
+    ]
+    assert sample.comments == [
+        "2 ALT allele(s) not converted (line(s) 20, 21): breakends (BND): rearrangements from "
+        "breakend pairs are not modelled yet"]
+
+
+def test_symbolic_alt_without_its_extent_says_why(tmp_path: Path) -> None:
+    lines = SV.read_text().splitlines()
+    cells = lines[15].split("\t")
+    cells[7] = cells[7].replace("END=50367352;", "").replace("SVLEN=-63284;", "")
+    cells[4] = "<DEL:ME:ALU>"
+    inv = lines[17].split("\t")
+    inv[4] = "<INV>"
+    path = tmp_path / "sv.vcf"
+    path.write_text("\n".join([*lines[:15], "\t".join(cells), "\t".join(inv)]) + "\n")
+    sample = only_sample(path)
+    assert sample.copy_numbers == []
+    assert sample.comments == [
+        "1 ALT allele(s) not converted (line(s) 16): <DEL> without a numeric END or SVLEN",
+        "1 ALT allele(s) not converted (line(s) 17): symbolic <INV>: only <DEL>, <DUP> and <CNV> "
+        "are modelled"]
+
+
+def test_copy_number_changes_convert_to_variant_observations_with_their_region(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["convert", "--no-actionability", str(SV)]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    [bundle] = [json.loads(line) for line in out.splitlines()]
+    notes = [o["note"][0]["text"] for o in (e["resource"] for e in bundle["entry"])
+             if o["resourceType"] == "Observation"]
+    assert notes == [
+        "region chr7:50304069-50367352 (GRCh38, 1-based); annotated by VEP",
+        "region chr9:21967753-22007962 (GRCh38, 1-based); annotated by VEP",
+        "region chr9:21967753-22007962 (GRCh38, 1-based); annotated by VEP",
+        "region chr9:36966545-37010000 (GRCh38, 1-based); annotated by VEP",
+        "region chr21:38380028-38423562 (GRCh38, 1-based); annotated by VEP",
+    ]

@@ -42,7 +42,7 @@ from urllib.parse import unquote
 
 from ..errors import InputError, Problem
 from ..hgvs_syntax import hgvs_error
-from ..model import Sample, SequenceVariant, SourceRef
+from ..model import CopyNumberChange, Sample, SequenceVariant, SourceRef
 from ._tabular import decode_text
 from .source import Source
 
@@ -95,6 +95,7 @@ class _Header:
 @dataclass(slots=True)
 class _SampleAcc:
     variants: list[SequenceVariant] = field(default_factory=list)
+    copy_numbers: list[CopyNumberChange] = field(default_factory=list)
 
 
 def _assembly(meta: dict[str, list[str]]) -> str | None:
@@ -224,6 +225,7 @@ def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterat
     filtered: dict[str, int] = {}
     unannotated: list[int] = []
     no_gene: list[int] = []
+    not_modelled: dict[str, list[int]] = {}
     ncols = len(header.columns)
     for index in range(start, len(lines)):
         line_no = index + 1
@@ -270,8 +272,17 @@ def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterat
         ]
         keys = _vep_allele(ref, alts) if scheme.key == "CSQ" else alts
         record_variants: list[tuple[int, SequenceVariant]] = []
+        record_cnvs: list[tuple[int, CopyNumberChange]] = []
         for alt_index, (alt, key) in enumerate(zip(alts, keys, strict=True)):
             if alt in (".", "*"):
+                continue
+            if _is_structural(alt):
+                found = _structural(scheme, alt, rec, info, pos, annotations if len(alts) == 1 else [],
+                                    header.assembly, SourceRef(file=name, row=line_no, column=column))
+                if isinstance(found, str):
+                    not_modelled.setdefault(found, []).append(line_no)
+                else:
+                    record_cnvs.extend((alt_index, c) for c in found)
                 continue
             if "ALLELE_NUM" in scheme.fields:
                 # VEP --allele_number: an exact link to the ALT, immune to allele trimming.
@@ -304,6 +315,9 @@ def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterat
                 if sample is not None:
                     _depths(v, values, alt_index, len(alts), problem, sample)
                 per_sample[sample].variants.append(v)
+            for alt_index, cnv in record_cnvs:
+                if sample is None or _carries(values.get("GT"), alt_index + 1):
+                    per_sample[sample].copy_numbers.append(cnv)
         if problems:
             yield InputError(problems)
     comments: list[str] = list(header.notes)
@@ -312,11 +326,60 @@ def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterat
     for lines_, what in ((unannotated, f"without an {scheme.key} annotation"),
                          (no_gene, "whose chosen annotation names no gene (intergenic)")):
         if lines_:
-            shown = ", ".join(str(n) for n in lines_[:10]) + (" ..." if len(lines_) > 10 else "")
-            comments.append(f"{len(lines_)} ALT allele(s) {what} skipped (line(s) {shown})")
+            comments.append(f"{len(lines_)} ALT allele(s) {what} skipped (line(s) {_shown(lines_)})")
+    for reason, lines_ in not_modelled.items():
+        comments.append(f"{len(lines_)} ALT allele(s) not converted (line(s) {_shown(lines_)}): {reason}")
     for sample, acc in per_sample.items():
-        yield Sample(sample_id=sample, variants=acc.variants, comments=list(comments), source_files=[name],
+        yield Sample(sample_id=sample, variants=acc.variants, copy_numbers=acc.copy_numbers,
+                     comments=list(comments), source_files=[name],
                      source=SourceRef(file=name, row=header.line, column=sample))
+
+
+# Symbolic ALTs that are copy-number changes; CN decides for <CNV> (2 is no change).
+_COPY_NUMBER_ALTS = {"DEL": "deletion", "DUP": "gain", "CNV": None}
+
+
+def _is_structural(alt: str) -> bool:
+    """A symbolic ALT (<DEL>, <DUP:TANDEM>, ...) or a breakend (G]chr22:23290000], .A)."""
+    return alt.startswith("<") or "[" in alt or "]" in alt or alt.startswith(".") or alt.endswith(".")
+
+
+def _structural(scheme: _Scheme, alt: str, rec: dict[str, str], info: dict[str, str], pos: int,
+                annotations: list[dict[str, str]], assembly: str | None,
+                source: SourceRef) -> list[CopyNumberChange] | str:
+    """Copy-number changes for <DEL> / <DUP> / <CNV> (one per annotated gene, or one for the
+    region when no gene is named); otherwise the reason the ALT is not reported, with which the
+    caller lists its line."""
+    if not alt.startswith("<"):
+        return "breakends (BND): rearrangements from breakend pairs are not modelled yet"
+    kind = alt[1:-1].split(":")[0]
+    if kind not in _COPY_NUMBER_ALTS:
+        return f"symbolic <{kind}>: only <DEL>, <DUP> and <CNV> are modelled"
+    change = _COPY_NUMBER_ALTS[kind]
+    copies: float | None = None
+    if info.get("CN"):
+        try:
+            copies = float(info["CN"])
+        except ValueError:
+            return f"<{kind}> with a non-numeric INFO CN"
+    if change is None:
+        if copies is None or copies == 2:
+            return "<CNV> without a copy number other than 2 (INFO CN)"
+        change = "deletion" if copies == 0 else "loss" if copies < 2 else "gain"
+    try:
+        end = int(info["END"]) if info.get("END") else pos + abs(int(info["SVLEN"].split(",")[0]))
+    except (KeyError, ValueError):
+        return f"<{kind}> without a numeric END or SVLEN"
+    gene_key = "SYMBOL" if scheme.key == "CSQ" else "Gene_Name"
+    genes = list(dict.fromkeys(a[gene_key] for a in annotations if a.get(gene_key)))
+    return [CopyNumberChange(change=change, chromosome=rec["CHROM"], gene=gene, copy_number=copies,
+                             start=pos + 1, end=end, assembly=assembly, annotator=scheme.annotator,
+                             source=source)
+            for gene in (genes or [None])]
+
+
+def _shown(lines: list[int]) -> str:
+    return ", ".join(str(n) for n in lines[:10]) + (" ..." if len(lines) > 10 else "")
 
 
 def _choose(scheme: _Scheme, candidates: list[dict[str, str]]) -> dict[str, str] | None:
