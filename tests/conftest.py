@@ -26,7 +26,7 @@ def kb() -> Knowledge:
 @pytest.fixture(scope="session")
 def profile_validator() -> object:
     """The FHIR profile validator (service.validation); skips when the FHIR packages are absent
-    (`scripts/fetch-fhir-packages`, which .ci/run runs, provides them)."""
+    (`allfhir packages fetch`, which .ci/run runs, provides them)."""
     from service.validation.packages import missing_reason
     from service.validation.validator import Validator
 
