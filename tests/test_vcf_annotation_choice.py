@@ -163,3 +163,16 @@ def test_copy_number_changes_convert_to_variant_observations_with_their_region(
         "region chr9:36966545-37010000 (GRCh38, 1-based); annotated by VEP",
         "region chr21:38380028-38423562 (GRCh38, 1-based); annotated by VEP",
     ]
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("vatools-input.vcf", [("USP18", "ENST00000215794.7:c.371C>T", "ENSP00000215794.7:p.Ala124Val", 82)]),
+    # both entries CANONICAL; the one whose SYMBOL_SOURCE is HGNC is reported, not the clone name
+    ("vatools-multiple_transcripts.vcf", [("GRAMD4P2", "ENST00000423297.1:n.909T>C", None, 84)]),
+])
+def test_real_vep_files(name: str, expected: list[tuple[object, ...]]) -> None:
+    sample = only_sample(DATA / "vcf" / name)
+    assert sample.sample_id == "H_NJ-HCC1395-HCC1395"
+    assert [(v.gene, v.hgvs_c, v.hgvs_p, v.source.row if v.source else None)
+            for v in sample.variants] == expected
+    assert sample.comments == []
