@@ -42,6 +42,15 @@ def convert(
     kb = kb or default()
     opts = opts or BuildOptions()
     inputs = _Inputs()
+    try:
+        yield from _convert(paths, fmt, opts, kb, sample_id, warn, inputs)
+    finally:
+        inputs.close()
+
+
+def _convert(paths: list[Path], fmt: str | None, opts: BuildOptions, kb: Knowledge,
+             sample_id: str | None, warn: Callable[[Problem], None] | None,
+             inputs: _Inputs) -> Iterator[dict | InputError]:
     formats = [(p, fmt or ingest.detect_format(inputs.source(p))) for p in paths]
     classifier_files = [(p, f) for p, f in formats if ingest.ADAPTERS[f].KIND == "classifier"]
     companions = _read_companions([(inputs.source(p), f) for p, f in formats
@@ -89,6 +98,10 @@ class _Inputs:
         if path not in self._open:
             self._open[path] = Source(path)
         return self._open[path]
+
+    def close(self) -> None:
+        for source in self._open.values():
+            source.close()
 
 
 def _read_companions(files: list[tuple[Source, str]], sample_id: str | None) -> _Companions:

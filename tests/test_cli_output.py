@@ -109,6 +109,7 @@ def test_closed_stdout_ends_the_run_quietly(tmp_path: Path) -> None:
     first = proc.stdout.readline()
     proc.stdout.close()
     stderr = proc.stderr.read()
+    proc.stderr.close()
     assert proc.wait() == 0
     assert json.loads(first)["resourceType"] == "Bundle"
     assert stderr == b""

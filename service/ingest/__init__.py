@@ -78,4 +78,19 @@ def read(path: Path | Source, fmt: str | None = None) -> Iterator[Sample | Input
             )
         )
     source = as_source(path)
-    return ADAPTERS[fmt or _detect(source)].read(source)
+    if source is path:
+        return ADAPTERS[fmt or _detect(source)].read(source)
+    # Opened here, so closed here: when the items run out, or when the file is refused.
+    try:
+        items = ADAPTERS[fmt or _detect(source)].read(source)
+    except BaseException:
+        source.close()
+        raise
+    return _closing(items, source)
+
+
+def _closing(items: Iterator[Sample | InputError], source: Source) -> Iterator[Sample | InputError]:
+    try:
+        yield from items
+    finally:
+        source.close()

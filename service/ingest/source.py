@@ -13,6 +13,7 @@ import gzip
 import io
 import sys
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -25,14 +26,24 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _GZIP_ERRORS = (OSError, EOFError, zlib.error)
 
 
-class _Replay(io.RawIOBase):
-    """`first` and then whatever `rest` still holds, as one forward-only stream."""
+def _unreadable(name: str, compressed: bool, exc: Exception) -> InputError:
+    """The one wording of a read that failed: a broken gzip stream, or the OS's reason."""
+    if compressed:
+        return InputError(Problem(f"not a readable gzip file ({exc})", file=name, code="invalid"))
+    return InputError(Problem(f"cannot read the file ({exc})", file=name, code="exception"))
 
-    def __init__(self, first: bytes, rest: BinaryIO, name: str, compressed: bool) -> None:
+
+class _Replay(io.RawIOBase):
+    """`first` and then whatever `rest` still holds, as one forward-only stream; closing it runs
+    `on_close` (which closes the file underneath)."""
+
+    def __init__(self, first: bytes, rest: BinaryIO, name: str, compressed: bool,
+                 on_close: Callable[[], None] | None = None) -> None:
         self._first = memoryview(first)
         self._rest = rest
         self._name = name
         self._compressed = compressed
+        self._on_close = on_close
 
     def readable(self) -> bool:
         return True
@@ -46,14 +57,15 @@ class _Replay(io.RawIOBase):
         try:
             data = self._rest.read(len(buffer))
         except _GZIP_ERRORS as exc:
-            if not self._compressed:
-                raise InputError(Problem(f"cannot read the file: {exc}", file=self._name,
-                                         code="exception")) from None
-            raise InputError(Problem(f"not a readable gzip file ({exc})", file=self._name,
-                                     code="invalid")) from None
+            raise _unreadable(self._name, self._compressed, exc) from None
         n = len(data)
         buffer[:n] = data
         return n
+
+    def close(self) -> None:
+        if self._on_close is not None:
+            self._on_close()
+        super().close()
 
 
 class Source:
@@ -66,14 +78,18 @@ class Source:
         raw = sys.stdin.buffer if self.path is None else self._open(self.path)
         self._raw = raw
         self.compressed = False
-        magic = self._read(raw, 2)
-        self.compressed = magic == _GZIP_MAGIC
-        stream: BinaryIO = io.BufferedReader(_Replay(magic, raw, self.name, False))
-        if self.compressed:
-            stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
-        self._head = self._read(stream, HEAD_SIZE)
+        try:
+            magic = self._read(raw, 2)
+            self.compressed = magic == _GZIP_MAGIC
+            stream: BinaryIO = io.BufferedReader(_Replay(magic, raw, self.name, False))
+            if self.compressed:
+                stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
+            self._head = self._read(stream, HEAD_SIZE)
+        except BaseException:
+            self.close()
+            raise
         self._stream: BinaryIO | None = io.BufferedReader(
-            _Replay(self._head, stream, self.name, self.compressed))
+            _Replay(self._head, stream, self.name, self.compressed, on_close=self.close))
 
     def _open(self, path: Path) -> BinaryIO:
         if path.is_dir():
@@ -91,8 +107,7 @@ class Source:
         try:
             return stream.read(size)
         except _GZIP_ERRORS as exc:
-            what = "not a readable gzip file" if self.compressed else "cannot read the file"
-            raise InputError(Problem(f"{what} ({exc})", file=self.name, code="invalid")) from None
+            raise _unreadable(self.name, self.compressed, exc) from None
 
     def head(self, size: int = 8192) -> bytes:
         """The first `size` bytes of the (decompressed) content, for sniffing."""
@@ -107,6 +122,7 @@ class Source:
         return stream
 
     def close(self) -> None:
+        """Closes the file (standard input stays open: it is not ours)."""
         if self.path is not None:
             self._raw.close()
 
