@@ -45,6 +45,7 @@ EXPECTED: dict[str, tuple[list[str], list[list[str]]]] = {
     "fusions/final-list_candidate-fusion-genes.txt": (["findings:final-list_candidate-fusion-genes"], [[]]),
     "fusions/star-fusion.fusion_predictions.abridged.coding_effect.tsv": (["findings:star-fusion"], [[]]),
     "vcf/snpeff.vcf": (["findings:snpeff"], [[]]),
+    "vcf/snpeff-cancer.ann.vcf": (["findings:Patient_01_Germline", "findings:Patient_01_Somatic"], [[], []]),
     "vcf/vep-clone-gene.vcf": (["findings:PT7_D"], [[]]),
     "vcf/vep-ikzf1.vcf": (["findings:PT42_D"], [[]]),
     "vcf/vep-ikzf1.vcf.bgz": (["findings:PT42_D"], [[]]),

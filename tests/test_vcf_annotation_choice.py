@@ -176,3 +176,20 @@ def test_real_vep_files(name: str, expected: list[tuple[object, ...]]) -> None:
     assert [(v.gene, v.hgvs_c, v.hgvs_p, v.source.row if v.source else None)
             for v in sample.variants] == expected
     assert sample.comments == []
+
+
+def test_real_snpeff_output_with_a_leaked_log_line_and_no_fileformat() -> None:
+    path = DATA / "vcf" / "snpeff-cancer.ann.vcf"
+    assert ingest.detect_format(path) == "vcf"
+    germline, somatic = list(ingest.read(path))
+    assert isinstance(germline, Sample) and isinstance(somatic, Sample)
+    assert [(s.sample_id, [(v.gene, v.hgvs_c, v.hgvs_p, v.alt) for v in s.variants])
+            for s in (germline, somatic)] == [
+        ("Patient_01_Germline", [("OR4F5", "ENST00000335137:c.1A>C", "p.Met1?", "C")]),
+        ("Patient_01_Somatic", [("OR4F5", "ENST00000335137:c.1A>C", "p.Met1?", "C"),
+                                ("OR4F5", "ENST00000335137:c.1A>G", "p.Met1?", "G")]),
+    ]
+    assert germline.comments == [
+        "line 1 of snpeff-cancer.ann.vcf skipped, not part of the VCF: '00:00:39.673 Reading cancer "
+        "samples pedigree from file 'examples/samples_cancer_'",
+        "snpeff-cancer.ann.vcf has no ##fileformat line; read as VCF 4.x by its #CHROM header"]

@@ -132,7 +132,7 @@ def _parse_header(lines: list[str], name: str) -> tuple[_Header, int]:
     while i < len(lines) and not lines[i].startswith("#"):
         if lines[i].strip():
             notes.append(f"line {i + 1} of {PurePath(name).name} skipped, not part of the VCF: "
-                         f"'{lines[i].strip()[:80]}'")
+                         f"'{' '.join(lines[i].split())[:80]}'")
         i += 1
     first = i
     while i < len(lines) and lines[i].startswith("##"):
