@@ -26,7 +26,7 @@ def kb() -> Knowledge:
 @pytest.fixture(scope="session")
 def profile_validator() -> object:
     """The FHIR profile validator (allfhir.validation); skips when the FHIR packages are absent
-    (`scripts/fetch-fhir-packages`, which .ci/run runs, provides them)."""
+    (`allfhir packages fetch`, which .ci/run runs, provides them)."""
     from allfhir.validation.packages import missing_reason
     from allfhir.validation.validator import Validator
 

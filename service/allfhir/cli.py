@@ -1,14 +1,18 @@
 """`allfhir` command line: convert | formats | schema (validate, knowledge: see their modules).
 
-Exit codes: 0 ok, 2 bad input (an OperationOutcome on stderr), 1 internal error.
-Output: one Bundle per sample as NDJSON (FHIR bulk-data style) on stdout, so it pipes.
+Exit codes: 0 ok, 2 bad input (an OperationOutcome on stderr), 1 internal error, 128 + the signal
+number when interrupted (130 SIGINT / Ctrl-C, 143 SIGTERM).
+Output: one Bundle per sample as NDJSON (FHIR bulk-data style) on stdout, so it pipes, or into
+`-o OUT`, which appears only when the run has ended (service/output_file.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -20,8 +24,34 @@ from . import __version__, ingest
 from .convert import convert
 from .errors import InputError, Problem, operation_outcome
 from .fhir.bundle import BuildOptions
+from .output_file import same_file, written_whole
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived. A BaseException, as KeyboardInterrupt is, so that no
+    `except Exception` on the way up mistakes it for a failure of the input."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    def outcome(self, converted: int | None = None, output: str | None = None) -> dict:
+        message = f"interrupted by {signal.Signals(self.signum).name}"
+        if converted is not None:
+            message += f" after {converted} sample(s) were converted"
+        if output is not None:
+            message += f"; {output} was not written"
+        return operation_outcome([Problem(message, code="incomplete")])
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
 
 
 def dumps(resource: dict) -> str:
@@ -57,26 +87,31 @@ def cmd_convert(args: argparse.Namespace) -> int:
     opts = BuildOptions(bundle_type=args.bundle_type, patient=args.patient,
                         effective=args.effective, actionability=not args.no_actionability,
                         assembly=args.assembly, reviewed=args.reviewed)
+    output = Path(args.output) if args.output else None
+    if output is not None and any(same_file(f, output) for f in args.files):
+        raise InputError(Problem("the output file is one of the input files; choose another -o",
+                                 file=str(output), code="conflict"))
     problems: list[Problem] = []
-    out: TextIO
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    warnings: list[Problem] = []
     progress = Progress(sys.stderr)
     try:
-        for item in convert([Path(p) for p in args.files], args.format, opts, sample_id=args.sample):
-            if isinstance(item, InputError):
-                problems.extend(item.problems)
-                continue
-            out.write(dumps(item))
-            out.write("\n")
-            progress.tick()
-    finally:
+        with written_whole(output) if output else contextlib.nullcontext(sys.stdout) as out:
+            for item in convert([Path(p) for p in args.files], args.format, opts,
+                                sample_id=args.sample, warn=warnings.append):
+                if isinstance(item, InputError):
+                    problems.extend(item.problems)
+                    continue
+                out.write(dumps(item))
+                out.write("\n")
+                progress.tick()
+    except Interrupted as stop:
         progress.close()
-        if out is not sys.stdout:
-            out.close()
-    if problems:
-        print(dumps(operation_outcome(problems)), file=sys.stderr)
-        return EXIT_INPUT
-    return EXIT_OK
+        print(dumps(stop.outcome(progress.count, args.output)), file=sys.stderr)
+        return stop.exit_code()
+    progress.close()
+    if problems or warnings:
+        print(dumps(operation_outcome(problems + warnings)), file=sys.stderr)
+    return EXIT_INPUT if problems else EXIT_OK
 
 
 def cmd_formats(args: argparse.Namespace) -> int:
@@ -145,8 +180,12 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = {signum: signal.signal(signum, _interrupt) for signum in STOP_SIGNALS}
     try:
         return int(args.func(args))
+    except Interrupted as stop:
+        print(dumps(stop.outcome()), file=sys.stderr)
+        return stop.exit_code()
     except InputError as err:
         print(dumps(err.operation_outcome()), file=sys.stderr)
         return EXIT_INPUT
@@ -160,6 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if detail:
             print(detail, file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        # main() also runs inside other programs (the tests): give their handlers back.
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ cohort with one bad row still converts the rest and the caller reports every pro
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from .errors import InputError, Problem
 from .fhir import bundle
 from .fhir.bundle import BuildOptions, judged_on
 from .fhir.common import Json
+from .ingest.source import Source
 from .integrate import actionable_calls, integrate
 from .knowledge import Knowledge, default
 from .model import Sample
@@ -37,21 +38,36 @@ def convert(
     opts: BuildOptions | None = None,
     kb: Knowledge | None = None,
     sample_id: str | None = None,
+    warn: Callable[[Problem], None] | None = None,
 ) -> Iterator[dict | InputError]:
-    """Bundles (dicts) and InputErrors, in input order. File-level problems are raised."""
+    """Bundles (dicts) and InputErrors, in input order. File-level problems are raised; what the
+    user should know but that stops nothing (a sample id taken from a file name) goes to `warn`."""
     kb = kb or default()
     opts = opts or BuildOptions()
-    formats = [(p, fmt or ingest.detect_format(p)) for p in paths]
+    inputs = _Inputs()
+    try:
+        yield from _convert(paths, fmt, opts, kb, sample_id, warn, inputs)
+    finally:
+        inputs.close()
+
+
+def _convert(paths: list[Path], fmt: str | None, opts: BuildOptions, kb: Knowledge,
+             sample_id: str | None, warn: Callable[[Problem], None] | None,
+             inputs: _Inputs) -> Iterator[dict | InputError]:
+    formats = [(p, fmt or ingest.detect_format(inputs.source(p))) for p in paths]
     classifier_files = [(p, f) for p, f in formats if ingest.ADAPTERS[f].KIND == "classifier"]
-    companions = _read_companions([(p, f) for p, f in formats if (p, f) not in classifier_files],
-                                  sample_id)
+    companions = _read_companions([(inputs.source(p), f) for p, f in formats
+                                   if (p, f) not in classifier_files], sample_id)
 
     if classifier_files:
+        # Opened one after the other, when the previous one is done (a named pipe's writer may be
+        # waiting for that).
         stream: Iterable[Sample | InputError] = itertools.chain.from_iterable(
-            ingest.read(p, f) for p, f in classifier_files)
+            _some(ingest.read(inputs.source(p), f), inputs.source(p).name)
+            for p, f in classifier_files)
         samples = _with_companions(stream, companions, sample_id)
     else:
-        samples = _companions_only(companions, sample_id)
+        samples = _companions_only(companions, warn or (lambda _problem: None))
     for item in samples:
         if isinstance(item, InputError):
             yield item
@@ -71,7 +87,36 @@ def report(sample: Sample, kb: Knowledge, opts: BuildOptions) -> Json:
     return bundle.build(rs, kb, opts, assessment, integrated)
 
 
-def _read_companions(files: list[tuple[Path, str]], sample_id: str | None) -> _Companions:
+def _some(items: Iterable[Sample | InputError], name: str) -> Iterator[Sample | InputError]:
+    """The classifier file's items; a file without any (a header and no rows) is an error, not a
+    run that succeeds with no output."""
+    empty = True
+    for item in items:
+        empty = False
+        yield item
+    if empty:
+        raise InputError(Problem("no samples in the file (a header and no data rows)", file=name,
+                                 code="required"))
+
+
+class _Inputs:
+    """Each input opened once, when first needed: detection and reading share the one stream,
+    which is what lets a pipe or standard input be sniffed and then read."""
+
+    def __init__(self) -> None:
+        self._open: dict[Path, Source] = {}
+
+    def source(self, path: Path) -> Source:
+        if path not in self._open:
+            self._open[path] = Source(path)
+        return self._open[path]
+
+    def close(self) -> None:
+        for source in self._open.values():
+            source.close()
+
+
+def _read_companions(files: list[tuple[Source, str]], sample_id: str | None) -> _Companions:
     out = _Companions()
     problems: list[Problem] = []
     for path, fmt in files:
@@ -128,13 +173,18 @@ def _with_companions(
         yield InputError(problems)
 
 
-def _companions_only(comp: _Companions, sample_id: str | None) -> Iterator[Sample | InputError]:
+def _companions_only(comp: _Companions, warn: Callable[[Problem], None]) -> Iterator[Sample | InputError]:
     for sid, cs in comp.by_sample.items():
         yield merge(cs[0].model_copy(update={"sample_id": sid}), cs[1:])
     for c in comp.unnamed:
-        # Without a classifier file, an unnamed companion is named after its file.
-        name = Path(c.source_files[0]).name.split(".")[0] if c.source_files else "sample"
-        yield c.model_copy(update={"sample_id": name})
+        # Without a classifier file, an unnamed companion is named after its file: said aloud,
+        # since the report's identifier then rests on how the file happened to be named.
+        file = c.source_files[0] if c.source_files else None
+        name = Path(file).name.split(".")[0] if file else "sample"
+        note = (f"sample id '{name}' taken from the file name {Path(file).name if file else ''}: the "
+                "file does not name its sample (set it with --sample)")
+        warn(Problem(note, file=file, code="informational", severity="warning"))
+        yield c.model_copy(update={"sample_id": name, "comments": [*c.comments, note]})
 
 
 def merge(base: Sample, others: list[Sample]) -> Sample:

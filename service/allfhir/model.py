@@ -117,6 +117,10 @@ class CopyNumberChange(_Model):
     copy_number: float | None = Field(default=None, ge=0)
     uncertain: bool = False
     iscn: str | None = None
+    start: int | None = Field(default=None, ge=1, description="first base of the region (1-based)")
+    end: int | None = Field(default=None, ge=1, description="last base of the region (1-based)")
+    assembly: str | None = Field(default=None, description="GRCh37 / GRCh38 of start and end")
+    annotator: str | None = None
     source: SourceRef | None = None
 
 

@@ -11,7 +11,7 @@ from pathlib import PurePath
 
 from .errors import InputError, Problem
 from .knowledge import Knowledge, Subtype
-from .model import Fusion, Sample, SourceRef, SubtypeCall
+from .model import CopyNumberChange, Fusion, Sample, SequenceVariant, SourceRef, SubtypeCall
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +49,7 @@ def resolve(sample: Sample, kb: Knowledge) -> ResolvedSample:
         reported = subtype if call.called else kb.subtypes[UNCLASSIFIED]
         calls.append(ResolvedCall(call, subtype, reported))
     sample = _without_unnamed_partners(sample, kb)
+    sample = _without_unnamed_genes(sample, kb)
     for f in sample.fusions:
         for symbol in (f.gene5, f.gene3):
             _check_gene(kb, symbol, f.source, problems)
@@ -72,16 +73,46 @@ def _without_unnamed_partners(sample: Sample, kb: Knowledge) -> Sample:
     for f in sample.fusions:
         unknown = [g for g in (f.gene5, f.gene3) if kb.gene(g) is None]
         if f.caller and unknown:
-            # The file's name, not its path: the comment travels in the report to the EHR.
-            where = (f" ({PurePath(f.source.file).name}, line {f.source.row})"
-                     if f.source and f.source.file and f.source.row else "")
-            notes.append(f"{f.caller} candidate {f.gene5}::{f.gene3}{where} not reported: "
+            notes.append(f"{f.caller} candidate {f.gene5}::{f.gene3}{_where(f.source)} not reported: "
                          f"{', '.join(repr(g) for g in unknown)} is not an HGNC gene symbol")
         else:
             kept.append(f)
     if not notes:
         return sample
     return sample.model_copy(update={"fusions": kept, "comments": [*sample.comments, *notes]})
+
+
+def _without_unnamed_genes(sample: Sample, kb: Knowledge) -> Sample:
+    """The same for annotated VCF records: VEP and SnpEff name lncRNAs and unannotated genes by
+    clone or Ensembl id (AC135721.2). Variants typed into the generic JSON (no annotator) still
+    fail on an unknown symbol."""
+    kept: list[SequenceVariant] = []
+    notes: list[str] = []
+    for v in sample.variants:
+        if v.annotator and kb.gene(v.gene) is None:
+            what = v.hgvs_c or v.hgvs_g or f"{v.chromosome}:{v.position} {v.ref}>{v.alt}"
+            notes.append(f"{v.annotator} variant {what}{_where(v.source)} not reported: "
+                         f"'{v.gene}' is not an HGNC gene symbol")
+        else:
+            kept.append(v)
+    cnvs: list[CopyNumberChange] = []
+    for c in sample.copy_numbers:
+        if c.annotator and c.gene and kb.gene(c.gene) is None:
+            notes.append(f"{c.annotator} copy-number {c.change} {c.chromosome}:{c.start}-{c.end}"
+                         f"{_where(c.source)} not reported for '{c.gene}': it is not an HGNC gene symbol")
+        else:
+            cnvs.append(c)
+    if not notes:
+        return sample
+    return sample.model_copy(update={"variants": kept, "copy_numbers": cnvs,
+                                     "comments": [*sample.comments, *notes]})
+
+
+def _where(source: SourceRef | None) -> str:
+    # The file's name, not its path: the comment travels in the report to the EHR.
+    if source and source.file and source.row:
+        return f" ({PurePath(source.file).name}, line {source.row})"
+    return ""
 
 
 def _check_gene(kb: Knowledge, symbol: str, source: SourceRef | None, out: list[Problem]) -> None:

@@ -35,7 +35,16 @@ _CHANGE_SO = {
 def region(c: CopyNumberChange) -> str:
     if c.gene:
         return c.gene
+    if c.start is not None and c.end is not None:
+        return f"{c.chromosome or ''}:{c.start}-{c.end}"
     return f"{c.chromosome or ''}{c.arm or ''}"
+
+
+def coordinates(c: CopyNumberChange) -> str | None:
+    """The region as the file gave it, for people: 'chr9:21967752-21995301 (GRCh38, 1-based)'."""
+    if c.start is None or c.end is None:
+        return None
+    return f"{c.chromosome or ''}:{c.start}-{c.end} ({c.assembly or 'assembly not stated'}, 1-based)"
 
 
 def change_label(c: CopyNumberChange) -> str:
@@ -45,7 +54,9 @@ def change_label(c: CopyNumberChange) -> str:
 
 
 def build_copy_number(ctx: ReportContext, kb: Knowledge, c: CopyNumberChange) -> Json:
-    obs = observation(ctx, ctx.new_id("cnv", c.change, region(c), c.iscn or ""),
+    # Coordinates join the id only when present, so the ids of region-less calls stay as they were.
+    where = [f"{c.chromosome}:{c.start}-{c.end}"] if c.start is not None else []
+    obs = observation(ctx, ctx.new_id("cnv", c.change, region(c), c.iscn or "", *where),
                       codes.PROFILE_VARIANT, loinc(codes.LOINC_VARIANT))
     obs["valueCodeableConcept"] = present(kb)
     comps: list[Json] = []
@@ -68,8 +79,15 @@ def build_copy_number(ctx: ReportContext, kb: Knowledge, c: CopyNumberChange) ->
                                valueQuantity=unit_quantity(c.copy_number)))
     comps.append(origin_component(kb, "somatic"))
     obs["component"] = comps
+    notes = []
     if c.uncertain:
-        obs["note"] = [{"text": "low-confidence call ('?' in the CNV estimate)"}]
+        notes.append("low-confidence call ('?' in the CNV estimate)")
+    span = coordinates(c)
+    if span:
+        # As text: the assembly and coordinate-system answer codes are not in mappings/ yet.
+        notes.append(f"region {span}" + (f"; annotated by {c.annotator}" if c.annotator else ""))
+    if notes:
+        obs["note"] = [{"text": "; ".join(notes)}]
     return obs
 
 

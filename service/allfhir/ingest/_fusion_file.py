@@ -7,7 +7,6 @@ good rows kept, notes on rows that are not gene fusions) is the same for all of 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import Fusion, Sample, SourceRef
@@ -18,9 +17,8 @@ from ._tabular import Row
 RowParser = Callable[[Row, list[Problem], list[str]], Fusion | None]
 
 
-def fusion_sample(path: Path, rows: Iterator[Row], parse_row: RowParser) -> Iterator[Sample | InputError]:
+def fusion_sample(name: str, rows: Iterator[Row], parse_row: RowParser) -> Iterator[Sample | InputError]:
     """Row-level InputErrors as they occur, then one Sample (sample_id None) with the fusions."""
-    name = str(path)
     fusions: list[Fusion] = []
     comments: list[str] = []
     for row in rows:

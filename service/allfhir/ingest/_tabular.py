@@ -12,18 +12,19 @@ import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import SourceRef
+from .source import Source
 
 MAX_FIELD = 10_000_000
 csv.field_size_limit(MAX_FIELD)
 
 
-def read_text(path: Path) -> str:
-    """The whole file as text; non-UTF-8 or empty input is an InputError naming the file."""
-    return decode_text(path.read_bytes(), str(path))
+def read_text(source: Source) -> str:
+    """The whole input as text; non-UTF-8 or empty input is an InputError naming the file."""
+    with source.open() as fh:
+        return decode_text(fh.read(), source.name)
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -48,10 +49,9 @@ def first_line(head: str) -> str:
     return lines[0] if lines else ""
 
 
-def head(path: Path, size: int = 8192) -> str:
-    """The first bytes of a file as text, for format sniffing (never raises on bad bytes)."""
-    with path.open("rb") as fh:
-        return fh.read(size).decode("utf-8-sig", errors="replace")
+def head(source: Source, size: int = 8192) -> str:
+    """The first bytes of an input as text, for format sniffing (never raises on bad bytes)."""
+    return source.head(size).decode("utf-8-sig", errors="replace")
 
 
 @dataclass(slots=True)
@@ -69,12 +69,12 @@ class Row:
         return Problem(message, file=self.file, row=self.line, column=column, code=code)
 
 
-def text_lines(path: Path) -> Iterator[str]:
-    """The file's lines as text, decoded one at a time so that a cohort file of any size is never
+def text_lines(source: Source) -> Iterator[str]:
+    """The input's lines as text, decoded one at a time so that a cohort file of any size is never
     held in memory; a non-UTF-8 byte is an InputError naming its line and byte offset."""
-    name = str(path)
+    name = source.name
     offset = 0
-    with path.open("rb") as fh:
+    with source.open() as fh:
         for number, raw in enumerate(fh, start=1):
             try:
                 line = raw.decode("utf-8")
@@ -87,7 +87,7 @@ def text_lines(path: Path) -> Iterator[str]:
 
 
 def read_table(
-    path: Path,
+    source: Source,
     delimiter: str,
     required: list[str],
     *,
@@ -103,9 +103,11 @@ def read_table(
     Lines starting with `skip_prefix` before the header are ignored (VCF-style meta lines).
     `min_columns` > 1 reports a one-column header as a wrong delimiter even when the required
     columns are not known in advance (ALLSorts names its sample-id column after the input file).
+    Trailing unnamed columns (Excel's ',,' at the end of every line) are ignored while they are
+    empty; a value in one is an error, never silently dropped.
     """
-    name = str(path)
-    lines = text_lines(path)
+    name = source.name
+    lines = text_lines(source)
     skipped = 0
     first: str | None = None
     for line in lines:
@@ -126,6 +128,12 @@ def read_table(
     if comment_header_prefix and header and header[0].startswith(comment_header_prefix):
         header[0] = header[0][len(comment_header_prefix) :]
     header = [h.strip() for h in header]
+    # A sheet saved by Excel ends every line with empty cells (',,'): unnamed trailing columns.
+    width = len(header)
+    while width > 1 and not header[width - 1]:
+        width -= 1
+    padding = len(header) - width
+    header = header[:width]
     header_line = skipped + 1
     if len(header) == 1 and ((required and len(required) > 1) or min_columns > 1):
         other = {"\t": "tab", ",": "comma"}
@@ -161,6 +169,13 @@ def read_table(
             line = header_line + reader.line_num - 1
             if not cells or all(not c.strip() for c in cells):
                 continue
+            if padding and len(cells) > width:
+                extra = next((i for i, c in enumerate(cells[width:], start=width + 1) if c.strip()), None)
+                if extra is not None:
+                    raise InputError(Problem(
+                        f"field {extra} has a value but its column has no name in the header",
+                        file=name, row=line, code="structure"))
+                cells = cells[:width]
             if len(cells) != len(header):
                 raise InputError(
                     Problem(

@@ -13,11 +13,11 @@ vote share) and `NN_` (neighbour share) columns per subtype. Columns are read by
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import ClassifierRun, Sample, SourceRef, SubtypeCall
 from ._tabular import Row, first_line, head, parse_probability, read_sample_id, read_table
+from .source import Source
 
 NAME = "allcatchr"
 KIND = "classifier"
@@ -43,21 +43,21 @@ def _header(head: str) -> tuple[str, list[str]]:
     return "\t", []
 
 
-def sniff(path: Path, head: str) -> bool:
+def sniff(source: Source, head: str) -> bool:
     _, cells = _header(head)
     return all(c in cells for c in REQUIRED) or (
         "sample" in cells and any(c.startswith("T-ALL") for c in cells))
 
 
-def read(path: Path) -> Iterator[Sample | InputError]:
-    name = str(path)
-    sep, cells = _header(head(path, 65536))
+def read(source: Source) -> Iterator[Sample | InputError]:
+    name = source.name
+    sep, cells = _header(head(source, 65536))
     if any(c.startswith("T-ALL") for c in cells):
         # ALLCatchR2's Lineage = "T-ALL" table: T-ALL subtypes are outside this service's scope.
         raise InputError(Problem("ALLCatchR2 T-ALL output is not supported (BCP-ALL only); "
                                  "run ALLCatchR with Lineage = \"B-ALL\"", file=name, row=1,
                                  code="not-supported"))
-    header, rows = read_table(path, sep, REQUIRED)
+    header, rows = read_table(source, sep, REQUIRED)
     shares = [c for c in header if c.startswith(SHARE_PREFIXES)]
     classifier = ClassifierRun(classifier_id=CLASSIFIER_ID, name="ALLCatchR", source=SourceRef(file=name))
     return _samples(rows, name, shares, classifier)

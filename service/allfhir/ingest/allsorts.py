@@ -13,11 +13,11 @@ Probabilities are per-node one-vs-rest values, so a row does not sum to 1.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import ClassifierRun, Sample, SourceRef, SubtypeCall
 from ._tabular import Row, first_line, parse_probability, read_sample_id, read_table
+from .source import Source
 
 NAME = "allsorts"
 KIND = "classifier"
@@ -49,7 +49,7 @@ def _header_cells(head: str) -> list[str]:
     return []
 
 
-def sniff(path: Path, head: str) -> bool:
+def sniff(source: Source, head: str) -> bool:
     cells = _header_cells(head)
     if "Pred" in cells:
         return len(KNOWN_COLUMNS.intersection(cells)) >= 3
@@ -57,9 +57,9 @@ def sniff(path: Path, head: str) -> bool:
     return len(cells) == 2 and cells[1] == "Prediction"
 
 
-def read(path: Path) -> Iterator[Sample | InputError]:
-    name = str(path)
-    header, rows = read_table(path, ",", [], min_columns=2)
+def read(source: Source) -> Iterator[Sample | InputError]:
+    name = source.name
+    header, rows = read_table(source, ",", [], min_columns=2)
     call_column = "Pred" if "Pred" in header else "Prediction" if "Prediction" in header else None
     if call_column is None:
         raise InputError(Problem("missing required column(s): Pred (or Prediction in predictions.csv)",

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import Fusion, Sample
 from ._fusion_file import fusion_sample, gene_cell
 from ._tabular import Row, first_line, optional_cell, read_count, read_table
+from .source import Source
 
 NAME = "arriba"
 KIND = "companion"
@@ -42,15 +42,15 @@ CONFIDENCE = ("low", "medium", "high")
 _NEIGHBOUR = re.compile(r"\(\d+\)")
 
 
-def sniff(path: Path, head: str) -> bool:
+def sniff(source: Source, head: str) -> bool:
     first = first_line(head)
     # Comma/semicolon variants too, so a re-saved file is recognised and gets a delimiter error.
     return any(first.startswith(f"#gene1{sep}gene2{sep}") for sep in ("\t", ",", ";"))
 
 
-def read(path: Path) -> Iterator[Sample | InputError]:
-    _header, rows = read_table(path, "\t", REQUIRED, comment_header_prefix="#")
-    return fusion_sample(path, rows, _fusion)
+def read(source: Source) -> Iterator[Sample | InputError]:
+    _header, rows = read_table(source, "\t", REQUIRED, comment_header_prefix="#")
+    return fusion_sample(source.name, rows, _fusion)
 
 
 def _fusion(row: Row, problems: list[Problem], comments: list[str]) -> Fusion | None:

@@ -15,12 +15,12 @@ each becomes its own Fusion. The file does not name its sample: one Sample, samp
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import Fusion, Sample
 from ._fusion_file import fusion_sample, gene_cell
 from ._tabular import Row, first_line, optional_cell, read_count, read_table
+from .source import Source
 
 NAME = "fusioncatcher"
 KIND = "companion"
@@ -38,15 +38,15 @@ EFFECT = "Predicted_effect"
 REQUIRED = [GENE5, GENE3, PAIRS, UNIQUE, POINT5, POINT3]
 
 
-def sniff(path: Path, head: str) -> bool:
+def sniff(source: Source, head: str) -> bool:
     first = first_line(head)
     # No separator is checked, so a re-saved file is recognised and gets a delimiter error.
     return first.startswith(GENE5) and GENE3 in first
 
 
-def read(path: Path) -> Iterator[Sample | InputError]:
-    _header, rows = read_table(path, "\t", REQUIRED)
-    return fusion_sample(path, rows, _fusion)
+def read(source: Source) -> Iterator[Sample | InputError]:
+    _header, rows = read_table(source, "\t", REQUIRED)
+    return fusion_sample(source.name, rows, _fusion)
 
 
 def _fusion(row: Row, problems: list[Problem], comments: list[str]) -> Fusion | None:

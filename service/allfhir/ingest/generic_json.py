@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -34,6 +33,7 @@ from ..model import (
     SubtypeCall,
 )
 from ._tabular import read_text
+from .source import Source
 
 NAME = "generic_json"
 KIND = "classifier"
@@ -114,20 +114,27 @@ def json_schema() -> dict[str, Any]:
     }
 
 
-def sniff(path: Path, head: str) -> bool:
+def sniff(source: Source, head: str) -> bool:
     text = head.lstrip("\ufeff \t\r\n")
     return text.startswith("{") and ('"samples"' in head or '"sample_id"' in head) \
         and '"resourceType"' not in head
 
 
-def read(path: Path) -> Iterator[Sample | InputError]:
-    name = str(path)
-    text = read_text(path)
+def read(source: Source) -> Iterator[Sample | InputError]:
+    name = source.name
+    text = read_text(source)
     try:
-        data = json.loads(text)
+        # json.loads keeps the last of a repeated key silently; a report must not guess.
+        data = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise InputError(Problem(f"not valid JSON: {exc.msg} (character {exc.colno} of the line)",
                                  file=name, row=exc.lineno, code="structure")) from None
+    except _DuplicateKey:
+        lines = _Lines(text)
+        path = lines.first_duplicate()
+        raise InputError(Problem(f"duplicate key '{path[-1]}' in one object: only one value can "
+                                 "be meant", file=name, row=lines.line(path), column=_path(path),
+                                 code="duplicate")) from None
     if not isinstance(data, dict):
         raise InputError(Problem("expected a JSON object (one sample, or {\"samples\": [...]})",
                                  file=name, row=1, code="structure"))
@@ -237,6 +244,17 @@ def _path(path: tuple[str | int, ...]) -> str:
     return out
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _DuplicateKey
+    return out
+
+
 class _Lines:
     """Line number of the value at a JSON path, found by re-scanning the (already valid) text.
 
@@ -246,14 +264,24 @@ class _Lines:
     def __init__(self, text: str) -> None:
         self.text = text
         self._positions: dict[tuple[str | int, ...], int] | None = None
+        self._duplicates: list[tuple[str | int, ...]] = []
 
-    def line(self, path: tuple[str | int, ...]) -> int | None:
+    def _scanned(self) -> dict[tuple[str | int, ...], int]:
         if self._positions is None:
             self._positions = {}
             try:
-                _scan(self.text, _skip(self.text, 0), (), self._positions)
+                _scan(self.text, _skip(self.text, 0), (), self._positions, self._duplicates)
             except (ValueError, IndexError):
                 pass  # positions are a courtesy; a scan failure must not hide the real problem
+        return self._positions
+
+    def first_duplicate(self) -> tuple[str | int, ...]:
+        """The path of the first key repeated within one object (its second occurrence)."""
+        self._scanned()
+        return self._duplicates[0]
+
+    def line(self, path: tuple[str | int, ...]) -> int | None:
+        self._positions = self._scanned()
         # The nearest existing ancestor (a missing field is reported at its parent object).
         while path not in self._positions and path:
             path = path[:-1]
@@ -270,17 +298,23 @@ def _skip(text: str, i: int) -> int:
     return i
 
 
-def _scan(text: str, i: int, path: tuple[str | int, ...], out: dict[tuple[str | int, ...], int]) -> int:
-    """Record the start of every value under `path`; return the index after the value at `i`."""
+def _scan(text: str, i: int, path: tuple[str | int, ...], out: dict[tuple[str | int, ...], int],
+          duplicates: list[tuple[str | int, ...]]) -> int:
+    """Record the start of every value under `path` (and the paths of repeated keys); return the
+    index after the value at `i`."""
     out[path] = i
     if text[i] == "{":
         i = _skip(text, i + 1)
         if text[i] == "}":
             return i + 1
+        keys: set[str] = set()
         while True:
             key, i = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]
+            if key in keys:
+                duplicates.append((*path, key))
+            keys.add(key)
             i = _skip(text, _skip(text, i) + 1)  # past the ':'
-            i = _skip(text, _scan(text, i, (*path, key), out))
+            i = _skip(text, _scan(text, i, (*path, key), out, duplicates))
             if text[i] == "}":
                 return i + 1
             i = _skip(text, i + 1)  # past the ','
@@ -290,7 +324,7 @@ def _scan(text: str, i: int, path: tuple[str | int, ...], out: dict[tuple[str | 
             return i + 1
         index = 0
         while True:
-            i = _skip(text, _scan(text, i, (*path, index), out))
+            i = _skip(text, _scan(text, i, (*path, index), out, duplicates))
             index += 1
             if text[i] == "]":
                 return i + 1

