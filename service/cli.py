@@ -2,31 +2,48 @@
 
 Exit codes: 0 ok, 2 bad input (an OperationOutcome on stderr), 1 internal error.
 Output: one Bundle per sample as NDJSON (FHIR bulk-data style) on stdout, so it pipes.
+
+Imports are lazy: the pipeline (pydantic models, knowledge, builders) is imported by the command
+that runs it, so `import service.cli` and `allfhir --version` cost a few milliseconds, not the
+pipeline's start-up.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, BinaryIO, TextIO
 
-from . import __version__, ingest
-from .convert import convert
+from . import __version__
 from .errors import InputError, Problem, operation_outcome
-from .fhir.bundle import BuildOptions
+from .jsonout import dumps, dumps_bytes
+
+__all__ = ["build_parser", "dumps", "main"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+# Adapter names for --format, written here so building the parser imports no adapter (the
+# adapters import pydantic); tests/test_cli.py checks the list against service.ingest.ADAPTERS.
+FORMATS = ("allcatchr", "allsorts", "arriba", "fusioncatcher", "generic_json", "mdall", "star_fusion",
+           "vcf")
 
 
-def dumps(resource: dict) -> str:
-    # Compact, key order as built: the same input gives byte-identical output.
-    return json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
+def __getattr__(name: str) -> Any:
+    # PEP 562: `service.cli.convert` is the pipeline entry point, imported on first use only.
+    if name == "convert":
+        from .convert import convert
+
+        globals()["convert"] = convert
+        return convert
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _convert(*args: Any, **kwargs: Any) -> Iterator[Any]:
+    return sys.modules[__name__].convert(*args, **kwargs)  # through __getattr__ (or a test's patch)
 
 
 class Progress:
@@ -53,25 +70,40 @@ class Progress:
             self.stream.write(f"\rconverted {self.count} samples{' ' * 20}\n")
 
 
+def _binary(stream: TextIO) -> BinaryIO | None:
+    """The byte stream under a text stream (stdout), so NDJSON bytes are written as orjson made
+    them; None when there is none (an in-memory text stream)."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        return None
+    stream.flush()  # text already written goes first
+    return buffer
+
+
 def cmd_convert(args: argparse.Namespace) -> int:
+    from .fhir.bundle import BuildOptions
+
     opts = BuildOptions(bundle_type=args.bundle_type, patient=args.patient,
                         effective=args.effective, actionability=not args.no_actionability)
     problems: list[Problem] = []
-    out: TextIO
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    out: BinaryIO | None = open(args.output, "wb") if args.output else _binary(sys.stdout)
     progress = Progress(sys.stderr)
     try:
-        for item in convert([Path(p) for p in args.files], args.format, opts, sample_id=args.sample):
+        for item in _convert([Path(p) for p in args.files], args.format, opts, sample_id=args.sample):
             if isinstance(item, InputError):
                 problems.extend(item.problems)
                 continue
-            out.write(dumps(item))
-            out.write("\n")
+            if out is None:
+                sys.stdout.write(dumps(item) + "\n")
+            else:
+                out.write(dumps_bytes(item) + b"\n")
             progress.tick()
     finally:
         progress.close()
-        if out is not sys.stdout:
+        if args.output and out is not None:
             out.close()
+        elif out is not None:
+            out.flush()
     if problems:
         print(dumps(operation_outcome(problems)), file=sys.stderr)
         return EXIT_INPUT
@@ -79,12 +111,16 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def cmd_formats(args: argparse.Namespace) -> int:
+    from . import ingest
+
     for name, module in sorted(ingest.ADAPTERS.items()):
         print(f"{name:<14} {module.KIND:<11} {module.DESCRIPTION}")
     return EXIT_OK
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
     from .ingest import generic_json
 
     print(json.dumps(generic_json.json_schema(), indent=2))
@@ -101,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     conv = sub.add_parser("convert", help="convert classifier / fusion / VCF files to FHIR")
     conv.add_argument("files", nargs="+", help="a classifier file plus its companion files")
-    conv.add_argument("--format", choices=sorted(ingest.ADAPTERS),
+    conv.add_argument("--format", choices=FORMATS,
                       help="input format (default: detected per file)")
     conv.add_argument("--patient", help="subject: 'Patient/123' or 'system|value'")
     conv.add_argument("--sample", help="sample id for files that do not name their sample")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import operation_outcome
-from .knowledge import Knowledge, load
+
+if TYPE_CHECKING:  # knowledge (and its CSV reading) is imported by the command that needs it
+    from .knowledge import Knowledge
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from .knowledge import load
     from .knowledge_check import check
 
     problems = check(args.mappings)
@@ -37,6 +41,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from .knowledge import load
+
     kb = load(args.mappings)
     st = kb.resolve_label("generic", None, args.subtype)
     if st is None:
