@@ -1,7 +1,8 @@
 """Annotated VCF 4.x (Ensembl VEP `CSQ` or SnpEff `ANN` INFO field): small sequence variants.
 
 Layout: '##' meta lines, the '#CHROM POS ID REF ALT QUAL FILTER INFO [FORMAT sample...]' header,
-then one tab-separated record per line. Plain text or gzip ('.vcf.gz', detected by its magic bytes).
+then one tab-separated record per line. Plain text or gzip ('.vcf.gz', detected by its magic bytes),
+read line by line: memory does not grow with the file (only with the variants kept).
 
 Annotation field order is read from the header, never assumed:
 - VEP: ##INFO=<ID=CSQ,...,Description="Consequence annotations from Ensembl VEP. Format: Allele|...">
@@ -41,7 +42,7 @@ from urllib.parse import unquote
 from ..errors import InputError, Problem
 from ..hgvs_syntax import hgvs_error
 from ..model import Sample, SequenceVariant, SourceRef
-from ._tabular import decode_text
+from ._tabular import _not_utf8
 
 NAME = "vcf"
 KIND = "companion"
@@ -97,16 +98,83 @@ class _SampleAcc:
     variants: list[SequenceVariant] = field(default_factory=list)
 
 
-def _decode(path: Path) -> str:
-    name = str(path)
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
+_BOM = b"\xef\xbb\xbf"
+
+
+class _Lines:
+    """The file's text lines, read as they are needed (a VCF can be gigabytes; memory stays flat).
+
+    Plain or gzip. Lines are numbered as str.splitlines() of the whole text numbers them, and the
+    problems are those of decoding the whole file at once (_tabular.decode_text): empty (only white
+    space), not UTF-8 (with the same line and offset), not a readable gzip file.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.name = str(path)
+        with path.open("rb") as probe:
+            gz = probe.read(2) == b"\x1f\x8b"
+        self._fh: Any = gzip.open(path, "rb") if gz else path.open("rb")
+        self._physical = 0  # \n-terminated lines read
+        self._offset = 0  # bytes read before the current physical line
+        self._tail = b""  # the last bytes before it (see _bad_byte)
+        self._bom = False
+        self.blank = True  # only white space so far
+        self.number = 0  # splitlines() number of the last line given out
+        self._pending: list[str] = []
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def _read(self) -> bytes:
         try:
-            data = gzip.decompress(data)
+            return self._fh.readline()
         except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(Problem(f"not a readable gzip file ({exc})", file=name,
+            # gzip.decompress (the whole-file read) says "CRC check failed" without the values.
+            why = "CRC check failed" if str(exc).startswith("CRC check failed") else str(exc)
+            raise InputError(Problem(f"not a readable gzip file ({why})", file=self.name,
                                      code="invalid")) from None
-    return decode_text(data, name)
+
+    def _bad_byte(self, raw: bytes, start: int) -> InputError:
+        # The whole-file decode named the byte at the BOM-less index into the data (its 'utf-8-sig'
+        # positions start after a BOM), and the line of that byte: kept, so the message is unchanged.
+        index = self._offset + start - (3 if self._bom else 0)
+        if index >= self._offset:
+            return _not_utf8(self.name, self._physical, raw[index - self._offset], index)
+        window = self._tail[len(self._tail) - (self._offset - index):]
+        return _not_utf8(self.name, self._physical - window.count(b"\n"), window[0], index)
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        while not self._pending:
+            raw = self._read()
+            if not raw:
+                raise StopIteration
+            self._physical += 1
+            body, skip = raw, 0
+            if self._physical == 1 and raw.startswith(_BOM):
+                self._bom, body, skip = True, raw[3:], 3
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise self._bad_byte(raw, skip + exc.start) from None
+            if self.blank and raw.strip():
+                self.blank = False
+            self._tail = (self._tail + raw)[-3:]
+            self._offset += len(raw)
+            self._pending = text.splitlines()[::-1]
+        self.number += 1
+        return self._pending.pop()
+
+    def fail(self, problem: Problem) -> InputError:
+        """`problem` (a header problem), unless the whole-file decode would have stopped first:
+        an empty file, or a bad byte further on."""
+        for _ in self:
+            pass
+        if self.blank:
+            return InputError(Problem("the file is empty", file=self.name, code="required"))
+        return InputError(problem)
 
 
 def _assembly(meta: dict[str, list[str]]) -> str | None:
@@ -134,27 +202,33 @@ def _annotation_fields(description: str, key: str) -> list[str]:
     return [f.strip() for f in fmt.strip().split("|")]
 
 
-def _parse_header(lines: list[str], name: str) -> tuple[_Header, int]:
+def _parse_header(lines: _Lines, name: str) -> _Header:
     meta: dict[str, list[str]] = {}
     infos: dict[str, tuple[str, int]] = {}
-    i = 0
-    while i < len(lines) and lines[i].startswith("##"):
-        line = lines[i]
+    first: str | None = None
+    line: str | None = None
+    for line in lines:
+        if first is None:
+            first = line
+        if not line.startswith("##"):
+            break
         m = _INFO_RE.match(line)
         if m:
             desc = _DESC_RE.search(m.group(2))
-            infos[m.group(1)] = (desc.group(1) if desc else "", i + 1)
+            infos[m.group(1)] = (desc.group(1) if desc else "", lines.number)
         key, _, value = line[2:].partition("=")
         meta.setdefault(key, []).append(value)
-        i += 1
-    if not lines or not lines[0].startswith("##fileformat=VCF"):
-        raise InputError(Problem("not a VCF: the first line must be '##fileformat=VCFv4.x'",
+    else:
+        line = None  # the file ended within the meta lines
+    if first is None or not first.startswith("##fileformat=VCF"):
+        raise lines.fail(Problem("not a VCF: the first line must be '##fileformat=VCFv4.x'",
                                  file=name, row=1, code="structure"))
-    if i >= len(lines) or not lines[i].startswith("#CHROM"):
-        raise InputError(Problem("missing the '#CHROM POS ID REF ALT QUAL FILTER INFO' header line",
-                                 file=name, row=i + 1, code="structure"))
-    columns = lines[i][1:].rstrip("\r").split("\t")
-    header_line = i + 1
+    if line is None or not line.startswith("#CHROM"):
+        raise lines.fail(Problem("missing the '#CHROM POS ID REF ALT QUAL FILTER INFO' header line",
+                                 file=name, row=lines.number + (1 if line is None else 0),
+                                 code="structure"))
+    columns = line[1:].rstrip("\r").split("\t")
+    header_line = lines.number
     if tuple(columns[: len(FIXED)]) != FIXED:
         raise InputError(Problem(
             "the header line must start with the tab-separated columns " + " ".join(FIXED),
@@ -186,14 +260,18 @@ def _parse_header(lines: list[str], name: str) -> tuple[_Header, int]:
             "##INFO=<ID=ANN,...> (SnpEff) header line; annotate the VCF first",
             file=name, row=header_line, code="required"))
     return _Header(scheme=scheme, assembly=_assembly(meta), samples=samples, columns=columns,
-                   line=header_line), i + 1
+                   line=header_line)
 
 
 def read(path: Path) -> Iterator[Sample | InputError]:
     name = str(path)
-    lines = _decode(path).splitlines()
-    header, start = _parse_header(lines, name)
-    return _records(lines, start, header, name)
+    lines = _Lines(path)
+    try:
+        header = _parse_header(lines, name)
+    except BaseException:
+        lines.close()
+        raise
+    return _records(lines, header, name)
 
 
 def _vep_allele(ref: str, alts: list[str]) -> list[str]:
@@ -215,7 +293,14 @@ def _info(text: str) -> dict[str, str]:
     return out
 
 
-def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterator[Sample | InputError]:
+def _records(lines: _Lines, header: _Header, name: str) -> Iterator[Sample | InputError]:
+    try:
+        yield from _record_stream(lines, header, name)
+    finally:
+        lines.close()
+
+
+def _record_stream(lines: _Lines, header: _Header, name: str) -> Iterator[Sample | InputError]:
     scheme = header.scheme
     column = f"INFO/{scheme.key}"
     per_sample: dict[str | None, _SampleAcc] = (
@@ -224,9 +309,9 @@ def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterat
     unannotated: list[int] = []
     no_gene: list[int] = []
     ncols = len(header.columns)
-    for index in range(start, len(lines)):
-        line_no = index + 1
-        raw = lines[index].rstrip("\r")
+    for text in lines:
+        line_no = lines.number
+        raw = text.rstrip("\r")
         if not raw.strip():
             continue
         if raw.startswith("#"):
