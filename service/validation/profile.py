@@ -20,6 +20,7 @@ from typing import Any
 
 from .issues import Issue, Stats
 from .packages import Packages
+from .prescreen import SCREENS, Screen
 from .terminology import NotExpandable, Terminology
 
 Json = dict[str, Any]
@@ -34,6 +35,22 @@ class Snapshot:
     by_id: dict[str, Json] = field(default_factory=dict)
     children: dict[str, list[Json]] = field(default_factory=dict)
     slices: dict[str, list[Json]] = field(default_factory=dict)
+    # Per element (by id() of its dict, which this snapshot keeps alive): its constraints, prepared once.
+    plans: dict[int, _Plan] = field(default_factory=dict)
+    fixed: dict[int, tuple[str, Any] | None] = field(default_factory=dict)  # _fixed_or_pattern, once
+    walks: dict[str, list[_Child]] = field(default_factory=dict)  # children of an element, prepared
+
+    def fixed_or_pattern(self, el: Json) -> tuple[str, Any] | None:
+        key = id(el)
+        if key not in self.fixed:
+            self.fixed[key] = _fixed_or_pattern(el)
+        return self.fixed[key]
+
+    def walk_of(self, parent_id: str) -> list[_Child]:
+        found = self.walks.get(parent_id)
+        if found is None:
+            found = self.walks[parent_id] = [_child(el) for el in self.children.get(parent_id, [])]
+        return found
 
     @property
     def root_id(self) -> str:
@@ -42,6 +59,80 @@ class Snapshot:
     @property
     def name(self) -> str:
         return self.sd.get("name") or self.sd["url"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Child:
+    """What walking needs of a child element, worked out once: its JSON name (the stem of a choice
+    element), the name in locations, and its minimum (an absent optional element needs nothing)."""
+
+    el: Json
+    name: str
+    loc_name: str
+    choice: bool
+    minimum: int
+
+
+def _child(el: Json) -> _Child:
+    name = el["path"].rsplit(".", 1)[-1]
+    choice = name.endswith("[x]")
+    return _Child(el, name, name[:-3] if choice else name, choice, el.get("min", 0))
+
+
+ELE_1 = "hasValue() or (children().count() > id.count())"
+
+
+@dataclass(frozen=True, slots=True)
+class _Constraint:
+    key: str
+    expression: str
+    fn: Any  # compiled FHIRPath; None for ele-1 (checked natively) or an expression that does not compile
+    native: bool
+    screen: Screen | None  # decides the cases the JSON alone settles (prescreen.py)
+    severity: str
+    human: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """An element's constraints, compiled, with the type fhirpathpy is told the node has."""
+
+    constraints: tuple[_Constraint, ...]
+    nested: bool  # the element is not a resource root: the node is typed (see _constraints)
+    node_type: str
+
+
+def _plan(el: Json) -> _Plan:
+    constraints = []
+    for con in el.get("constraint", []):
+        expr = con.get("expression")
+        if not expr:
+            continue
+        native = expr == ELE_1
+        constraints.append(_Constraint(
+            key=con.get("key", "?"), expression=expr, fn=None if native else _compiled(expr), native=native,
+            screen=SCREENS.get(expr),
+            severity="warning" if con.get("severity") == "warning" else "error", human=con.get("human", "")))
+    codes = [t["code"] for t in el.get("type", [])]
+    node_type = (codes[0] if len(codes) == 1 and codes[0][:1].isupper()
+                 and codes[0] not in ("BackboneElement", "Element")
+                 else (el.get("base") or {}).get("path") or el["path"])
+    return _Plan(tuple(constraints), "." in el["path"], node_type)
+
+
+def element_has_content(value: Json) -> bool:
+    """ele-1 ("hasValue() or (children().count() > id.count())") for a complex element's JSON: it
+    has a child other than its id. A primitive child present only through its '_name' sibling (an
+    extension on it) is a child. fhirpathpy cannot evaluate ele-1 (it has no hasValue()), and ele-1
+    is most of the constraint evaluations, so it is checked here."""
+    for key, child in value.items():
+        if key in ("id", "_id") or child is None or child == []:
+            continue
+        if key[:1] == "_" and isinstance(child, dict) and not any(
+                k != "id" and v not in (None, []) for k, v in child.items()):
+            continue
+        return True
+    return False
 
 
 def index(sd: Json) -> Snapshot:
@@ -99,6 +190,9 @@ class ProfileValidator:
         self.terminology = terminology
         self.stats = stats
         self._snapshots: dict[str, Snapshot | None] = {}
+        # When a list: every constraint a pre-screen decided, (expression, node, plan, root), for
+        # tests that re-evaluate them with fhirpathpy.
+        self.audit: list[tuple[str, Json, _Plan, Json]] | None = None
 
     def snapshot(self, url: str) -> Snapshot | None:
         if url not in self._snapshots:
@@ -149,9 +243,13 @@ class ProfileValidator:
               out: list[Issue]) -> None:
         if not isinstance(node, dict):
             return
-        for el in snap.children.get(parent_id, []):
-            name = el["path"].rsplit(".", 1)[-1]
-            loc_name = name[:-3] if name.endswith("[x]") else name
+        for child in snap.walk_of(parent_id):
+            el, name, loc_name = child.el, child.name, child.loc_name
+            if not child.choice and name not in node and f"_{name}" not in node:
+                # Absent (the common case): only a minimum can be broken.
+                if child.minimum > 0:
+                    self._cardinality(el, 0, loc, snap, out, what=el["id"])
+                continue
             items = self._items(node, el, snap)
             # Primitive elements may carry only their _name sibling (id/extension): counts as present.
             count = len(items) or (1 if f"_{name}" in node else 0)
@@ -218,7 +316,7 @@ class ProfileValidator:
             target = s
         else:
             target = snap.by_id.get(f"{s['id']}.{path}")
-        expected = _fixed_or_pattern(target) if target else None
+        expected = snap.fixed_or_pattern(target) if target else None
         if expected is None and path == "url":
             profiles = [p for t in s.get("type", []) for p in t.get("profile", [])]
             if profiles:
@@ -249,7 +347,7 @@ class ProfileValidator:
                 out.append(Issue(f"{snap.name}: {el['id']}: type {sfx} is not allowed here "
                                  f"(allowed: {', '.join(types)})", loc, code="structure", check="type"))
                 return
-        fp = _fixed_or_pattern(el)
+        fp = snap.fixed_or_pattern(el)
         if fp is not None:
             kind, want = fp
             ok = value == want if kind == "fixed" else matches_pattern(value, want)
@@ -303,33 +401,39 @@ class ProfileValidator:
 
     def _constraints(self, value: Json, el: Json, loc: str, snap: Snapshot, root: Json,
                      out: list[Issue]) -> None:
-        for con in el.get("constraint", []):
-            expr = con.get("expression")
-            key = con.get("key", "?")
-            if not expr:
-                continue
-            fn = _compiled(expr)
-            if fn is None:
-                self.stats.constraints_skipped.setdefault(key, f"fhirpathpy cannot compile: {expr}")
-                continue
-            node: Any = value
-            if "." in el["path"] or value.get("resourceType") is None:
-                # Tell fhirpathpy the node's type, so choice elements (value[x]) resolve by `value`.
-                codes = [t["code"] for t in el.get("type", [])]
-                base = (codes[0] if len(codes) == 1 and codes[0][:1].isupper()
-                        and codes[0] not in ("BackboneElement", "Element")
-                        else (el.get("base") or {}).get("path") or el["path"])
-                node = _resource_node(value, base)
-            try:
-                result = fn(node, {"resource": root, "rootResource": root})
-            except Exception as exc:  # fhirpathpy raises plain Exceptions for unsupported functions
-                self.stats.constraints_skipped.setdefault(key, f"fhirpathpy cannot evaluate {expr}: {exc}")
-                continue
+        plan = snap.plans.get(id(el))
+        if plan is None:
+            plan = snap.plans[id(el)] = _plan(el)
+        node: Any = None
+        for con in plan.constraints:
+            if con.native:
+                ok = element_has_content(value)
+            else:
+                if con.fn is None:
+                    self.stats.constraints_skipped.setdefault(
+                        con.key, f"fhirpathpy cannot compile: {con.expression}")
+                    continue
+                if con.screen is not None and con.screen(value):
+                    if self.audit is not None:  # tests: the expression must agree
+                        self.audit.append((con.expression, value, plan, root))
+                    self.stats.constraints_evaluated += 1
+                    continue
+                if node is None:
+                    node = value
+                    if plan.nested or value.get("resourceType") is None:
+                        # Tell fhirpathpy the node's type, so choice elements (value[x]) resolve by `value`.
+                        node = _resource_node(value, plan.node_type)
+                try:
+                    result = con.fn(node, {"resource": root, "rootResource": root})
+                except Exception as exc:  # fhirpathpy raises plain Exceptions for unsupported functions
+                    self.stats.constraints_skipped.setdefault(
+                        con.key, f"fhirpathpy cannot evaluate {con.expression}: {exc}")
+                    continue
+                ok = result != [False]
             self.stats.constraints_evaluated += 1
-            if result == [False]:
-                sev = "warning" if con.get("severity") == "warning" else "error"
-                out.append(Issue(f"{snap.name}: constraint {key} failed: {con.get('human', '')} ({expr})",
-                                 loc, severity=sev, code="invariant", check="constraint"))
+            if not ok:
+                out.append(Issue(f"{snap.name}: constraint {con.key} failed: {con.human} ({con.expression})",
+                                 loc, severity=con.severity, code="invariant", check="constraint"))
 
 
 @cache
