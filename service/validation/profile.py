@@ -193,6 +193,7 @@ class ProfileValidator:
         # When a list: every constraint a pre-screen decided, (expression, node, plan, root), for
         # tests that re-evaluate them with fhirpathpy.
         self.audit: list[tuple[str, Json, _Plan, Json]] | None = None
+        self._walked: set[tuple[int, int, str]] = set()
 
     def snapshot(self, url: str) -> Snapshot | None:
         if url not in self._snapshots:
@@ -205,7 +206,13 @@ class ProfileValidator:
 
     # -- entry point ---------------------------------------------------------------------------
 
-    def validate(self, resource: Json, loc: str, url: str, root: Json) -> list[Issue]:
+    def validate(self, resource: Json, loc: str, url: str, root: Json,
+                 walked: set[tuple[int, int, str]] | None = None) -> list[Issue]:
+        """Issues of `resource` against the profile `url`. `walked` is shared by the walks of one
+        resource (its base definition, then each profile): a data type or extension value already
+        walked against the same definition at the same place is not walked again, because its
+        issues would be exact repeats of ones already found, which the caller drops (_dedupe)."""
+        self._walked = walked if walked is not None else set()
         snap = self.snapshot(url)
         if snap is None:
             self.stats.profiles_missing.add(url)
@@ -372,6 +379,10 @@ class ProfileValidator:
                     sub = self.snapshot(value["url"])  # an extension not named by the profile
                 sub = sub or self.base_snapshot(type_code)
                 if sub is not None and sub is not snap:
+                    done = (id(sub), id(value), loc)
+                    if done in self._walked:
+                        return
+                    self._walked.add(done)
                     self._constraints(value, sub.by_id[sub.root_id], loc, sub, root, out)
                     self._walk(value, sub.root_id, loc, sub, root, out)
                 elif sub is snap and sub is not None:
