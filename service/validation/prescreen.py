@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 Json = dict[str, Any]
-Screen = Callable[[Json], bool | None]
+Screen = Callable[[Json, Json], bool | None]  # (node, %resource) -> True when it holds
 
 
 def _absent(node: Json, key: str) -> bool:
@@ -24,22 +24,22 @@ def _absent(node: Json, key: str) -> bool:
 
 def _when_absent(key: str) -> Screen:
     # 'key.… .empty()', 'key.empty() or …', 'key.exists().not() or …': hold when there is no key.
-    return lambda node: True if _absent(node, key) else None
+    return lambda node, _root: True if _absent(node, key) else None
 
 
-def _ref_1(node: Json) -> bool | None:
+def _ref_1(node: Json, _root: Json) -> bool | None:
     # reference.startsWith('#').not() or (…contained…): only a '#local' reference needs the rest.
     ref = node.get("reference")
     return True if ref is None or (isinstance(ref, str) and not ref.startswith("#")) else None
 
 
-def _bdl_8(node: Json) -> bool | None:
+def _bdl_8(node: Json, _root: Json) -> bool | None:
     # fullUrl.exists() implies fullUrl.contains('/_history/').not()
     url = node.get("fullUrl")
     return True if url is None or (isinstance(url, str) and "/_history/" not in url) else None
 
 
-def _bdl_5(node: Json) -> bool | None:
+def _bdl_5(node: Json, _root: Json) -> bool | None:
     # resource.exists() or request.exists() or response.exists()
     res = node.get("resource")
     return True if isinstance(res, dict) and res else None
@@ -47,7 +47,7 @@ def _bdl_5(node: Json) -> bool | None:
 
 def _type_is_not(kind: str) -> Screen:
     # "type = '<kind>' implies …": holds for a Bundle of another (given) type.
-    return lambda node: True if isinstance(node.get("type"), str) and node["type"] != kind else None
+    return lambda node, _root: True if isinstance(node.get("type"), str) and node["type"] != kind else None
 
 
 def _entries(node: Json) -> list[Json] | None:
@@ -61,7 +61,7 @@ def _entries(node: Json) -> list[Json] | None:
 
 def _entry_part_matches(part: str, types: tuple[str, ...]) -> Screen:
     # entry.all(<part>.exists() = (%resource.type = … or …)), on the Bundle itself.
-    def screen(node: Json) -> bool | None:
+    def screen(node: Json, _root: Json) -> bool | None:
         entries = _entries(node)
         if entries is None or not isinstance(node.get("type"), str):
             return None
@@ -73,13 +73,13 @@ def _entry_part_matches(part: str, types: tuple[str, ...]) -> Screen:
     return screen
 
 
-def _bdl_2(node: Json) -> bool | None:
+def _bdl_2(node: Json, _root: Json) -> bool | None:
     # entry.search.empty() or (type = 'searchset')
     entries = _entries(node)
     return True if entries is not None and all(e.get("search") is None for e in entries) else None
 
 
-def _bdl_7(node: Json) -> bool | None:
+def _bdl_7(node: Json, _root: Json) -> bool | None:
     # (type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId)
     #   .isDistinct(): distinct fullUrls and no versionId settle it.
     entries = _entries(node)
@@ -98,7 +98,33 @@ def _bdl_7(node: Json) -> bool | None:
     return True if len(set(urls)) == len(urls) else None
 
 
-def _dom_6(node: Json) -> bool | None:
+def _codes(concept: Any) -> set[tuple[Any, Any]] | None:
+    codings = concept.get("coding") if isinstance(concept, dict) else None
+    if codings is None:
+        return set()
+    if not isinstance(codings, list) or not all(isinstance(c, dict) for c in codings):
+        return None
+    return {(c.get("system"), c.get("code")) for c in codings}
+
+
+def _obs_7(node: Json, root: Json) -> bool | None:
+    # value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty():
+    # holds when no component coding has the (system, code) of a coding of the resource's code
+    # (Codings that differ there are not equal, whatever else they carry).
+    components = node.get("component")
+    if components in (None, []):
+        return True
+    own = _codes(root.get("code"))
+    if own is None or not isinstance(components, list):
+        return None
+    for comp in components:
+        theirs = _codes(comp.get("code")) if isinstance(comp, dict) else None
+        if theirs is None or theirs & own:
+            return None
+    return True
+
+
+def _dom_6(node: Json, _root: Json) -> bool | None:
     # text.`div`.exists()
     text = node.get("text")
     return True if isinstance(text, dict) and isinstance(text.get("div"), str) and text["div"] else None
@@ -115,7 +141,7 @@ SCREENS: dict[str, Screen] = {
     "text.`div`.exists()": _dom_6,
     "dataAbsentReason.empty() or value.empty()": _when_absent("dataAbsentReason"),
     "value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()":
-        _when_absent("component"),
+        _obs_7,
     "code.empty() or system.exists()": _when_absent("code"),
     "lastModified.exists().not() or authoredOn.exists().not() or lastModified >= authoredOn":
         _when_absent("lastModified"),

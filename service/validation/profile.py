@@ -424,7 +424,7 @@ class ProfileValidator:
                     self.stats.constraints_skipped.setdefault(
                         con.key, f"fhirpathpy cannot compile: {con.expression}")
                     continue
-                if con.screen is not None and con.screen(value):
+                if con.screen is not None and con.screen(value, root):
                     if self.audit is not None:  # tests: the expression must agree
                         self.audit.append((con.expression, value, plan, root))
                     self.stats.constraints_evaluated += 1
