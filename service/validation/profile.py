@@ -39,6 +39,13 @@ class Snapshot:
     plans: dict[int, _Plan] = field(default_factory=dict)
     fixed: dict[int, tuple[str, Any] | None] = field(default_factory=dict)  # _fixed_or_pattern, once
     walks: dict[str, list[_Child]] = field(default_factory=dict)  # children of an element, prepared
+    types: dict[int, _Types] = field(default_factory=dict)  # an element's types and binding, once
+
+    def types_of(self, el: Json) -> _Types:
+        found = self.types.get(id(el))
+        if found is None:
+            found = self.types[id(el)] = _types(el)
+        return found
 
     def fixed_or_pattern(self, el: Json) -> tuple[str, Any] | None:
         key = id(el)
@@ -77,6 +84,24 @@ def _child(el: Json) -> _Child:
     name = el["path"].rsplit(".", 1)[-1]
     choice = name.endswith("[x]")
     return _Child(el, name, name[:-3] if choice else name, choice, el.get("min", 0))
+
+
+@dataclass(frozen=True, slots=True)
+class _Types:
+    codes: list[str]  # type codes, in order
+    single: str | None  # the type when there is exactly one
+    required_value_set: str | None  # a required binding's ValueSet
+    profiles: dict[str, list[str]]  # type code -> its profiles
+
+
+def _types(el: Json) -> _Types:
+    codes = [t["code"] for t in el.get("type", [])]
+    binding = el.get("binding") or {}
+    required = binding.get("valueSet") if binding.get("strength") == "required" else None
+    profiles: dict[str, list[str]] = {}
+    for t in el.get("type", []):
+        profiles.setdefault(t["code"], []).extend(t.get("profile", []))
+    return _Types(codes, codes[0] if len(codes) == 1 else None, required or None, profiles)
 
 
 ELE_1 = "hasValue() or (children().count() > id.count())"
@@ -346,8 +371,9 @@ class ProfileValidator:
 
     def _element(self, value: Any, sfx: str | None, el: Json, loc: str, snap: Snapshot, root: Json,
                  out: list[Issue]) -> None:
-        types = [t["code"] for t in el.get("type", [])]
-        type_code: str | None = types[0] if len(types) == 1 else None
+        info = snap.types_of(el)
+        types = info.codes
+        type_code: str | None = info.single
         if sfx is not None:
             type_code = _suffix_type(sfx, types)
             if type_code is None:
@@ -361,9 +387,8 @@ class ProfileValidator:
             if not ok:
                 out.append(Issue(f"{snap.name}: {el['id']}: value {_short(value)} does not match "
                                  f"{kind} value {_short(want)}", loc, code="value", check=kind))
-        binding = el.get("binding") or {}
-        if binding.get("strength") == "required" and binding.get("valueSet") and type_code in CODED:
-            self._binding(value, type_code, binding["valueSet"], el, loc, snap, out)
+        if info.required_value_set and type_code in CODED:
+            self._binding(value, type_code, info.required_value_set, el, loc, snap, out)
         if isinstance(value, dict):
             self._constraints(value, el, loc, snap, root, out)
             if snap.children.get(el["id"]):
@@ -372,8 +397,7 @@ class ProfileValidator:
                 ref = el["contentReference"].split("#", 1)[-1]
                 self._walk(value, ref, loc, snap, root, out)
             elif type_code and type_code not in RESOURCE_TYPES and type_code[:1].isupper():
-                profiles = [p for t in el.get("type", []) if t["code"] == type_code
-                            for p in t.get("profile", [])]
+                profiles = info.profiles.get(type_code, [])
                 sub = self.snapshot(profiles[0]) if profiles else None
                 if sub is None and type_code == "Extension" and isinstance(value.get("url"), str):
                     sub = self.snapshot(value["url"])  # an extension not named by the profile
