@@ -349,7 +349,8 @@ def _record_stream(lines: _Lines, header: _Header, name: str) -> Iterator[Sample
             continue
         info = _info(rec["INFO"])
         annotations = [
-            dict(zip(scheme.fields, (unquote(v).strip() for v in entry.split("|")), strict=False))
+            dict(zip(scheme.fields, ((unquote(v) if "%" in v else v).strip() for v in entry.split("|")),
+                     strict=False))
             for entry in info.get(scheme.key, "").split(",") if entry
         ]
         keys = _vep_allele(ref, alts) if scheme.key == "CSQ" else alts
@@ -379,15 +380,21 @@ def _record_stream(lines: _Lines, header: _Header, name: str) -> Iterator[Sample
             yield InputError(problems)
             continue
         formats = rec.get("FORMAT", "").split(":") if header.samples else []
+        carriers: list[tuple[str | None, dict[str, str], int, SequenceVariant]] = []
         for sample in per_sample:
             values = dict(zip(formats, rec[sample].split(":"), strict=False)) if sample is not None else {}
             for alt_index, variant in record_variants:
                 if sample is not None and not _carries(values.get("GT"), alt_index + 1):
                     continue
-                v = variant.model_copy(deep=True)
-                if sample is not None:
-                    _depths(v, values, alt_index, len(alts), problem, sample)
-                per_sample[sample].variants.append(v)
+                carriers.append((sample, values, alt_index, variant))
+        last_use = {id(variant): i for i, (_s, _v, _a, variant) in enumerate(carriers)}
+        for i, (sample, values, alt_index, variant) in enumerate(carriers):
+            # Each sample gets its own copy (depths differ); the last sample to carry a variant
+            # takes the parsed one itself, so a variant of one sample is not copied at all.
+            v = variant if last_use[id(variant)] == i else variant.model_copy(deep=True)
+            if sample is not None:
+                _depths(v, values, alt_index, len(alts), problem, sample)
+            per_sample[sample].variants.append(v)
         if problems:
             yield InputError(problems)
     comments: list[str] = []
