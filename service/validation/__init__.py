@@ -16,7 +16,21 @@ What cannot be checked offline is counted, not guessed (Validator.stats): ValueS
 terminology server, FHIRPath functions fhirpathpy lacks, profile discriminators (resolve()).
 """
 
+
+from __future__ import annotations
+
+from typing import Any
+
 from .issues import Issue, operation_outcome
-from .validator import Validator, validate, validate_to_outcome
 
 __all__ = ["Issue", "Validator", "operation_outcome", "validate", "validate_to_outcome"]
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: the validator (FHIR packages, knowledge, fhirpathpy) is imported on first use, so the
+    # CLI can register `allfhir validate` without paying for it on every command.
+    if name in ("Validator", "validate", "validate_to_outcome"):
+        from . import validator
+
+        return getattr(validator, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
