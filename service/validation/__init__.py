@@ -8,7 +8,8 @@ snapshots shipped in the FHIR packages (fetched from the npm registry by scripts
   structure   fhir.resources R4B models (R4B == R4 for the types we emit)     structural.py
   profile     snapshot walk: cardinality, fixed/pattern, choice types, slicing by value/pattern
               discriminators, required bindings (offline-expandable ValueSets), constraint
-              expressions via fhirpathpy                                       profile.py, terminology.py
+              expressions via fhirpathpy (ele-1 and the cases the JSON alone settles are
+              decided without it)                                  profile.py, prescreen.py, terminology.py
   bundle      references resolve to entries, fullUrl unique                    references.py
   codes       LOINC check digit, HGNC/NCT id form, HGVS parse, our subtype CodeSystem   codes.py
 
