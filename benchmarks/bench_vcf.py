@@ -1,10 +1,10 @@
 """VCF conversion: variants/s for a VEP-annotated VCF, and peak memory against file size.
 
-    python benchmarks/bench_vcf.py [N]      (default: 20000)
+    python benchmarks/bench_vcf.py [N [M]]      (default: N = 20000, M = N)
 
 1. Converts a synthetic VEP VCF of N PASS records (see _vcf.py; each a variant of the first sample)
    to bundles, serialising each as the CLI does, and prints variants/s.
-2. Peak RSS of reading VCFs of N and 4N records of which 1% pass (a fresh process each, the
+2. Peak RSS of reading VCFs of M and 4M records of which 1% pass (a fresh process each, the
    adapter only): it must not grow with the file (records are streamed; before, the whole text
    was in memory).
 ALLFHIR_BENCH_TREE measures another source tree (see _tree.py).
@@ -48,6 +48,7 @@ def peak_rss_mib(path: Path) -> int:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
+    m = int(sys.argv[2]) if len(sys.argv) > 2 else n
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cohort.vcf"
         _vcf.write(path, n)
@@ -60,8 +61,8 @@ def main() -> None:
                                 if "variant" in str(e["resource"].get("meta", {}).get("profile", "")))
         elapsed = time.perf_counter() - start
         small, large = Path(tmp) / "small.vcf", Path(tmp) / "large.vcf"
-        _vcf.write(small, n, passing=0.01)
-        _vcf.write(large, 4 * n, passing=0.01)
+        _vcf.write(small, m, passing=0.01)
+        _vcf.write(large, 4 * m, passing=0.01)
         rss_small, rss_large = peak_rss_mib(small), peak_rss_mib(large)
         mib = (small.stat().st_size / 2**20, large.stat().st_size / 2**20)
     print(json.dumps({"tree": str(TREE), "records": n, "variants": variants, "seconds": round(elapsed, 2),
