@@ -1,6 +1,6 @@
-"""service.validation.prescreen: whatever a pre-screen decides, fhirpathpy agrees with (every decided
-case of the IG examples, the negative fixtures and real ALLSorts bundles is re-evaluated); and the
-native ele-1 check."""
+"""service.validation.prescreen: whatever a pre-screen decides (holds or fails), fhirpathpy agrees
+with (every decided case of the IG examples, the negative fixtures and real ALLSorts bundles is
+re-evaluated); and the native ele-1 check."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def test_every_decided_constraint_holds_under_fhirpath() -> None:
     assert len(audit) > 1000
     seen: set[tuple[str, int]] = set()
     disagree = []
-    for expr, value, plan, root in audit:
+    decided_false = 0
+    for expr, value, plan, root, holds in audit:
         if (expr, id(value)) in seen:
             continue
         seen.add((expr, id(value)))
@@ -46,10 +47,14 @@ def test_every_decided_constraint_holds_under_fhirpath() -> None:
         try:
             result = _compiled(expr)(node, {"resource": root, "rootResource": root})
         except Exception:  # unevaluable: it never gave an issue either
+            if not holds:
+                disagree.append((expr, value))
             continue
-        if result == [False]:
+        decided_false += not holds
+        if (result == [False]) == holds:
             disagree.append((expr, value))
     assert disagree == []
+    assert decided_false > 10  # failing decisions are exercised too
 
 
 @pytest.mark.parametrize(("value", "has"), [

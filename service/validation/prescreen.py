@@ -3,8 +3,9 @@
 fhirpathpy evaluation is most of the validator's time, and most evaluations are of a few base
 constraints on elements where the answer is plain: dom-2..5 on a resource with no `contained`,
 ref-1 on a `urn:uuid:` reference, bdl-8 on a fullUrl. Each function here says True only when the
-constraint certainly holds (a result other than [False]); otherwise (None) the expression is
-evaluated as before, so a failing constraint still fails with fhirpathpy's verdict.
+constraint certainly holds (a result other than [False]), False only when it certainly fails
+(dom-6 on a resource without text: exists() of nothing is false); otherwise (None) the expression
+is evaluated as before.
 tests/test_validation_prescreen.py evaluates every decided case with fhirpathpy too.
 Keyed by the exact expression text of the R4 core StructureDefinitions.
 """
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 Json = dict[str, Any]
-Screen = Callable[[Json, Json], bool | None]  # (node, %resource) -> True when it holds
+Screen = Callable[[Json, Json], bool | None]  # (node, %resource) -> holds / fails / None
 
 
 def _absent(node: Json, key: str) -> bool:
@@ -125,8 +126,10 @@ def _obs_7(node: Json, root: Json) -> bool | None:
 
 
 def _dom_6(node: Json, _root: Json) -> bool | None:
-    # text.`div`.exists()
+    # text.`div`.exists(): holds with a narrative div; fails (exists() of nothing) without a text.
     text = node.get("text")
+    if text is None:
+        return False
     return True if isinstance(text, dict) and isinstance(text.get("div"), str) and text["div"] else None
 
 

@@ -215,9 +215,9 @@ class ProfileValidator:
         self.terminology = terminology
         self.stats = stats
         self._snapshots: dict[str, Snapshot | None] = {}
-        # When a list: every constraint a pre-screen decided, (expression, node, plan, root), for
-        # tests that re-evaluate them with fhirpathpy.
-        self.audit: list[tuple[str, Json, _Plan, Json]] | None = None
+        # When a list: every constraint a pre-screen decided, (expression, node, plan, root, holds),
+        # for tests that re-evaluate them with fhirpathpy.
+        self.audit: list[tuple[str, Json, _Plan, Json, bool]] | None = None
         self._walked: set[tuple[int, int, str]] = set()
 
     def snapshot(self, url: str) -> Snapshot | None:
@@ -448,10 +448,13 @@ class ProfileValidator:
                     self.stats.constraints_skipped.setdefault(
                         con.key, f"fhirpathpy cannot compile: {con.expression}")
                     continue
-                if con.screen is not None and con.screen(value, root):
+                decided = con.screen(value, root) if con.screen is not None else None
+                if decided is not None:
                     if self.audit is not None:  # tests: the expression must agree
-                        self.audit.append((con.expression, value, plan, root))
+                        self.audit.append((con.expression, value, plan, root, decided))
                     self.stats.constraints_evaluated += 1
+                    if not decided:
+                        out.append(self._failed(con, snap, loc))
                     continue
                 if node is None:
                     node = value
@@ -467,8 +470,12 @@ class ProfileValidator:
                 ok = result != [False]
             self.stats.constraints_evaluated += 1
             if not ok:
-                out.append(Issue(f"{snap.name}: constraint {con.key} failed: {con.human} ({con.expression})",
-                                 loc, severity=con.severity, code="invariant", check="constraint"))
+                out.append(self._failed(con, snap, loc))
+
+    @staticmethod
+    def _failed(con: _Constraint, snap: Snapshot, loc: str) -> Issue:
+        return Issue(f"{snap.name}: constraint {con.key} failed: {con.human} ({con.expression})",
+                     loc, severity=con.severity, code="invariant", check="constraint")
 
 
 @cache
