@@ -1,12 +1,14 @@
-"""Throughput and memory of `convert` on a synthetic ALLSorts cohort.
+"""Throughput and memory of `convert` on a synthetic ALLSorts cohort, against a JSON round trip.
 
     python benchmarks/bench_convert.py [N ...]      (default: 1000 10000)
 
 Writes an ALLSorts probabilities.csv of N synthetic samples (real column layout, labels drawn from
-ALLSorts' vocabulary, each sample with one multi-label call in ten), converts it to NDJSON
-(discarded) on one core, and prints samples/s (timed without tracing) and the Python heap peak
-(tracemalloc, a second pass) so that memory can be compared across cohort sizes: it must stay
-flat (the pipeline streams).
+ALLSorts' vocabulary, each sample with one multi-label call in ten), converts it with actionability
+on, serialising each bundle as the CLI does (counted, then dropped: keeping it would measure the
+sink), on one core. Prints samples/s (timed without tracing), the Python heap peak (tracemalloc, a
+second pass; it must stay flat in N: the pipeline streams), and the same run's orjson and stdlib
+loads+dumps of the output, as ratios (conversion time / round-trip time).
+ALLFHIR_BENCH_TREE measures another source tree (see _tree.py).
 """
 
 from __future__ import annotations
@@ -17,14 +19,19 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import orjson
 
-from allfhir.cli import dumps  # noqa: E402
-from allfhir.convert import convert  # noqa: E402
-from allfhir.knowledge import default  # noqa: E402
+from _tree import TREE
+from allfhir.convert import convert
+from allfhir.knowledge import default
+
+try:
+    from allfhir.jsonout import dumps_bytes as serialise
+except ImportError:  # a tree from before orjson: its CLI's json.dumps
+    from allfhir.cli import dumps as serialise
 
 LABELS = [
     "TCF3-PBX1", "KMT2A Group", "DUX4", "PAX5alt", "MEF2D", "ZNF384 Group", "BCL2/MYC", "iAMP21",
@@ -52,20 +59,28 @@ def write_cohort(path: Path, n: int, seed: int = 7) -> None:
             fh.write(f"SYN{i:06d}," + ",".join(f"{p:g}" for p in probs) + f",{pred}\n")
 
 
-def _convert(cohort: Path) -> tuple[int, int, int]:
-    """Convert the cohort, serialising every bundle as the CLI does; the text is counted and
-    dropped (keeping it would measure the sink, not the pipeline)."""
+def _convert(cohort: Path, keep: list[bytes] | None = None) -> tuple[int, int, int]:
     count = errors = size = 0
     for item in convert([cohort]):
         if isinstance(item, dict):
-            size += len(dumps(item)) + 1
+            text = serialise(item)
+            size += len(text) + 1
             count += 1
+            if keep is not None:
+                keep.append(text if isinstance(text, bytes) else text.encode("utf-8"))
         else:
             errors += 1
     return count, errors, size
 
 
-def run(n: int) -> dict[str, float]:
+def _round_trip(lines: list[bytes], loads: Callable, dumps: Callable) -> float:
+    start = time.perf_counter()
+    for line in lines:
+        dumps(loads(line))
+    return time.perf_counter() - start
+
+
+def run(n: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         cohort = Path(tmp) / "probabilities.csv"
         write_cohort(cohort, n)
@@ -78,9 +93,16 @@ def run(n: int) -> dict[str, float]:
         _convert(cohort)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    return {"samples": n, "bundles": count, "errors": errors, "seconds": round(elapsed, 2),
-            "samples_per_s": round(count / elapsed), "ndjson_mib": round(size / 2**20, 1),
-            "peak_heap_mib": round(peak / 2**20, 1)}
+        lines: list[bytes] = []
+        _convert(cohort, lines)
+    fast = _round_trip(lines, orjson.loads, orjson.dumps)
+    stdlib = _round_trip(lines, json.loads,
+                         lambda o: json.dumps(o, ensure_ascii=False, separators=(",", ":")))
+    return {"tree": str(TREE), "samples": n, "bundles": count, "errors": errors,
+            "seconds": round(elapsed, 2), "samples_per_s": round(count / elapsed),
+            "ndjson_mib": round(size / 2**20, 1), "peak_heap_mib": round(peak / 2**20, 1),
+            "x_orjson_round_trip": round(elapsed / fast, 2),
+            "x_stdlib_round_trip": round(elapsed / stdlib, 2)}
 
 
 def main() -> None:

@@ -147,3 +147,20 @@ def test_internal_error_is_exit_1_with_an_operation_outcome(
     assert json.loads(err) == {"resourceType": "OperationOutcome", "issue": [
         {"severity": "error", "code": "exception", "diagnostics": "internal error: RuntimeError: boom"}]}
     assert "Traceback" not in err
+
+
+def test_format_choices_are_the_adapters() -> None:
+    from allfhir import cli, ingest
+
+    assert sorted(cli.FORMATS) == sorted(ingest.ADAPTERS)
+
+
+def test_importing_the_cli_imports_no_pipeline() -> None:
+    # Start-up: `allfhir --version` and `import allfhir.cli` stay cheap (the pipeline is lazy).
+    import subprocess
+    import sys
+
+    code = ("import sys, allfhir.cli; heavy = [m for m in ('pandas', 'pydantic', 'allfhir.convert',"
+            " 'allfhir.knowledge', 'fhirpathpy') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -16,17 +16,37 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from . import __version__, ingest
-from .convert import convert
+from . import __version__
 from .errors import InputError, Problem, operation_outcome
-from .fhir.bundle import BuildOptions
+from .jsonout import dumps
 from .output_file import same_file, written_whole
 
+__all__ = ["build_parser", "dumps", "main"]
+
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+# Adapter names for --format, written here so building the parser imports no adapter (the
+# adapters import pydantic); tests/test_cli.py checks the list against allfhir.ingest.ADAPTERS.
+FORMATS = ("allcatchr", "allsorts", "arriba", "fusioncatcher", "generic_json", "mdall", "star_fusion",
+           "vcf")
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: `allfhir.cli.convert` is the pipeline entry point, imported on first use only, so
+    # `import allfhir.cli` and `allfhir --version` do not pay the pipeline's start-up.
+    if name == "convert":
+        from .convert import convert
+
+        globals()["convert"] = convert
+        return convert
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _convert(*args: Any, **kwargs: Any) -> Iterator[Any]:
+    return sys.modules[__name__].convert(*args, **kwargs)  # through __getattr__ (or a test's patch)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -54,11 +74,6 @@ def _interrupt(signum: int, _frame: object) -> None:
     raise Interrupted(signum)
 
 
-def dumps(resource: dict) -> str:
-    # Compact, key order as built: the same input gives byte-identical output.
-    return json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
-
-
 class Progress:
     """A one-line counter on stderr, only when stderr is a terminal (never in pipes or CI)."""
 
@@ -84,6 +99,8 @@ class Progress:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
+    from .fhir.bundle import BuildOptions
+
     opts = BuildOptions(bundle_type=args.bundle_type, patient=args.patient,
                         effective=args.effective, actionability=not args.no_actionability,
                         assembly=args.assembly, reviewed=args.reviewed)
@@ -96,7 +113,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     progress = Progress(sys.stderr)
     try:
         with written_whole(output) if output else contextlib.nullcontext(sys.stdout) as out:
-            for item in convert([Path(p) for p in args.files], args.format, opts,
+            for item in _convert([Path(p) for p in args.files], args.format, opts,
                                 sample_id=args.sample, warn=warnings.append):
                 if isinstance(item, InputError):
                     problems.extend(item.problems)
@@ -115,6 +132,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def cmd_formats(args: argparse.Namespace) -> int:
+    from . import ingest
+
     for name, module in sorted(ingest.ADAPTERS.items()):
         print(f"{name:<14} {module.KIND:<11} {module.DESCRIPTION}")
     return EXIT_OK
@@ -137,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     conv = sub.add_parser("convert", help="convert classifier / fusion / VCF files to FHIR")
     conv.add_argument("files", nargs="+", help="a classifier file plus its companion files")
-    conv.add_argument("--format", choices=sorted(ingest.ADAPTERS),
+    conv.add_argument("--format", choices=FORMATS,
                       help="input format (default: detected per file)")
     conv.add_argument("--patient", help="subject: 'Patient/123' or 'system|value'")
     conv.add_argument("--sample", help="sample id for files that do not name their sample")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import operation_outcome
-from .fhir.therapy import setting
-from .knowledge import Knowledge, load
+
+if TYPE_CHECKING:  # knowledge (and its CSV reading) is imported by the command that needs it
+    from .knowledge import Knowledge
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from .knowledge import load
     from .knowledge_check import check
 
     problems = check(args.mappings)
@@ -38,6 +41,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from .knowledge import load
+
     kb = load(args.mappings)
     st = kb.resolve_label("generic", None, args.subtype)
     if st is None:
@@ -48,6 +53,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def describe(kb: Knowledge, subtype_id: str) -> str:
+    from .fhir.therapy import setting
+
     st = kb.subtypes[subtype_id]
     lines = [f"{st.display} [{st.id}] ({st.kind})"]
     for label, value in (("WHO-HAEM5", st.who_haem5), ("ICC 2022", st.icc_2022),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,10 +15,17 @@ Json = dict[str, Any]
 # Name-based UUIDs: the same (report, finding) always gets the same id, so converting twice gives
 # byte-identical output and re-delivery creates no duplicates at the receiving server.
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, codes.ALLFHIR)
+_NAMESPACE_BYTES = _NAMESPACE.bytes
+# RFC 4122 variant bits (10xx) applied to the first hex digit of the fourth group.
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
 
 def stable_id(*parts: str) -> str:
-    return str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts)))
+    """str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts))), written out: the same SHA-1 of namespace
+    and name, with the version (5) and variant bits set in the hex text instead of through a UUID
+    object (an id per resource makes this hot; tests/test_stable_id.py checks it against uuid5)."""
+    h = hashlib.sha1(_NAMESPACE_BYTES + "\x1f".join(parts).encode("utf-8")).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def coding(system: str, code: str, display: str | None = None) -> Json:

@@ -8,7 +8,8 @@ snapshots shipped in the FHIR packages (fetched from the npm registry by `allfhi
   structure   fhir.resources R4B models (R4B == R4 for the types we emit)     structural.py
   profile     snapshot walk: cardinality, fixed/pattern, choice types, slicing by value/pattern
               discriminators, required bindings (offline-expandable ValueSets), constraint
-              expressions via fhirpathpy                                       profile.py, terminology.py
+              expressions via fhirpathpy (ele-1 and the cases the JSON alone settles are
+              decided without it)                                  profile.py, prescreen.py, terminology.py
   bundle      references resolve to entries, fullUrl unique                    references.py
   codes       LOINC check digit, HGNC/NCT id form, HGVS parse, our subtype CodeSystem   codes.py
 
@@ -16,7 +17,21 @@ What cannot be checked offline is counted, not guessed (Validator.stats): ValueS
 terminology server, FHIRPath functions fhirpathpy lacks, profile discriminators (resolve()).
 """
 
+
+from __future__ import annotations
+
+from typing import Any
+
 from .issues import Issue, operation_outcome
-from .validator import Validator, validate, validate_to_outcome
 
 __all__ = ["Issue", "Validator", "operation_outcome", "validate", "validate_to_outcome"]
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: the validator (FHIR packages, knowledge, fhirpathpy) is imported on first use, so the
+    # CLI can register `allfhir validate` without paying for it on every command.
+    if name in ("Validator", "validate", "validate_to_outcome"):
+        from . import validator
+
+        return getattr(validator, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,6 +20,7 @@ from typing import Any
 
 from .issues import Issue, Stats
 from .packages import Packages
+from .prescreen import SCREENS, Screen
 from .terminology import NotExpandable, Terminology
 
 Json = dict[str, Any]
@@ -34,6 +35,29 @@ class Snapshot:
     by_id: dict[str, Json] = field(default_factory=dict)
     children: dict[str, list[Json]] = field(default_factory=dict)
     slices: dict[str, list[Json]] = field(default_factory=dict)
+    # Per element (by id() of its dict, which this snapshot keeps alive): its constraints, prepared once.
+    plans: dict[int, _Plan] = field(default_factory=dict)
+    fixed: dict[int, tuple[str, Any] | None] = field(default_factory=dict)  # _fixed_or_pattern, once
+    walks: dict[str, list[_Child]] = field(default_factory=dict)  # children of an element, prepared
+    types: dict[int, _Types] = field(default_factory=dict)  # an element's types and binding, once
+
+    def types_of(self, el: Json) -> _Types:
+        found = self.types.get(id(el))
+        if found is None:
+            found = self.types[id(el)] = _types(el)
+        return found
+
+    def fixed_or_pattern(self, el: Json) -> tuple[str, Any] | None:
+        key = id(el)
+        if key not in self.fixed:
+            self.fixed[key] = _fixed_or_pattern(el)
+        return self.fixed[key]
+
+    def walk_of(self, parent_id: str) -> list[_Child]:
+        found = self.walks.get(parent_id)
+        if found is None:
+            found = self.walks[parent_id] = [_child(el) for el in self.children.get(parent_id, [])]
+        return found
 
     @property
     def root_id(self) -> str:
@@ -42,6 +66,98 @@ class Snapshot:
     @property
     def name(self) -> str:
         return self.sd.get("name") or self.sd["url"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Child:
+    """What walking needs of a child element, worked out once: its JSON name (the stem of a choice
+    element), the name in locations, and its minimum (an absent optional element needs nothing)."""
+
+    el: Json
+    name: str
+    loc_name: str
+    choice: bool
+    minimum: int
+
+
+def _child(el: Json) -> _Child:
+    name = el["path"].rsplit(".", 1)[-1]
+    choice = name.endswith("[x]")
+    return _Child(el, name, name[:-3] if choice else name, choice, el.get("min", 0))
+
+
+@dataclass(frozen=True, slots=True)
+class _Types:
+    codes: list[str]  # type codes, in order
+    single: str | None  # the type when there is exactly one
+    required_value_set: str | None  # a required binding's ValueSet
+    profiles: dict[str, list[str]]  # type code -> its profiles
+
+
+def _types(el: Json) -> _Types:
+    codes = [t["code"] for t in el.get("type", [])]
+    binding = el.get("binding") or {}
+    required = binding.get("valueSet") if binding.get("strength") == "required" else None
+    profiles: dict[str, list[str]] = {}
+    for t in el.get("type", []):
+        profiles.setdefault(t["code"], []).extend(t.get("profile", []))
+    return _Types(codes, codes[0] if len(codes) == 1 else None, required or None, profiles)
+
+
+ELE_1 = "hasValue() or (children().count() > id.count())"
+
+
+@dataclass(frozen=True, slots=True)
+class _Constraint:
+    key: str
+    expression: str
+    fn: Any  # compiled FHIRPath; None for ele-1 (checked natively) or an expression that does not compile
+    native: bool
+    screen: Screen | None  # decides the cases the JSON alone settles (prescreen.py)
+    severity: str
+    human: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """An element's constraints, compiled, with the type fhirpathpy is told the node has."""
+
+    constraints: tuple[_Constraint, ...]
+    nested: bool  # the element is not a resource root: the node is typed (see _constraints)
+    node_type: str
+
+
+def _plan(el: Json) -> _Plan:
+    constraints = []
+    for con in el.get("constraint", []):
+        expr = con.get("expression")
+        if not expr:
+            continue
+        native = expr == ELE_1
+        constraints.append(_Constraint(
+            key=con.get("key", "?"), expression=expr, fn=None if native else _compiled(expr), native=native,
+            screen=SCREENS.get(expr),
+            severity="warning" if con.get("severity") == "warning" else "error", human=con.get("human", "")))
+    codes = [t["code"] for t in el.get("type", [])]
+    node_type = (codes[0] if len(codes) == 1 and codes[0][:1].isupper()
+                 and codes[0] not in ("BackboneElement", "Element")
+                 else (el.get("base") or {}).get("path") or el["path"])
+    return _Plan(tuple(constraints), "." in el["path"], node_type)
+
+
+def element_has_content(value: Json) -> bool:
+    """ele-1 ("hasValue() or (children().count() > id.count())") for a complex element's JSON: it
+    has a child other than its id. A primitive child present only through its '_name' sibling (an
+    extension on it) is a child. fhirpathpy cannot evaluate ele-1 (it has no hasValue()), and ele-1
+    is most of the constraint evaluations, so it is checked here."""
+    for key, child in value.items():
+        if key in ("id", "_id") or child is None or child == []:
+            continue
+        if key[:1] == "_" and isinstance(child, dict) and not any(
+                k != "id" and v not in (None, []) for k, v in child.items()):
+            continue
+        return True
+    return False
 
 
 def index(sd: Json) -> Snapshot:
@@ -99,6 +215,10 @@ class ProfileValidator:
         self.terminology = terminology
         self.stats = stats
         self._snapshots: dict[str, Snapshot | None] = {}
+        # When a list: every constraint a pre-screen decided, (expression, node, plan, root, holds),
+        # for tests that re-evaluate them with fhirpathpy.
+        self.audit: list[tuple[str, Json, _Plan, Json, bool]] | None = None
+        self._walked: set[tuple[int, int, str]] = set()
 
     def snapshot(self, url: str) -> Snapshot | None:
         if url not in self._snapshots:
@@ -111,7 +231,13 @@ class ProfileValidator:
 
     # -- entry point ---------------------------------------------------------------------------
 
-    def validate(self, resource: Json, loc: str, url: str, root: Json) -> list[Issue]:
+    def validate(self, resource: Json, loc: str, url: str, root: Json,
+                 walked: set[tuple[int, int, str]] | None = None) -> list[Issue]:
+        """Issues of `resource` against the profile `url`. `walked` is shared by the walks of one
+        resource (its base definition, then each profile): a data type or extension value already
+        walked against the same definition at the same place is not walked again, because its
+        issues would be exact repeats of ones already found, which the caller drops (_dedupe)."""
+        self._walked = walked if walked is not None else set()
         snap = self.snapshot(url)
         if snap is None:
             self.stats.profiles_missing.add(url)
@@ -149,9 +275,13 @@ class ProfileValidator:
               out: list[Issue]) -> None:
         if not isinstance(node, dict):
             return
-        for el in snap.children.get(parent_id, []):
-            name = el["path"].rsplit(".", 1)[-1]
-            loc_name = name[:-3] if name.endswith("[x]") else name
+        for child in snap.walk_of(parent_id):
+            el, name, loc_name = child.el, child.name, child.loc_name
+            if not child.choice and name not in node and f"_{name}" not in node:
+                # Absent (the common case): only a minimum can be broken.
+                if child.minimum > 0:
+                    self._cardinality(el, 0, loc, snap, out, what=el["id"])
+                continue
             items = self._items(node, el, snap)
             # Primitive elements may carry only their _name sibling (id/extension): counts as present.
             count = len(items) or (1 if f"_{name}" in node else 0)
@@ -218,7 +348,7 @@ class ProfileValidator:
             target = s
         else:
             target = snap.by_id.get(f"{s['id']}.{path}")
-        expected = _fixed_or_pattern(target) if target else None
+        expected = snap.fixed_or_pattern(target) if target else None
         if expected is None and path == "url":
             profiles = [p for t in s.get("type", []) for p in t.get("profile", [])]
             if profiles:
@@ -241,24 +371,24 @@ class ProfileValidator:
 
     def _element(self, value: Any, sfx: str | None, el: Json, loc: str, snap: Snapshot, root: Json,
                  out: list[Issue]) -> None:
-        types = [t["code"] for t in el.get("type", [])]
-        type_code: str | None = types[0] if len(types) == 1 else None
+        info = snap.types_of(el)
+        types = info.codes
+        type_code: str | None = info.single
         if sfx is not None:
             type_code = _suffix_type(sfx, types)
             if type_code is None:
                 out.append(Issue(f"{snap.name}: {el['id']}: type {sfx} is not allowed here "
                                  f"(allowed: {', '.join(types)})", loc, code="structure", check="type"))
                 return
-        fp = _fixed_or_pattern(el)
+        fp = snap.fixed_or_pattern(el)
         if fp is not None:
             kind, want = fp
             ok = value == want if kind == "fixed" else matches_pattern(value, want)
             if not ok:
                 out.append(Issue(f"{snap.name}: {el['id']}: value {_short(value)} does not match "
                                  f"{kind} value {_short(want)}", loc, code="value", check=kind))
-        binding = el.get("binding") or {}
-        if binding.get("strength") == "required" and binding.get("valueSet") and type_code in CODED:
-            self._binding(value, type_code, binding["valueSet"], el, loc, snap, out)
+        if info.required_value_set and type_code in CODED:
+            self._binding(value, type_code, info.required_value_set, el, loc, snap, out)
         if isinstance(value, dict):
             self._constraints(value, el, loc, snap, root, out)
             if snap.children.get(el["id"]):
@@ -267,13 +397,16 @@ class ProfileValidator:
                 ref = el["contentReference"].split("#", 1)[-1]
                 self._walk(value, ref, loc, snap, root, out)
             elif type_code and type_code not in RESOURCE_TYPES and type_code[:1].isupper():
-                profiles = [p for t in el.get("type", []) if t["code"] == type_code
-                            for p in t.get("profile", [])]
+                profiles = info.profiles.get(type_code, [])
                 sub = self.snapshot(profiles[0]) if profiles else None
                 if sub is None and type_code == "Extension" and isinstance(value.get("url"), str):
                     sub = self.snapshot(value["url"])  # an extension not named by the profile
                 sub = sub or self.base_snapshot(type_code)
                 if sub is not None and sub is not snap:
+                    done = (id(sub), id(value), loc)
+                    if done in self._walked:
+                        return
+                    self._walked.add(done)
                     self._constraints(value, sub.by_id[sub.root_id], loc, sub, root, out)
                     self._walk(value, sub.root_id, loc, sub, root, out)
                 elif sub is snap and sub is not None:
@@ -303,33 +436,46 @@ class ProfileValidator:
 
     def _constraints(self, value: Json, el: Json, loc: str, snap: Snapshot, root: Json,
                      out: list[Issue]) -> None:
-        for con in el.get("constraint", []):
-            expr = con.get("expression")
-            key = con.get("key", "?")
-            if not expr:
-                continue
-            fn = _compiled(expr)
-            if fn is None:
-                self.stats.constraints_skipped.setdefault(key, f"fhirpathpy cannot compile: {expr}")
-                continue
-            node: Any = value
-            if "." in el["path"] or value.get("resourceType") is None:
-                # Tell fhirpathpy the node's type, so choice elements (value[x]) resolve by `value`.
-                codes = [t["code"] for t in el.get("type", [])]
-                base = (codes[0] if len(codes) == 1 and codes[0][:1].isupper()
-                        and codes[0] not in ("BackboneElement", "Element")
-                        else (el.get("base") or {}).get("path") or el["path"])
-                node = _resource_node(value, base)
-            try:
-                result = fn(node, {"resource": root, "rootResource": root})
-            except Exception as exc:  # fhirpathpy raises plain Exceptions for unsupported functions
-                self.stats.constraints_skipped.setdefault(key, f"fhirpathpy cannot evaluate {expr}: {exc}")
-                continue
+        plan = snap.plans.get(id(el))
+        if plan is None:
+            plan = snap.plans[id(el)] = _plan(el)
+        node: Any = None
+        for con in plan.constraints:
+            if con.native:
+                ok = element_has_content(value)
+            else:
+                if con.fn is None:
+                    self.stats.constraints_skipped.setdefault(
+                        con.key, f"fhirpathpy cannot compile: {con.expression}")
+                    continue
+                decided = con.screen(value, root) if con.screen is not None else None
+                if decided is not None:
+                    if self.audit is not None:  # tests: the expression must agree
+                        self.audit.append((con.expression, value, plan, root, decided))
+                    self.stats.constraints_evaluated += 1
+                    if not decided:
+                        out.append(self._failed(con, snap, loc))
+                    continue
+                if node is None:
+                    node = value
+                    if plan.nested or value.get("resourceType") is None:
+                        # Tell fhirpathpy the node's type, so choice elements (value[x]) resolve by `value`.
+                        node = _resource_node(value, plan.node_type)
+                try:
+                    result = con.fn(node, {"resource": root, "rootResource": root})
+                except Exception as exc:  # fhirpathpy raises plain Exceptions for unsupported functions
+                    self.stats.constraints_skipped.setdefault(
+                        con.key, f"fhirpathpy cannot evaluate {con.expression}: {exc}")
+                    continue
+                ok = result != [False]
             self.stats.constraints_evaluated += 1
-            if result == [False]:
-                sev = "warning" if con.get("severity") == "warning" else "error"
-                out.append(Issue(f"{snap.name}: constraint {key} failed: {con.get('human', '')} ({expr})",
-                                 loc, severity=sev, code="invariant", check="constraint"))
+            if not ok:
+                out.append(self._failed(con, snap, loc))
+
+    @staticmethod
+    def _failed(con: _Constraint, snap: Snapshot, loc: str) -> Issue:
+        return Issue(f"{snap.name}: constraint {con.key} failed: {con.human} ({con.expression})",
+                     loc, severity=con.severity, code="invariant", check="constraint")
 
 
 @cache

@@ -49,8 +49,9 @@ class Validator:
             if isinstance(url, str) and url.split("|", 1)[0] not in urls:
                 urls.append(url.split("|", 1)[0])
         out: list[Issue] = []
+        walked: set[tuple[int, int, str]] = set()  # see ProfileValidator.validate
         for url in urls:
-            out += self.profiles.validate(res, loc, url, root)
+            out += self.profiles.validate(res, loc, url, root, walked)
         out += check_codes(res, loc, self.stats)
         for i, contained in enumerate(res.get("contained") or []):
             if isinstance(contained, dict) and isinstance(contained.get("resourceType"), str):

@@ -1,0 +1,46 @@
+"""JSON text of the resources we emit: orjson, byte for byte what the stdlib writes.
+
+Determinism is a promise (same input, byte-identical output), and the output existed before
+orjson did: the reference form is `json.dumps(obj, ensure_ascii=False, separators=(",", ":"))`.
+orjson writes that same text, and does it several times faster, except in three cases it spells
+differently; those few documents are written by the stdlib instead (so the bytes never change):
+- a float below 1e-4 in magnitude: orjson writes 0.00003 and 1.234e-7 where the stdlib writes
+  3e-05 and 1.234e-07;
+- NaN / Infinity: orjson writes null, the stdlib NaN / Infinity (the adapters reject them, so
+  this is a guard, not a path that runs);
+- what orjson refuses (integers beyond 64 bits, non-string keys).
+The check is one regular-expression scan of the bytes orjson wrote; a false alarm (a string that
+looks like such a number, or a 'null') only costs the slower, identical path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import orjson
+
+# An exponent as orjson writes one for a small float (1.234e-7,): searched by its literal "e-", which
+# is fast; a string that happens to match only costs the slower, identical path.
+_EXPONENT = re.compile(rb"e-\d+[,}\]]")
+
+
+def _stdlib(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def dumps_bytes(obj: Any) -> bytes:
+    """Compact UTF-8 JSON, key order as built."""
+    try:
+        out = orjson.dumps(obj)
+    except TypeError:  # orjson.JSONEncodeError: a value orjson does not write the stdlib's way
+        return _stdlib(obj)
+    # 0.0000x: orjson's spelling of a float in [1e-5, 1e-4); null: NaN / Infinity (ours write no null).
+    if b"0.0000" in out or b"null" in out or _EXPONENT.search(out):
+        return _stdlib(obj)
+    return out
+
+
+def dumps(obj: Any) -> str:
+    return dumps_bytes(obj).decode("utf-8")
