@@ -29,18 +29,26 @@ try:
 except ImportError:  # a tree from before orjson
     from allfhir.cli import dumps as serialise
 
+# The adapter alone, in a fresh process; _tree makes `allfhir` importable from the measured tree.
 READ_ONLY = """
-import resource, sys
-sys.path.insert(0, sys.argv[2])
+import os, resource, sys
+sys.path.insert(0, os.path.dirname(sys.argv[3]))
+os.environ["ALLFHIR_BENCH_TREE"] = sys.argv[2]
+import _tree
 from pathlib import Path
 from allfhir.ingest import vcf
-n = sum(len(s.variants) for s in vcf.read(Path(sys.argv[1])) if hasattr(s, "variants"))
+try:
+    from allfhir.ingest.source import Source
+    items = vcf.read(Source(Path(sys.argv[1])))
+except ImportError:  # a tree whose adapters read paths
+    items = vcf.read(Path(sys.argv[1]))
+n = sum(len(s.variants) for s in items if hasattr(s, "variants"))
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, n)
 """
 
 
 def peak_rss_mib(path: Path) -> int:
-    out = subprocess.run([sys.executable, "-c", READ_ONLY, str(path), str(TREE)], check=True,
+    out = subprocess.run([sys.executable, "-c", READ_ONLY, str(path), str(TREE), __file__], check=True,
                          capture_output=True, text=True, env={**os.environ}).stdout.split()
     return int(out[0])
 
