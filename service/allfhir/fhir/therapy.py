@@ -14,7 +14,15 @@ from __future__ import annotations
 from datetime import date
 
 from .. import codes
-from ..actionability import Assessment, FollowUp, Recommendation, TrialFit, best_level
+from ..actionability import (
+    Assessment,
+    FollowUp,
+    Recommendation,
+    TrialFit,
+    best_level,
+    is_fresh,
+    status_wording,
+)
 from ..integrate import IntegratedCall
 from ..knowledge import Knowledge, Rule, Trial
 from .common import (
@@ -104,8 +112,6 @@ def _population(trial: Trial) -> str:
 
 
 def research_study(trial: Trial, on: date) -> Json:
-    from ..actionability import is_fresh, status_wording
-
     study: Json = {
         "resourceType": "ResearchStudy",
         "id": stable_id("trial", trial.nct_id),
