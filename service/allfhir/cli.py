@@ -128,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Subcommands living in their own modules (validate, knowledge) register themselves."""
     found = []
-    for module_name in ("allfhir.validation.cli", "allfhir.knowledge_cli", "allfhir.conformance_cli"):
+    for module_name in ("allfhir.validation.cli", "allfhir.knowledge_cli", "allfhir.conformance_cli",
+                        "allfhir.db_cli"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:
