@@ -18,10 +18,10 @@ from typing import TextIO
 
 from . import __version__, ingest
 from .convert import convert
-from .errors import InputError, Problem, operation_outcome
+from .errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError, Problem, operation_outcome
 from .fhir.bundle import BuildOptions
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+__all__ = ["EXIT_INPUT", "EXIT_INTERNAL", "EXIT_OK", "main"]
 
 
 def dumps(resource: dict) -> str:
@@ -129,7 +129,7 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Subcommands living in their own modules (validate, knowledge) register themselves."""
     found = []
     for module_name in ("allfhir.validation.cli", "allfhir.knowledge_cli", "allfhir.conformance_cli",
-                        "allfhir.db_cli"):
+                        "allfhir.db_cli", "allfhir.apikey_cli"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -39,7 +39,8 @@ class Page:
 def _version(resource: Json, version_id: int, last_updated: datetime) -> Version:
     if last_updated.tzinfo is None:  # SQLite hands back naive datetimes (stored as UTC)
         last_updated = last_updated.replace(tzinfo=UTC)
-    return Version(resource, version_id, last_updated)
+    return Version(resource, version_id, last_updated.astimezone(UTC))  # PostgreSQL: session zone
+
 
 
 def read(store: Store, rtype: str, rid: str) -> Version | None:
