@@ -66,13 +66,14 @@ def _postgres_server() -> str:
 
 
 @contextmanager
-def fresh_database(kind: str, tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty, migrated database of `kind` (sqlite | postgresql)."""
+def fresh_database(kind: str, tmp_path: Path, migrate: bool = True) -> Iterator[str]:
+    """The URL of a new database of `kind` (sqlite | postgresql), migrated unless told not."""
     from allfhir.store import upgrade
 
     if kind == "sqlite":
         url = f"sqlite:///{tmp_path / 'allfhir.db'}"
-        upgrade(url)
+        if migrate:
+            upgrade(url)
         yield url
         return
     import psycopg
@@ -84,7 +85,8 @@ def fresh_database(kind: str, tmp_path: Path) -> Iterator[str]:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     url = f"{server}?options=-csearch_path%3D{schema}"
     try:
-        upgrade(url)
+        if migrate:
+            upgrade(url)
         yield url
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
