@@ -33,7 +33,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
+            import logging
+
             from .api import create_app
+
+            # the request log: one JSON object per line on stderr, beside gunicorn's own log
+            logging.basicConfig(level=logging.INFO, format="%(message)s")
 
             return create_app(settings)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -258,15 +259,17 @@ def test_errors_are_operation_outcomes_with_their_status(api: Api) -> None:
 
 
 def test_unprocessable_input_names_file_line_and_column(api: Api) -> None:
-    data = b"sample_id,calls\n"  # a CSV the allsorts reader refuses, with its location
-    r = post(api, ALLSORTS.read_bytes().replace(b"SJBALL043684,Ph", b"SJBALL043684,Nonsense"), "text/csv",
-             query="?format=allsorts")
-    assert r.status_code == 200  # other rows converted
-    r = post(api, b"," + b"\n" + data, "text/csv", query="?format=allsorts")
-    code, _, text = issue(r)
-    assert code == 422 and text.startswith("upload.csv")
-    body = r.get_json()
-    assert all(i["location"][0].startswith("upload.csv") for i in body["issue"])
+    r = post(api, b",Prediction\nS1,Nonsense\n", "text/csv", query="?format=allsorts")
+    assert r.status_code == 422
+    (only,) = r.get_json()["issue"]
+    assert (only["code"], only["location"]) == ("code-invalid", ["upload.csv, line 2, column 'Prediction'"])
+    assert only["diagnostics"].startswith("upload.csv, line 2, column 'Prediction': unknown ALLSorts label "
+                                          "'Nonsense'; known labels: BCL2/MYC, DUX4,")
+    files = {"classifier": (io.BytesIO(b",Prediction\nS1,Nonsense\n"), "lab-run-7.csv")}
+    r = api.client.post("/fhir/$convert?format=allsorts", data=files, content_type="multipart/form-data",
+                        headers=api.auth())
+    assert r.status_code == 422
+    assert r.get_json()["issue"][0]["location"] == ["lab-run-7.csv, line 2, column 'Prediction'"]
 
 
 def test_x_api_key_header_and_audit_events(api: Api) -> None:

@@ -160,3 +160,16 @@ def test_migrations_are_idempotent(database_url: str, tmp_path: Path) -> None:
     upgrade(database_url)
     assert not is_empty(database_url)
     assert is_empty(f"sqlite:///{tmp_path / 'empty.db'}")
+
+
+def test_a_later_submission_equal_to_the_amendment_answers_amended(store: Store, bundles) -> None:
+    submissions.save(store, sub(b"v1"), bundles[:1], None)
+    changed = copy.deepcopy(bundles[:1])
+    changed[0]["entry"][1]["resource"]["note"] = [{"text": "re-reviewed"}]
+    submissions.save(store, sub(b"v2"), changed, None)
+    rows = count(store, resource_history)
+    # other bytes, same content (e.g. re-exported): nothing new, and the answer says amended
+    again = submissions.save(store, sub(b"v2 again"), changed, None)
+    report = again.reports[0]["entry"][0]["resource"]
+    assert (report["status"], report["meta"]["versionId"]) == ("amended", "2")
+    assert count(store, resource_history) == rows

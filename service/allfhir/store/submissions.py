@@ -142,6 +142,8 @@ def _write_bundle(conn: Connection, bundle: Json, sub_id: int, now: datetime) ->
             meta = resource.setdefault("meta", {})
             meta["versionId"] = str(old.version_id)
             meta["lastUpdated"] = instant(old.last_updated)
+            if key[0] == "DiagnosticReport" and old.version_id > 1:
+                resource["status"] = "amended"  # every later version of a report is an amendment
             continue
         if key[0] == "DiagnosticReport" and old is not None and changed_report:
             resource["status"] = "amended"
