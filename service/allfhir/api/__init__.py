@@ -10,6 +10,7 @@ import logging
 
 from flask import Flask
 
+from .. import knowledge
 from ..settings import Settings
 from ..store import init_app as init_store
 from . import audit, errors, fhir, health, negotiation
@@ -17,6 +18,8 @@ from . import audit, errors, fhir, health, negotiation
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
+    # Load the curated knowledge now, in each worker, not on the first conversion (seconds).
+    knowledge.default()
     app = Flask("allfhir")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["allfhir.settings"] = settings

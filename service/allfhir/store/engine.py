@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
+WRITE = "allfhir_write"  # execution option: this connection's transaction writes
+
 
 def normalise_url(url: str) -> str:
     """`postgresql://` means psycopg 3 here (SQLAlchemy's bare default is psycopg2)."""
@@ -29,8 +31,9 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 30})
 
     # SQLAlchemy's documented recipe for SQLite: let SQLAlchemy, not the driver, begin
-    # transactions, and begin them IMMEDIATE, so two writers queue on the lock (busy timeout)
-    # instead of one failing when it upgrades a read lock. WAL lets readers run beside a writer.
+    # transactions. Write transactions begin IMMEDIATE, so two writers queue on the lock (busy
+    # timeout) instead of one failing when it upgrades a read lock; reads begin deferred and,
+    # with WAL, run beside a writer.
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
@@ -39,7 +42,8 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        write = conn.get_execution_options().get(WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
 
@@ -54,8 +58,10 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A connection inside one transaction: committed on success, rolled back on error."""
-        with self.engine.begin() as conn:
-            yield conn
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                yield conn
 
     def reachable(self) -> bool:
         try:
