@@ -289,3 +289,30 @@ def test_x_api_key_header_and_audit_events(api: Api) -> None:
         ("search-type", "E", "0", "reader", [None]),
     ]
     assert all(e["type"]["code"] == "rest" and e["recorded"].endswith("Z") for e in events)
+
+
+def test_include_results_and_summary_count(api: Api) -> None:
+    (bundle,) = reports(post(api, GENERIC.read_bytes(), "application/json").get_json())
+    report = bundle["entry"][0]["resource"]
+    result_ids = [r["reference"].removeprefix("urn:uuid:") for r in report["result"]]
+    r = api.client.get(f"/fhir/DiagnosticReport?identifier={report['identifier'][0]['value']}"
+                       "&_include=DiagnosticReport:result", headers=api.auth("reader"))
+    page = r.get_json()
+    got = [(e["resource"]["resourceType"], e["resource"]["id"], e["search"]["mode"]) for e in page["entry"]]
+    assert got == [("DiagnosticReport", report["id"], "match"),
+                   *[("Observation", i, "include") for i in result_ids]]
+    assert page["total"] == 1  # included resources are not counted
+    refused = api.client.get("/fhir/DiagnosticReport?_include=DiagnosticReport:result",
+                             headers=api.auth("report-reader"))
+    assert issue(refused) == (403, "forbidden", "the API key 'report-reader' lacks the scope for the "
+                              "included resources: needs system/Observation.r")
+    assert issue(api.client.get("/fhir/DiagnosticReport?_include=DiagnosticReport:subject",
+                                headers=api.auth("reader"))) == (
+        400, "not-supported", "_include 'DiagnosticReport:subject' is not supported; supported: "
+        "DiagnosticReport:result")
+    counted = api.client.get("/fhir/DiagnosticReport?_summary=count", headers=api.auth("reader")).get_json()
+    assert (counted["total"], "entry" in counted) == (1, False)
+    assert issue(api.client.get("/fhir/DiagnosticReport?_summary=true", headers=api.auth("reader")))[:2] == (
+        400, "not-supported")
+    cs = api.client.get("/fhir/metadata").get_json()
+    assert cs["rest"][0]["resource"][0]["searchInclude"] == ["DiagnosticReport:result"]

@@ -45,7 +45,7 @@ def requires(interaction: str, needs: Callable[..., Iterable[tuple[str, str]]]) 
         def guarded(*args: Any, **kwargs: Any) -> Any:
             audit.note(interaction)
             key = authenticate()
-            g.client = key.name
+            g.client, g.scopes = key.name, key.scopes
             missing = [f"system/{t}.{p}" for t, p in needs(**kwargs)
                        if not scopes.allows(key.scopes, t, p)]
             if missing:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__, codes
-from .search import PARAMS
+from .search import INCLUDES, PARAMS
 
 READABLE = ("DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device", "MedicationStatement")
 CONVERT = f"{codes.ALLFHIR}/OperationDefinition/convert"
@@ -29,6 +29,8 @@ def capability_statement(base: str) -> dict[str, Any]:
                 {"name": name, "type": kind,
                  "definition": f"http://hl7.org/fhir/SearchParameter/{_definition(rtype, name)}"}
                 for name, kind in PARAMS[rtype].items()]
+        if rtype in INCLUDES:
+            entry["searchInclude"] = list(INCLUDES[rtype])
         resources.append(entry)
     return {
         "resourceType": "CapabilityStatement",

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, g, request
 from ..errors import RequestError
 from ..store import Store, reads
 from ..store.reads import Version
-from . import audit, conversion, search
+from . import audit, conversion, scopes, search
 from .auth import requires
 from .capability import READABLE, capability_statement
 from .negotiation import check_acceptable, fhir_response
@@ -128,6 +128,14 @@ def search_type(rtype: str) -> Response:
         raise RequestError("malformed", f"{rtype} cannot be searched here; searchable: "
                            f"{', '.join(search.PARAMS)}", code="not-supported")
     criteria, count, offset = search.parse(rtype, request.args)
+    wanted = search.includes(rtype, request.args)
+    # included resources are read too: the key must be allowed to read them
+    missing = sorted({f"system/{target}.r" for _, target in wanted
+                      if not scopes.allows(g.scopes, target, "r")})
+    if missing:
+        raise RequestError("forbidden", f"the API key '{g.client}' lacks the scope for the "
+                           f"included resources: needs {', '.join(missing)}")
     audit.touched(query=True)
     page = reads.search(store(), rtype, criteria, count, offset)
-    return fhir_response(search.searchset(base(), rtype, request.args, page, count, offset))
+    included = reads.read_many(store(), search.included_keys(page, wanted))
+    return fhir_response(search.searchset(base(), rtype, request.args, page, count, offset, included))

@@ -21,7 +21,8 @@ PARAMS: dict[str, dict[str, str]] = {
                     "value-concept": "token", "subject": "reference", "specimen": "reference",
                     "based-on": "reference", "derived-from": "reference"},
 }
-CONTROL = {"_count", "_offset", "_format", "_pretty"}
+CONTROL = {"_count", "_offset", "_format", "_pretty", "_include", "_summary"}
+INCLUDES = {"DiagnosticReport": {"DiagnosticReport:result": ("result", "Observation")}}
 DEFAULT_COUNT, MAX_COUNT = 20, 100
 
 
@@ -33,6 +34,28 @@ def _int(args: MultiDict, name: str, default: int, low: int, high: int) -> int:
         raise RequestError("malformed", f"{name} must be a whole number from {low} to {high}",
                            code="value")
     return int(raw)
+
+
+def includes(rtype: str, args: MultiDict) -> list[tuple[str, str]]:
+    """(element, target type) of each `_include` asked for."""
+    out = []
+    for value in args.getlist("_include"):
+        if value not in INCLUDES.get(rtype, {}):
+            raise RequestError("malformed", f"_include '{value}' is not supported; supported: "
+                               f"{', '.join(INCLUDES.get(rtype, {})) or 'none'}", code="not-supported")
+        out.append(INCLUDES[rtype][value])
+    return out
+
+
+def included_keys(page: Page, wanted: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    keys = []
+    for element, target in wanted:
+        for resource in page.resources:
+            for ref in resource.get(element, []):
+                kind, _, rid = ref.get("reference", "").partition("/")
+                if kind == target and rid:
+                    keys.append((kind, rid))
+    return keys
 
 
 def parse(rtype: str, args: MultiDict) -> tuple[list[Criterion], int, int]:
@@ -51,7 +74,12 @@ def parse(rtype: str, args: MultiDict) -> tuple[list[Criterion], int, int]:
             if not alternatives:
                 raise RequestError("malformed", f"search parameter '{name}' has no value", code="value")
             criteria.append(Criterion(name, alternatives))
-    return criteria, _int(args, "_count", DEFAULT_COUNT, 0, MAX_COUNT), _int(args, "_offset", 0, 0, 10**9)
+    summary = args.get("_summary")
+    if summary not in (None, "count"):
+        raise RequestError("malformed", f"_summary '{summary}' is not supported; supported: count",
+                           code="not-supported")
+    count = 0 if summary == "count" else _int(args, "_count", DEFAULT_COUNT, 0, MAX_COUNT)
+    return criteria, count, _int(args, "_offset", 0, 0, 10**9)
 
 
 def _value(kind: str, modifier: str, raw: str) -> tuple[str | None, str]:
@@ -63,7 +91,8 @@ def _value(kind: str, modifier: str, raw: str) -> tuple[str | None, str]:
     return "", raw  # a literal reference 'Type/id', as stored
 
 
-def searchset(base: str, rtype: str, args: MultiDict, page: Page, count: int, offset: int) -> Json:
+def searchset(base: str, rtype: str, args: MultiDict, page: Page, count: int, offset: int,
+              included: list[Json] | None = None) -> Json:
     kept = [(k, v) for k, v in args.items(multi=True) if k not in ("_count", "_offset")]
 
     def link(at: int) -> str:
@@ -74,8 +103,11 @@ def searchset(base: str, rtype: str, args: MultiDict, page: Page, count: int, of
         links.append({"relation": "next", "url": link(offset + count)})
     if count and offset > 0:
         links.append({"relation": "previous", "url": link(max(offset - count, 0))})
-    return {
-        "resourceType": "Bundle", "type": "searchset", "total": page.total, "link": links,
-        "entry": [{"fullUrl": f"{base}/{rtype}/{r['id']}", "resource": r, "search": {"mode": "match"}}
-                  for r in page.resources],
-    }
+    entries = [{"fullUrl": f"{base}/{rtype}/{r['id']}", "resource": r, "search": {"mode": "match"}}
+               for r in page.resources]
+    entries += [{"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r,
+                 "search": {"mode": "include"}} for r in included or []]
+    bundle: Json = {"resourceType": "Bundle", "type": "searchset", "total": page.total, "link": links}
+    if entries:
+        bundle["entry"] = entries
+    return bundle

@@ -82,3 +82,15 @@ def search(store: Store, rtype: str, criteria: list[Criterion], count: int, offs
         rows = conn.execute(select(r.resource).where(*conds).order_by(r.id)
                             .limit(count).offset(offset)).scalars().all() if count else []
     return Page(list(rows), total)
+
+
+def read_many(store: Store, keys: list[tuple[str, str]]) -> list[Json]:
+    """Current versions of (type, id) pairs that exist, in the order asked (for _include)."""
+    if not keys:
+        return []
+    r = resources.c
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(r.type, r.id, r.resource).where(
+            or_(*[and_(r.type == t, r.id == i) for t, i in keys]))).all()
+    found = {(row.type, row.id): row.resource for row in rows}
+    return [found[k] for k in dict.fromkeys(keys) if k in found]
