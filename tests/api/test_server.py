@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import requests
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from allfhir.store import Store
-from allfhir.store.schema import resource_history, submissions
+from allfhir.store.schema import resource_history, resources, submissions
 from tests.conftest import DATA, REPO, fresh_database
 
 ALLSORTS = DATA / "classifiers" / "allsorts-predictions.csv"
@@ -57,29 +61,37 @@ def wait_healthy(url: str, proc: subprocess.Popen, seconds: float = 30) -> None:
     raise RuntimeError("allfhir serve did not become healthy")
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp(f"serve-{request.param}")
-    with fresh_database(request.param, tmp, migrate=False) as database_url:
-        env = {**os.environ, "ALLFHIR_DATABASE_URL": database_url, "ALLFHIR_MAX_BODY_BYTES": str(LIMIT)}
-        port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "allfhir", "serve", "--host", "127.0.0.1",
-                                 "--port", str(port), "--workers", "2"], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_healthy(url, proc)
-            created = subprocess.run([sys.executable, "-m", "allfhir", "apikey", "create", "lims",
-                                      "--scope", "system/*.read", "system/*.write"], env=env,
-                                     check=True, capture_output=True, text=True)
-            yield Server(url, created.stdout.splitlines()[-1], database_url)
-        finally:
+@contextmanager
+def running_server(database_url: str) -> Iterator[tuple[Server, subprocess.Popen]]:
+    env = {**os.environ, "ALLFHIR_DATABASE_URL": database_url, "ALLFHIR_MAX_BODY_BYTES": str(LIMIT)}
+    port = free_port()
+    # its own process group, so a test can kill the master and its workers at once
+    proc = subprocess.Popen([sys.executable, "-m", "allfhir", "serve", "--host", "127.0.0.1",
+                             "--port", str(port), "--workers", "2"], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        created = subprocess.run([sys.executable, "-m", "allfhir", "apikey", "create", "lims",
+                                  "--scope", "system/*.read", "system/*.write"], env=env,
+                                 check=True, capture_output=True, text=True)
+        yield Server(url, created.stdout.splitlines()[-1], database_url), proc
+    finally:
+        if proc.poll() is None:
             proc.terminate()
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp(f"serve-{request.param}")
+    with fresh_database(request.param, tmp, migrate=False) as database_url, \
+            running_server(database_url) as (srv, _):
+        yield srv
 
 
 def rows(server: Server, table) -> int:
@@ -178,3 +190,50 @@ def test_failures_over_http_are_operation_outcomes(server: Server) -> None:
     assert outcome(bad) == (422, "not-supported")
     assert bad.json()["issue"][0]["location"] == ["upload.csv, line 1"]
     assert "Traceback" not in bad.text
+
+
+def writer(kind: str, database_url: str) -> Callable[[], bool]:
+    """True once the server is inside its write transaction (rows not yet committed)."""
+    if kind == "sqlite":
+        wal = Path(make_url(database_url).database + "-wal")
+        baseline = wal.stat().st_size if wal.exists() else 0
+        return lambda: wal.exists() and wal.stat().st_size > baseline + 256 * 1024
+    import psycopg
+
+    name = make_url(database_url).query["application_name"]
+    conn = psycopg.connect(database_url.split("?")[0].replace("+psycopg", ""), autocommit=True)
+
+    def inserting() -> bool:
+        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND "
+                            "query ILIKE 'INSERT INTO resource%%'", [name]).fetchone()[0] > 0
+    return inserting
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_kill_9_while_storing_leaves_all_or_nothing(kind: str, tmp_path: Path) -> None:
+    cohort = {"samples": [{"sample_id": f"K-{i}", "calls": [{"label": "high-hyperdiploid",
+                                                             "probability": 0.8}]}
+                          for i in range(300)]}
+    with fresh_database(kind, tmp_path, migrate=False) as url:
+        if kind == "postgresql":  # names the server's connections, to see them in pg_stat_activity
+            url += f"&application_name=k{os.getpid()}"
+        with running_server(url) as (srv, proc):
+            writing = writer(kind, url)
+
+            def submit() -> None:
+                try:
+                    requests.post(f"{srv.url}/fhir/$convert", data=json.dumps(cohort), timeout=120,
+                                  headers=srv.headers(**{"Content-Type": "application/json"}))
+                except requests.RequestException:
+                    pass  # the server died under it: that is the point
+
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(submit)
+                deadline = time.monotonic() + 60
+                while not writing() and time.monotonic() < deadline:
+                    time.sleep(0.005)
+                assert time.monotonic() < deadline, "the server never started storing"
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        stored = rows(srv, submissions), rows(srv, resources)
+        assert stored == (0, 0) or (stored[0] == 1 and stored[1] >= 300), stored
