@@ -65,3 +65,18 @@ def test_installed_wheel_converts_without_the_source_tree(wheel: Path, tmp_path:
     assert [b["entry"][0]["resource"]["identifier"][0]["value"] for b in bundles] == [
         "allsorts:SJBALL043684", "allsorts:SJALL015972", "allsorts:SJBALL014030"]
     assert run("-c", "import service").returncode == 1
+
+
+def test_installed_wheel_migrates_its_database(wheel: Path, tmp_path: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"allfhir/store/migrations/env.py", "allfhir/store/migrations/script.py.mako",
+            "allfhir/store/migrations/versions/0001_initial_schema.py", "allfhir/api/fhir.py"} <= names
+    target = tmp_path / "installed"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
+                    str(target), str(wheel)], check=True, capture_output=True)
+    env = {"PYTHONPATH": ":".join([str(target), *site.getsitepackages()]), "PATH": "/usr/bin:/bin",
+           "ALLFHIR_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-S", "-m", "allfhir", "db", "upgrade"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (0, "database at the current schema\n"), done.stderr
+    assert (tmp_path / "data" / "allfhir.db").is_file()

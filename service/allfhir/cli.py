@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
-from .errors import InputError, Problem, operation_outcome
+from .errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, InputError, Problem, operation_outcome
 from .jsonout import dumps
 from .output_file import same_file, written_whole
 
-__all__ = ["build_parser", "dumps", "main"]
+__all__ = ["EXIT_INPUT", "EXIT_INTERNAL", "EXIT_OK", "build_parser", "dumps", "main"]
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 # Adapter names for --format, written here so building the parser imports no adapter (the
 # adapters import pydantic); tests/test_cli.py checks the list against allfhir.ingest.ADAPTERS.
 FORMATS = ("allcatchr", "allsorts", "arriba", "fusioncatcher", "generic_json", "mdall", "star_fusion",
@@ -185,7 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Subcommands living in their own modules (validate, knowledge) register themselves."""
     found = []
-    for module_name in ("allfhir.validation.cli", "allfhir.knowledge_cli", "allfhir.conformance_cli"):
+    for module_name in ("allfhir.validation.cli", "allfhir.knowledge_cli", "allfhir.conformance_cli",
+                        "allfhir.db_cli", "allfhir.apikey_cli", "allfhir.serve_cli"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -3,12 +3,35 @@
 Every failure the user can fix (bad file, unknown label, bad HGVS...) is an `InputError` that
 carries one or more `Problem`s naming the file, row and column. The CLI and the API turn it into
 an OperationOutcome; nothing user-facing ever shows a stack trace.
+
+A request the HTTP service refuses (no credentials, wrong media type, body too large...) is a
+`RequestError`: an InputError with its HTTP status. `STATUS` is the one table of what each kind
+of failure answers: HTTP status for the API, exit code for the CLI.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+# failure -> (HTTP status, CLI exit code, OperationOutcome issue code when the failure has none)
+STATUS: dict[str, tuple[int, int, str]] = {
+    "malformed": (400, EXIT_INPUT, "invalid"),
+    "unauthenticated": (401, EXIT_INPUT, "login"),
+    "forbidden": (403, EXIT_INPUT, "forbidden"),
+    "not-found": (404, EXIT_INPUT, "not-found"),
+    "method-not-allowed": (405, EXIT_INPUT, "not-supported"),
+    "not-acceptable": (406, EXIT_INPUT, "not-supported"),
+    "conflict": (409, EXIT_INPUT, "conflict"),
+    "too-large": (413, EXIT_INPUT, "too-costly"),
+    "unsupported-media-type": (415, EXIT_INPUT, "not-supported"),
+    "unprocessable": (422, EXIT_INPUT, "processing"),  # an InputError from the pipeline
+    "internal": (500, EXIT_INTERNAL, "exception"),
+    "unavailable": (503, EXIT_INTERNAL, "transient"),
+}
+BY_HTTP_STATUS = {status: kind for kind, (status, _, _) in STATUS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +81,27 @@ class InputError(Exception):
 
     def operation_outcome(self) -> dict[str, Any]:
         return operation_outcome(self.problems)
+
+
+class RequestError(InputError):
+    """A request refused for a reason named in STATUS (the HTTP status comes from there)."""
+
+    def __init__(self, kind: str, message: str, code: str | None = None) -> None:
+        self.kind = kind
+        self.status = STATUS[kind][0]
+        super().__init__(Problem(message, code=code or STATUS[kind][2]))
+
+
+def http_status(exc: BaseException) -> int:
+    if isinstance(exc, RequestError):
+        return exc.status
+    return STATUS["unprocessable" if isinstance(exc, InputError) else "internal"][0]
+
+
+def exit_code(exc: BaseException) -> int:
+    if isinstance(exc, RequestError):
+        return STATUS[exc.kind][1]
+    return EXIT_INPUT if isinstance(exc, InputError) else EXIT_INTERNAL
 
 
 def operation_outcome(problems: list[Problem]) -> dict[str, Any]:

@@ -1,0 +1,33 @@
+"""The FHIR REST service: `create_app(settings)` builds the Flask app.
+
+Views parse the request, call the pipeline or the store, and render FHIR JSON; every failure
+leaves through `errors.py` as an OperationOutcome. No SQL here: the store answers in dicts.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from .. import knowledge
+from ..settings import Settings
+from ..store import init_app as init_store
+from . import audit, errors, fhir, health, negotiation
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings()
+    # Load the curated knowledge now, in each worker, not on the first conversion (seconds).
+    knowledge.default()
+    app = Flask("allfhir")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.extensions["allfhir.settings"] = settings
+    init_store(app, settings.database_url)
+    errors.init_app(app)
+    negotiation.init_app(app)
+    audit.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(fhir.bp, url_prefix="/fhir")
+    logging.getLogger("allfhir.api").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,73 @@
+"""An AuditEvent per read, search and write (IHE Basic Audit Log Patterns: who, what, when,
+outcome), stored after the response is decided. Views say what they touched in `g.audit`."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+
+from flask import Flask, Response, current_app, g, request
+
+from ..store import audit
+
+# restful-interaction -> AuditEvent.action (C create, R read, E execute)
+ACTIONS = {"read": "R", "vread": "R", "history-instance": "R", "search-type": "E", "operation": "E"}
+
+
+@dataclass(slots=True)
+class Access:
+    interaction: str  # http://hl7.org/fhir/restful-interaction code
+    entities: list[str] = field(default_factory=list)  # 'Type/id' references touched
+    query: bool = False  # a search: the query itself is the entity
+
+
+def note(interaction: str) -> Access:
+    g.audit = Access(interaction)
+    return g.audit
+
+
+def touched(*entities: str, query: bool = False) -> None:
+    """The view says what it read or wrote (after authorisation)."""
+    access: Access | None = g.get("audit")
+    if access is not None:
+        access.entities.extend(entities)
+        access.query = access.query or query
+
+
+def outcome(status: int) -> str:
+    # AuditEvent.outcome: 0 success, 4 minor failure (the client's), 8 serious failure (ours)
+    return "0" if status < 400 else "4" if status < 500 else "8"
+
+
+def event(access: Access, status: int) -> dict:
+    entities: list[dict] = [{"what": {"reference": ref}} for ref in access.entities]
+    if access.query:
+        entities.append({"type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type",
+                                  "code": "2", "display": "System Object"},
+                         "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role",
+                                  "code": "24", "display": "Query"},
+                         "query": base64.b64encode(request.query_string).decode()})
+    return {
+        "resourceType": "AuditEvent",
+        "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type",
+                 "code": "rest", "display": "RESTful Operation"},
+        "subtype": [{"system": "http://hl7.org/fhir/restful-interaction",
+                     "code": access.interaction}],
+        "action": ACTIONS.get(access.interaction, "E"),
+        "outcome": outcome(status),
+        "agent": [{"who": {"display": g.get("client") or "anonymous"}, "requestor": True,
+                   "network": {"address": request.remote_addr or "", "type": "2"}}],
+        "source": {"observer": {"display": "allfhir"},
+                   "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type",
+                             "code": "3", "display": "Web Server"}]},
+        **({"entity": entities} if entities else {}),
+    }
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _record(response: Response) -> Response:
+        access = g.pop("audit", None)
+        if access is not None:
+            audit.record(current_app.extensions["allfhir.store"], event(access, response.status_code))
+        return response

@@ -1,0 +1,60 @@
+"""The CapabilityStatement: exactly what this server implements, built from the same tables the
+routes use (readable types, search parameters), so it cannot claim more than there is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import __version__, codes
+from .search import INCLUDES, PARAMS
+
+READABLE = ("DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device", "MedicationStatement")
+CONVERT = f"{codes.ALLFHIR}/OperationDefinition/convert"
+RELEASED = "2026-12-01"
+
+
+def capability_statement(base: str) -> dict[str, Any]:
+    resources = []
+    for rtype in READABLE:
+        entry: dict[str, Any] = {
+            "type": rtype,
+            "interaction": [{"code": "read"}, {"code": "vread"}, {"code": "history-instance"}],
+            "versioning": "versioned",
+            "readHistory": True,
+            "updateCreate": False,
+        }
+        if rtype in PARAMS:
+            entry["interaction"].append({"code": "search-type"})
+            entry["searchParam"] = [
+                {"name": name, "type": kind,
+                 "definition": f"http://hl7.org/fhir/SearchParameter/{_definition(rtype, name)}"}
+                for name, kind in PARAMS[rtype].items()]
+        if rtype in INCLUDES:
+            entry["searchInclude"] = list(INCLUDES[rtype])
+        resources.append(entry)
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": RELEASED,
+        "publisher": "allfhir",
+        "kind": "instance",
+        "software": {"name": "allfhir", "version": __version__},
+        "implementation": {"description": "allfhir: BCP-ALL classifier output as HL7 Genomics "
+                           "Reporting IG 3.0.0 reports", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["json"],
+        "implementationGuide": [f"{codes.IG}/ImplementationGuide/hl7.fhir.uv.genomics-reporting|3.0.0"],
+        "rest": [{
+            "mode": "server",
+            "security": {"cors": False, "description": "Every request except metadata needs an API "
+                         "key (Authorization: Bearer <key> or X-API-Key) whose SMART system scopes "
+                         "(v1 system/<Type>.read|write, v2 system/<Type>.cruds) allow it."},
+            "resource": resources,
+            "operation": [{"name": "convert", "definition": CONVERT}],
+        }],
+    }
+
+
+def _definition(rtype: str, name: str) -> str:
+    # R4 defines identifier and code once for the clinical resources, the rest per type
+    return f"clinical-{name}" if name in ("identifier", "code") else f"{rtype}-{name}"

@@ -1,0 +1,62 @@
+"""FHIR JSON in and out: `_format`, `Accept`, `_pretty`, and the request id.
+
+We speak JSON only; asking for XML (or anything else) is 406 with an OperationOutcome, as the
+FHIR http page says for an unsupported `_format`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+from ..errors import RequestError
+
+FHIR_JSON = "application/fhir+json"
+JSON_FORMATS = {"json", "application/json", FHIR_JSON, "application/json+fhir"}
+log = logging.getLogger("allfhir.api")
+
+
+def check_acceptable() -> None:
+    fmt = request.args.get("_format")
+    if fmt is not None and fmt.split(";")[0].strip() not in JSON_FORMATS:
+        raise RequestError("not-acceptable", f"_format '{fmt}' is not supported: this server "
+                           "speaks FHIR JSON only (_format=json)")
+    if request.headers.get("Accept") and request.accept_mimetypes.best_match(
+            [FHIR_JSON, "application/json"]) is None:
+        raise RequestError("not-acceptable", f"cannot answer in {request.headers['Accept']}: this "
+                           "server speaks FHIR JSON only (application/fhir+json)")
+
+
+def fhir_response(resource: dict[str, Any], status: int = 200,
+                  headers: dict[str, str] | None = None) -> Response:
+    pretty = request.args.get("_pretty") == "true"
+    body = json.dumps(resource, ensure_ascii=False, indent=2 if pretty else None,
+                      separators=None if pretty else (",", ":"))
+    response = Response(body, status=status, content_type=f"{FHIR_JSON}; charset=utf-8")
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        # ids, route and timing only: never query strings, bodies or names (they carry PHI)
+        log.info(json.dumps({
+            "request_id": g.get("request_id"), "method": request.method,
+            "route": request.url_rule.rule if request.url_rule else None,
+            "status": response.status_code, "client": g.get("client"),
+            "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+        }))
+        return response

@@ -1,0 +1,24 @@
+"""`allfhir db upgrade`: migrate the configured database (ALLFHIR_DATABASE_URL) to this version."""
+
+from __future__ import annotations
+
+import argparse
+
+from .settings import Settings
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from .store import upgrade
+
+    settings = Settings()
+    upgrade(args.database_url or settings.database_url)
+    print("database at the current schema")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    db = sub.add_parser("db", help="the service's database")
+    actions = db.add_subparsers(dest="db_command", required=True)
+    up = actions.add_parser("upgrade", help="apply the schema migrations (idempotent)")
+    up.add_argument("--database-url", help="default: ALLFHIR_DATABASE_URL or the SQLite file")
+    up.set_defaults(func=cmd_upgrade)

@@ -1,0 +1,55 @@
+"""`allfhir serve [--host H] [--port P] [--workers N]`: the REST service under gunicorn.
+
+Gunicorn's documented custom-application hook runs the app factory in each worker; an empty
+database is migrated first, once, in the master process.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .settings import Settings
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from .store import upgrade
+    from .store.migrate import is_empty
+
+    settings = Settings()
+    if is_empty(settings.database_url):
+        upgrade(settings.database_url)
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in {
+                "bind": f"{args.host}:{args.port}", "workers": args.workers,
+                "worker_class": "gthread", "threads": args.threads,
+                "accesslog": None,  # our own request log carries no query strings (PHI)
+                "timeout": 60, "graceful_timeout": 10,
+            }.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            import logging
+
+            from .api import create_app
+
+            # the request log: one JSON object per line on stderr, beside gunicorn's own log
+            logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+            return create_app(settings)
+
+    Server().run()
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    serve = sub.add_parser("serve", help="run the FHIR REST service (gunicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--threads", type=int, default=4, help="threads per worker")
+    serve.set_defaults(func=cmd_serve)

@@ -1,0 +1,48 @@
+"""Every setting of a deployment, in one pydantic-settings object read from `ALLFHIR_*` variables.
+
+Nothing else reads the environment for these: the CLI and the web service build one `Settings`
+and pass it down. (The data-folder overrides ALLFHIR_MAPPINGS / ALLFHIR_FHIR_PACKAGES stay with
+`data_paths`, which is where the package finds its own files.)
+
+The identifier systems belong to the lab: a LIMS names its samples and reports in its own
+namespaces, so a deployment sets them; the defaults are the project's demo namespaces.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from . import codes
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ALLFHIR_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(Path("allfhir-data"),
+                           description="folder of the default SQLite database")
+    database_url: str = Field("", description="SQLAlchemy URL; default: SQLite file "
+                              "DATA_DIR/allfhir.db (PostgreSQL: postgresql+psycopg://...)")
+
+    sample_id_system: str = Field(codes.NS_SAMPLE_ID, description="the lab's sample-id system")
+    report_id_system: str = Field(codes.NS_REPORT_ID, description="the lab's report-id system")
+    resource_id_system: str = Field(codes.NS_RESOURCE_ID,
+                                    description="identifier system of the other resources")
+
+    max_body_bytes: int = Field(10 * 1024 * 1024, gt=0,
+                                description="largest request body accepted (413 above)")
+
+    api_keys: bool = Field(True, description="accept API keys (`allfhir apikey create`)")
+    jwt_jwks: str | None = Field(None, description="JWKS file path or https URL for bearer JWTs")
+    jwt_issuer: str | None = Field(None, description="required `iss` of bearer JWTs")
+    jwt_audience: str | None = Field(None, description="required `aud` of bearer JWTs")
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            # frozen model: set through object.__setattr__ once, while validating
+            object.__setattr__(self, "database_url",
+                               f"sqlite:///{(self.data_dir / 'allfhir.db').as_posix()}")
+        return self

@@ -1,0 +1,96 @@
+"""Reading what was stored: current version, one version, history, search (plain dicts out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+
+from .engine import Store
+from .schema import resource_history, resources, search_index
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    resource: Json
+    version_id: int
+    last_updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One search parameter: the resource matches when ANY of `values` (system, value) matches;
+    system None = any system."""
+
+    param: str
+    values: list[tuple[str | None, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    resources: list[Json]
+    total: int
+
+
+def _version(resource: Json, version_id: int, last_updated: datetime) -> Version:
+    if last_updated.tzinfo is None:  # SQLite hands back naive datetimes (stored as UTC)
+        last_updated = last_updated.replace(tzinfo=UTC)
+    return Version(resource, version_id, last_updated.astimezone(UTC))  # PostgreSQL: session zone
+
+
+
+def read(store: Store, rtype: str, rid: str) -> Version | None:
+    with store.engine.connect() as conn:
+        row = conn.execute(select(resources.c.resource, resources.c.version_id,
+                                  resources.c.last_updated)
+                           .where(resources.c.type == rtype, resources.c.id == rid)).first()
+    return _version(*row) if row else None
+
+
+def vread(store: Store, rtype: str, rid: str, version_id: int) -> Version | None:
+    h = resource_history.c
+    with store.engine.connect() as conn:
+        row = conn.execute(select(h.resource, h.version_id, h.last_updated).where(
+            h.type == rtype, h.id == rid, h.version_id == version_id)).first()
+    return _version(*row) if row else None
+
+
+def history(store: Store, rtype: str, rid: str) -> list[Version]:
+    """Every version, newest first."""
+    h = resource_history.c
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(h.resource, h.version_id, h.last_updated).where(
+            h.type == rtype, h.id == rid).order_by(h.version_id.desc())).all()
+    return [_version(*r) for r in rows]
+
+
+def search(store: Store, rtype: str, criteria: list[Criterion], count: int, offset: int) -> Page:
+    """Resources of `rtype` matching every criterion, ordered by id (stable across pages)."""
+    r, s = resources.c, search_index.c
+    conds = [r.type == rtype]
+    for crit in criteria:
+        alternatives = [and_(s.value == value, *([s.system == system] if system is not None else []))
+                        for system, value in crit.values]
+        conds.append(exists().where(s.type == r.type, s.id == r.id, s.param == crit.param,
+                                    or_(*alternatives)))
+    with store.engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(resources).where(*conds)).scalar_one()
+        rows = conn.execute(select(r.resource).where(*conds).order_by(r.id)
+                            .limit(count).offset(offset)).scalars().all() if count else []
+    return Page(list(rows), total)
+
+
+def read_many(store: Store, keys: list[tuple[str, str]]) -> list[Json]:
+    """Current versions of (type, id) pairs that exist, in the order asked (for _include)."""
+    if not keys:
+        return []
+    r = resources.c
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(r.type, r.id, r.resource).where(
+            or_(*[and_(r.type == t, r.id == i) for t, i in keys]))).all()
+    found = {(row.type, row.id): row.resource for row in rows}
+    return [found[k] for k in dict.fromkeys(keys) if k in found]

@@ -1,0 +1,92 @@
+"""The tables. Uniqueness that matters for correctness is a database constraint, not a check in
+Python: two processes storing the same submission at once must end with one set of rows."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+# JSONB on PostgreSQL (indexable, compact); JSON (text) elsewhere.
+Document = JSON().with_variant(JSONB(), "postgresql")
+
+submissions = Table(
+    "submissions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # sha256 of what was converted (files and conversion parameters): same content -> same row
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("idempotency_key", String(255), unique=True),
+    Column("format", String(40)),
+    Column("content_type", String(255)),
+    Column("client", String(255)),
+    Column("received", DateTime(timezone=True), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    # what the submission returned (the stored report Bundles and the refused rows), so a
+    # resubmission answers the same without converting or writing again
+    Column("result", Document),
+)
+
+resources = Table(
+    "resources", metadata,
+    Column("type", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("version_id", Integer, nullable=False),
+    Column("last_updated", DateTime(timezone=True), nullable=False),
+    # sha256 of the resource as the pipeline built it: unchanged content makes no new version
+    Column("content_hash", String(64), nullable=False),
+    Column("resource", Document, nullable=False),
+)
+
+resource_history = Table(
+    "resource_history", metadata,
+    Column("type", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("version_id", Integer, primary_key=True),
+    Column("last_updated", DateTime(timezone=True), nullable=False),
+    Column("submission_id", Integer, ForeignKey("submissions.id")),
+    Column("resource", Document, nullable=False),
+)
+
+search_index = Table(
+    "search_index", metadata,
+    Column("type", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("param", String(64), primary_key=True),
+    Column("system", String(255), primary_key=True),  # '' when the value has no system
+    Column("value", String(255), primary_key=True),
+    Index("ix_search_index_lookup", "type", "param", "value"),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("scopes", Text, nullable=False),  # space-separated SMART scopes
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+audit_events = Table(
+    "audit_events", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("recorded", DateTime(timezone=True), nullable=False),
+    Column("agent", String(100), nullable=False),
+    Column("action", String(1), nullable=False),
+    Column("outcome", String(2), nullable=False),
+    Column("resource", Document, nullable=False),
+    Index("ix_audit_events_recorded", "recorded"),
+)

@@ -1,0 +1,188 @@
+"""Storing a submission: its raw input and every resource of its report Bundles, in ONE transaction.
+
+- The same content (same sha256) or the same Idempotency-Key again writes nothing and returns
+  what the first submission returned. The unique constraints on `submissions` decide it, so of
+  several identical submissions at once exactly one writes and the others read its result.
+- A changed submission for the same report (same deterministic resource ids) makes a new version
+  of each resource whose content changed; the DiagnosticReport of a changed report becomes
+  `amended`. Unchanged resources keep their version.
+- Stored copies point at each other as `Type/id` (what a FHIR server resolves); the Bundles
+  returned keep their `urn:uuid:` references, which resolve inside the Bundle.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .engine import Store
+from .index import index_rows
+from .schema import resource_history, resources, search_index, submissions
+
+Json = dict[str, Any]
+RETRIES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What arrived: the raw body and a digest of what is converted from it."""
+
+    body: bytes
+    sha256: str
+    content_type: str | None = None
+    format: str | None = None
+    client: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What a submission returned: stored report Bundles and the refused rows' OperationOutcome."""
+
+    reports: list[Json]
+    outcome: Json | None
+    created: bool  # False: a resubmission answered from the first one
+
+
+def digest(*parts: bytes | str) -> str:
+    """sha256 over length-prefixed parts (so ('ab','c') and ('a','bc') differ)."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def content_hash(resource: Json) -> str:
+    return hashlib.sha256(json.dumps(resource, sort_keys=True, separators=(",", ":"),
+                                     ensure_ascii=False).encode()).hexdigest()
+
+
+def instant(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def find(store: Store, sha256: str, idempotency_key: str | None) -> Stored | None:
+    with store.transaction() as conn:
+        return _find(conn, sha256, idempotency_key)
+
+
+def _find(conn: Connection, sha256: str, idempotency_key: str | None) -> Stored | None:
+    cond = submissions.c.sha256 == sha256
+    if idempotency_key:
+        cond = or_(cond, submissions.c.idempotency_key == idempotency_key)
+    row = conn.execute(select(submissions.c.result).where(cond).limit(1)).first()
+    if row is None or row.result is None:
+        return None
+    return Stored(row.result["reports"], row.result.get("outcome"), created=False)
+
+
+def save(store: Store, sub: Submission, bundles: list[Json], outcome: Json | None) -> Stored:
+    """Store the submission and its Bundles; a resubmission returns the first result."""
+    for attempt in range(RETRIES):
+        try:
+            with store.transaction() as conn:
+                found = _find(conn, sub.sha256, sub.idempotency_key)
+                if found:
+                    return found
+                return _write(conn, sub, copy.deepcopy(bundles), outcome)
+        except IntegrityError:
+            # Someone stored the same submission (or the same resource version) first: theirs
+            # stands. Read it; if it was a different submission of the same report, try again
+            # on top of it.
+            found = find(store, sub.sha256, sub.idempotency_key)
+            if found:
+                return found
+            if attempt == RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _write(conn: Connection, sub: Submission, bundles: list[Json], outcome: Json | None) -> Stored:
+    now = datetime.now(UTC)
+    sub_id = conn.execute(insert(submissions).values(
+        sha256=sub.sha256, idempotency_key=sub.idempotency_key, format=sub.format,
+        content_type=sub.content_type, client=sub.client, received=now, body=sub.body,
+    ).returning(submissions.c.id)).scalar_one()
+    for bundle in bundles:
+        _write_bundle(conn, bundle, sub_id, now)
+    result = {"reports": bundles, "outcome": outcome}
+    conn.execute(update(submissions).where(submissions.c.id == sub_id).values(result=result))
+    return Stored(bundles, outcome, created=True)
+
+
+def _write_bundle(conn: Connection, bundle: Json, sub_id: int, now: datetime) -> None:
+    entries = [e for e in bundle.get("entry", []) if "resource" in e]
+    local = {e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}"
+             for e in entries if "fullUrl" in e}
+    keys = [(e["resource"]["resourceType"], e["resource"]["id"]) for e in entries]
+    current = {(r.type, r.id): r for r in conn.execute(
+        select(resources.c.type, resources.c.id, resources.c.version_id, resources.c.content_hash,
+               resources.c.last_updated)
+        .where(or_(*[(resources.c.type == t) & (resources.c.id == i) for t, i in keys]))
+    )} if keys else {}
+    changed_report = any(
+        k in current and current[k].content_hash != content_hash(e["resource"])
+        for k, e in zip(keys, entries, strict=True))
+    for key, entry in zip(keys, entries, strict=True):
+        resource = entry["resource"]
+        digest_ = content_hash(resource)
+        old = current.get(key)
+        if old is not None and old.content_hash == digest_ and not (
+                changed_report and key[0] == "DiagnosticReport"):
+            # unchanged: the Bundle answers with the stored version
+            meta = resource.setdefault("meta", {})
+            meta["versionId"] = str(old.version_id)
+            meta["lastUpdated"] = instant(old.last_updated)
+            if key[0] == "DiagnosticReport" and old.version_id > 1:
+                resource["status"] = "amended"  # every later version of a report is an amendment
+            continue
+        if key[0] == "DiagnosticReport" and old is not None and changed_report:
+            resource["status"] = "amended"
+        version = 1 if old is None else old.version_id + 1
+        meta = resource.setdefault("meta", {})
+        meta["versionId"] = str(version)
+        meta["lastUpdated"] = instant(now)
+        stored = _with_server_references(resource, local)
+        if old is None:
+            conn.execute(insert(resources).values(
+                type=key[0], id=key[1], version_id=version, last_updated=now,
+                content_hash=digest_, resource=stored))
+        else:
+            # optimistic: only the version we read is replaced; a concurrent writer makes the
+            # history insert below collide and this transaction retry
+            conn.execute(update(resources).where(
+                (resources.c.type == key[0]) & (resources.c.id == key[1])
+                & (resources.c.version_id == old.version_id)
+            ).values(version_id=version, last_updated=now, content_hash=digest_, resource=stored))
+            conn.execute(search_index.delete().where(
+                (search_index.c.type == key[0]) & (search_index.c.id == key[1])))
+        conn.execute(insert(resource_history).values(
+            type=key[0], id=key[1], version_id=version, last_updated=now,
+            submission_id=sub_id, resource=stored))
+        rows = index_rows(stored)
+        if rows:
+            conn.execute(insert(search_index), rows)
+
+
+def _with_server_references(resource: Json, local: dict[str, str]) -> Json:
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {k: walk(v) for k, v in node.items()}
+            ref = out.get("reference")
+            if isinstance(ref, str) and ref in local:
+                out["reference"] = local[ref]
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(resource)

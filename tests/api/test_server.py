@@ -1,0 +1,239 @@
+"""A real `allfhir serve` (gunicorn, 2 workers) on 127.0.0.1, driven with requests, on an empty
+SQLite file and an empty PostgreSQL schema (serve migrates them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from allfhir.store import Store
+from allfhir.store.schema import resource_history, resources, submissions
+from tests.conftest import DATA, REPO, fresh_database
+
+ALLSORTS = DATA / "classifiers" / "allsorts-predictions.csv"
+EXAMPLE = REPO / "examples" / "allsorts" / "probabilities.csv"
+ARRIBA = REPO / "examples" / "allsorts" / "SJBALL043684.arriba.fusions.tsv"
+LIMIT = 100_000
+
+
+@dataclass
+class Server:
+    url: str
+    key: str
+    database_url: str
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}", **extra}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"allfhir serve exited with {proc.returncode}")
+        try:
+            if requests.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:  # not listening yet, or workers still loading
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("allfhir serve did not become healthy")
+
+
+@contextmanager
+def running_server(database_url: str) -> Iterator[tuple[Server, subprocess.Popen]]:
+    env = {**os.environ, "ALLFHIR_DATABASE_URL": database_url, "ALLFHIR_MAX_BODY_BYTES": str(LIMIT)}
+    port = free_port()
+    # its own process group, so a test can kill the master and its workers at once
+    proc = subprocess.Popen([sys.executable, "-m", "allfhir", "serve", "--host", "127.0.0.1",
+                             "--port", str(port), "--workers", "2"], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        created = subprocess.run([sys.executable, "-m", "allfhir", "apikey", "create", "lims",
+                                  "--scope", "system/*.read", "system/*.write"], env=env,
+                                 check=True, capture_output=True, text=True)
+        yield Server(url, created.stdout.splitlines()[-1], database_url), proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp(f"serve-{request.param}")
+    with fresh_database(request.param, tmp, migrate=False) as database_url, \
+            running_server(database_url) as (srv, _):
+        yield srv
+
+
+def rows(server: Server, table) -> int:
+    store = Store(server.database_url)
+    try:
+        with store.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(table)).scalar_one()
+    finally:
+        store.dispose()
+
+
+def test_serve_migrated_the_empty_database_and_is_ready(server: Server) -> None:
+    r = requests.get(f"{server.url}/ready", timeout=5)
+    assert (r.status_code, r.json()) == (200, {"status": "ready"})
+    meta = requests.get(f"{server.url}/fhir/metadata", timeout=5)
+    assert meta.status_code == 200 and meta.headers["Content-Type"] == "application/fhir+json; charset=utf-8"
+    assert meta.json()["rest"][0]["resource"][0]["type"] == "DiagnosticReport"
+
+
+def test_convert_read_and_search_over_http(server: Server) -> None:
+    r = requests.post(f"{server.url}/fhir/$convert", data=ALLSORTS.read_bytes(), timeout=30,
+                      headers=server.headers(**{"Content-Type": "text/csv"}), params={"format": "allsorts"})
+    assert r.status_code == 200
+    bundles = [p["resource"] for p in r.json()["parameter"] if p["name"] == "report"]
+    assert len(bundles) == 4
+    report = bundles[0]["entry"][0]["resource"]
+    got = requests.get(f"{server.url}/fhir/DiagnosticReport/{report['id']}", headers=server.headers(),
+                       timeout=5)
+    assert (got.status_code, got.headers["ETag"], got.json()["id"]) == (200, 'W/"1"', report["id"])
+    page = requests.get(f"{server.url}/fhir/DiagnosticReport", params={"_count": 2},
+                        headers=server.headers(), timeout=5).json()
+    links = {link["relation"]: link["url"] for link in page["link"]}
+    assert links["self"] == f"{server.url}/fhir/DiagnosticReport?_count=2&_offset=0"
+    assert links["next"] == f"{server.url}/fhir/DiagnosticReport?_count=2&_offset=2"
+    nxt = requests.get(links["next"], headers=server.headers(), timeout=5).json()
+    assert len(page["entry"]) + len(nxt["entry"]) == page["total"] == 4
+
+
+def test_multipart_with_companion_files(server: Server) -> None:
+    with EXAMPLE.open("rb") as classifier, ARRIBA.open("rb") as fusions:
+        r = requests.post(f"{server.url}/fhir/$convert", headers=server.headers(), timeout=30,
+                          files={"classifier": (EXAMPLE.name, classifier, "text/csv"),
+                                 "fusions": (ARRIBA.name, fusions, "text/tab-separated-values")})
+    assert r.status_code == 200
+    assert "BCR::ABL1" in json.dumps(r.json())
+
+
+def test_eight_concurrent_identical_submissions_create_one_set(server: Server) -> None:
+    body = ALLSORTS.read_bytes().replace(b"SJBALL043684", b"CONCURRENT-1")
+    before_subs, before_hist = rows(server, submissions), rows(server, resource_history)
+
+    def submit(_: int) -> requests.Response:
+        return requests.post(f"{server.url}/fhir/$convert", data=body, timeout=60,
+                             headers=server.headers(**{"Content-Type": "text/csv"}))
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(submit, range(8)))
+    assert [a.status_code for a in answers] == [200] * 8
+    assert all(a.json() == answers[0].json() for a in answers)
+    bundles = [p["resource"] for p in answers[0].json()["parameter"] if p["name"] == "report"]
+    # what this submission wrote carries its time; resources it left unchanged keep theirs
+    written = {e["resource"]["meta"]["lastUpdated"] for e in bundles[0]["entry"][:1]}
+    new_versions = {(e["resource"]["resourceType"], e["resource"]["id"]) for b in bundles
+                    for e in b["entry"] if e["resource"]["meta"]["lastUpdated"] in written}
+    assert rows(server, submissions) == before_subs + 1
+    assert rows(server, resource_history) - before_hist == len(new_versions) > 0
+
+
+def test_failures_over_http_are_operation_outcomes(server: Server) -> None:
+    def outcome(r: requests.Response) -> tuple[int, str]:
+        assert r.headers["Content-Type"] == "application/fhir+json; charset=utf-8"
+        body = r.json()
+        assert body["resourceType"] == "OperationOutcome"
+        return r.status_code, body["issue"][0]["code"]
+
+    base = f"{server.url}/fhir"
+    assert outcome(requests.get(f"{base}/DiagnosticReport/x", timeout=5)) == (401, "login")
+    wrong_key = {"X-API-Key": "afk_no"}
+    assert outcome(requests.get(f"{base}/DiagnosticReport/x", headers=wrong_key, timeout=5)) == (401, "login")
+    assert outcome(requests.get(f"{base}/DiagnosticReport/x", headers=server.headers(), timeout=5)) == (
+        404, "not-found")
+    assert outcome(requests.get(f"{base}/nothing/here/at/all", headers=server.headers(), timeout=5)) == (
+        404, "not-found")
+    assert outcome(requests.get(f"{base}/metadata", params={"_format": "xml"}, timeout=5)) == (
+        406, "not-supported")
+    assert outcome(requests.put(f"{base}/DiagnosticReport/x", headers=server.headers(), timeout=5)) == (
+        405, "not-supported")
+    assert outcome(requests.post(f"{base}/$convert", data=b"x", timeout=5,
+                                 headers=server.headers(**{"Content-Type": "text/html"}))) == (
+        415, "not-supported")
+    assert outcome(requests.post(f"{base}/$convert", data=b"x" * (LIMIT + 10), timeout=5,
+                                 headers=server.headers(**{"Content-Type": "text/csv"}))) == (
+        413, "too-costly")
+    bad = requests.post(f"{base}/$convert", data=b"a,b\n1,2\n", timeout=5,
+                        headers=server.headers(**{"Content-Type": "text/csv"}))
+    assert outcome(bad) == (422, "not-supported")
+    assert bad.json()["issue"][0]["location"] == ["upload.csv, line 1"]
+    assert "Traceback" not in bad.text
+
+
+def writer(kind: str, database_url: str) -> Callable[[], bool]:
+    """True once the server is inside its write transaction (rows not yet committed)."""
+    if kind == "sqlite":
+        wal = Path(make_url(database_url).database + "-wal")
+        baseline = wal.stat().st_size if wal.exists() else 0
+        return lambda: wal.exists() and wal.stat().st_size > baseline + 256 * 1024
+    import psycopg
+
+    name = make_url(database_url).query["application_name"]
+    conn = psycopg.connect(database_url.split("?")[0].replace("+psycopg", ""), autocommit=True)
+
+    def inserting() -> bool:
+        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND "
+                            "query ILIKE 'INSERT INTO resource%%'", [name]).fetchone()[0] > 0
+    return inserting
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_kill_9_while_storing_leaves_all_or_nothing(kind: str, tmp_path: Path) -> None:
+    cohort = {"samples": [{"sample_id": f"K-{i}", "calls": [{"label": "high-hyperdiploid",
+                                                             "probability": 0.8}]}
+                          for i in range(300)]}
+    with fresh_database(kind, tmp_path, migrate=False) as url:
+        if kind == "postgresql":  # names the server's connections, to see them in pg_stat_activity
+            url += f"&application_name=k{os.getpid()}"
+        with running_server(url) as (srv, proc):
+            writing = writer(kind, url)
+
+            def submit() -> None:
+                try:
+                    requests.post(f"{srv.url}/fhir/$convert", data=json.dumps(cohort), timeout=120,
+                                  headers=srv.headers(**{"Content-Type": "application/json"}))
+                except requests.RequestException:
+                    pass  # the server died under it: that is the point
+
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(submit)
+                deadline = time.monotonic() + 60
+                while not writing() and time.monotonic() < deadline:
+                    time.sleep(0.005)
+                assert time.monotonic() < deadline, "the server never started storing"
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        stored = rows(srv, submissions), rows(srv, resources)
+        assert stored == (0, 0) or (stored[0] == 1 and stored[1] >= 300), stored
