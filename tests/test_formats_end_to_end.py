@@ -43,6 +43,9 @@ EXPECTED: dict[str, tuple[list[str], list[list[str]]]] = {
     # companion files alone: a findings-only report named after the file (or VCF sample column)
     # findings without a classifier: each subtype-defining driver is reported driver-only
     "fusions/arriba-fusions.tsv": (["findings:arriba-fusions"], [["etv6-runx1"]]),
+    # real tool test outputs, copied unchanged (data/fusions/PROVENANCE)
+    "fusions/arriba-test-fusions.tsv": (["findings:arriba-test-fusions"], [["ph"]]),
+    "fusions/star-fusion.fusion_candidates.final.abridged.FFPM": (["findings:star-fusion"], [[]]),
     "fusions/final-list_candidate-fusion-genes.txt": (["findings:final-list_candidate-fusion-genes"],
                                                       [["pax5alt"]]),
     "fusions/star-fusion.fusion_predictions.abridged.coding_effect.tsv": (["findings:star-fusion"],
