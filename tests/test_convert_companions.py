@@ -18,6 +18,7 @@ from .fhir_asserts import (
     by_profile,
     component_value,
     components,
+    fusion_variants,
     parse_r4b,
     resources,
 )
@@ -80,6 +81,40 @@ def test_companion_sample_without_classifier_call_is_an_error(tmp_path: Path) ->
     [problem] = items[-1].problems  # type: ignore[union-attr]
     assert (problem.message, problem.file) == ("no classifier sample 'ALL-002' to attach these findings to",
                                                str(vcf))
+
+
+def test_real_arriba_test_output_converts() -> None:
+    # suhrig/arriba test/fusions.tsv (MIT), unchanged: one BCR::ABL1 call, read alone
+    path = DATA / "fusions" / "arriba-test-fusions.tsv"
+    [bundle] = bundles([path])
+    report = resources(bundle, "DiagnosticReport")[0]
+    assert report["identifier"][0]["value"] == "findings:arriba-test-fusions"
+    assert gene_pairs(bundle) == [("BCR", "ABL1")]
+    [fusion] = fusion_variants(bundle)
+    assert [c["valueCodeableConcept"]["coding"] for c in components(fusion, LOINC, "48018-6")] == [
+        [{"system": HGNC, "code": "HGNC:1014", "display": "BCR"}],
+        [{"system": HGNC, "code": "HGNC:76", "display": "ABL1"}]]
+    assert len(report["result"]) == len(resources(bundle, "Observation")) == 5
+    assert "driver BCR::ABL1 by Arriba (11 split reads, 0 discordant mates)" in report["conclusion"]
+
+
+def test_real_star_fusion_test_output_converts() -> None:
+    # STAR-Fusion/STAR-Fusion testing/__saved/...abridged.FFPM (BSD-3), unchanged: 29 candidates,
+    # 4 of them with a clone-named partner (listed in the narrative, not reported)
+    path = DATA / "fusions" / "star-fusion.fusion_candidates.final.abridged.FFPM"
+    [bundle] = bundles([path])
+    report = resources(bundle, "DiagnosticReport")[0]
+    assert report["identifier"][0]["value"] == "findings:star-fusion"
+    pairs = gene_pairs(bundle)
+    assert len(pairs) == len(fusion_variants(bundle)) == 25
+    assert pairs[:3] == [("ACACA", "STAC2"), ("RPS6KB1", "SNF8"), ("TOB1", "SYNRG")]
+    assert pairs.count(("VAPB", "IKZF3")) == 3
+    assert pairs[-1] == ("PIP4K2B", "RAD51C")
+    assert len(report["result"]) == len(resources(bundle, "Observation")) == 100
+    html = report["text"]["div"]
+    for partner, line in (("THRA::AC090627.1", 2), ("THRA::AC090627.1", 3)):
+        assert escape(f"STAR-Fusion candidate {partner} ({path.name}, line {line}) not reported: "
+                      "'AC090627.1' is not an HGNC gene symbol") in html
 
 
 @needs_shared

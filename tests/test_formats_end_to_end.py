@@ -43,6 +43,9 @@ EXPECTED: dict[str, tuple[list[str], list[list[str]]]] = {
     # companion files alone: a findings-only report named after the file (or VCF sample column)
     # findings without a classifier: each subtype-defining driver is reported driver-only
     "fusions/arriba-fusions.tsv": (["findings:arriba-fusions"], [["etv6-runx1"]]),
+    # real tool test outputs, copied unchanged (data/fusions/PROVENANCE)
+    "fusions/arriba-test-fusions.tsv": (["findings:arriba-test-fusions"], [["ph"]]),
+    "fusions/star-fusion.fusion_candidates.final.abridged.FFPM": (["findings:star-fusion"], [[]]),
     "fusions/final-list_candidate-fusion-genes.txt": (["findings:final-list_candidate-fusion-genes"],
                                                       [["pax5alt"]]),
     "fusions/star-fusion.fusion_predictions.abridged.coding_effect.tsv": (["findings:star-fusion"],
@@ -55,7 +58,10 @@ EXPECTED: dict[str, tuple[list[str], list[list[str]]]] = {
     "vcf/vatools-input.vcf": (["findings:H_NJ-HCC1395-HCC1395"], [[]]),
     "vcf/vatools-multiple_transcripts.vcf": (["findings:H_NJ-HCC1395-HCC1395"], [[]]),
     "vcf/vep-pax5.vcf": (["findings:ALL-001", "findings:ALL-002"], [["pax5-p80r"], []]),
-    "vcf/vep-sv.vcf": (["findings:PT11_D"], [[]]),
+    "vcf/vep-sv.vcf": (["findings:PT11_D"], [["ph"]]),
+    "vcf/vep-bnd.vcf": (["findings:SJBALL043684"], [["ph"]]),
+    "vcf/vep-bnd-pairs.vcf": (["findings:PT31_D"], [["tcf3-pbx1", "znf384", "etv6-runx1"]]),
+    "vcf/snpeff-bnd.vcf": (["findings:PT32_D"], [[]]),
     "vcf/vep76.vcf": (["findings:PT9_D"], [["ikzf1-n159y"]]),
 }
 COUNTS = {"classifiers/allsorts-comparisons.csv": 147}

@@ -136,12 +136,13 @@ def test_arriba_sniffs_comma_variant_so_it_gets_a_delimiter_error() -> None:
     assert ingest.detect_format(DATA / "arriba-comma.csv") == "arriba"
 
 
-@needs_shared
-def test_arriba_shared_test_file() -> None:
-    path = EXAMPLES / "Arriba-fusions.tsv"
+def test_arriba_real_test_file() -> None:
+    # Arriba's own test output (suhrig/arriba test/fusions.tsv, MIT; see data/fusions/PROVENANCE)
+    path = DATA / "arriba-test-fusions.tsv"
     assert ingest.detect_format(path) == "arriba"
     (fusion,) = one_sample(path).fusions
     assert row(fusion) == ("BCR", "ABL1", "22:23632600", "9:133729451", 11, 0, "Arriba", "high", "in-frame")
+    assert src(fusion) == (2, "gene1")
 
 
 # ----------------------------------------------------------------------------------- STAR-Fusion
@@ -176,9 +177,9 @@ def test_star_fusion_file_level_errors() -> None:
     assert next(where(p) for p in raised(DATA / "not-utf8.txt", "star_fusion"))[:2] == ("not-utf8.txt", 1)
 
 
-@needs_shared
-def test_star_fusion_shared_legacy_ffpm_file() -> None:
-    path = EXAMPLES / "STAR-Fusion-star-fusion.fusion_candidates.final.abridged.FFPM"
+def test_star_fusion_real_legacy_ffpm_file() -> None:
+    # STAR-Fusion's saved test output (testing/__saved/..., BSD-3; see data/fusions/PROVENANCE)
+    path = DATA / "star-fusion.fusion_candidates.final.abridged.FFPM"
     assert ingest.detect_format(path) == "star_fusion"
     sample = one_sample(path)
     assert len(sample.fusions) == 29

@@ -126,9 +126,10 @@ def test_symbolic_deletions_duplications_and_cnvs_become_copy_number_changes() -
         ("gain", "PAX5", "chr9", 36966545, 37010000, None, "GRCh38", 18),
         ("loss", "ERG", "chr21", 38380028, 38423562, 1.0, "GRCh38", 19),
     ]
-    assert sample.comments == [
-        "2 ALT allele(s) not converted (line(s) 20, 21): breakends (BND): rearrangements from "
-        "breakend pairs are not modelled yet"]
+    # the BND pair (lines 20, 21) is a fusion, BCR::ABL1 (tests/test_vcf_breakends.py)
+    assert [(f.gene5, f.gene3, f.breakpoint5, f.breakpoint3) for f in sample.fusions] == [
+        ("BCR", "ABL1", "chr22:23290555:+", "chr9:130714000:+")]
+    assert sample.comments == []
 
 
 def test_symbolic_alt_without_its_extent_says_why(tmp_path: Path) -> None:
@@ -154,9 +155,11 @@ def test_copy_number_changes_convert_to_variant_observations_with_their_region(
     out, err = capsys.readouterr()
     assert err == ""
     [bundle] = [json.loads(line) for line in out.splitlines()]
+    # the copy-number Observations carry their region (the BCR::ABL1 breakend pair is a fusion)
     notes = [o["note"][0]["text"] for o in (e["resource"] for e in bundle["entry"])
-             if o["resourceType"] == "Observation"]
-    assert notes == [
+             if o["resourceType"] == "Observation" and "note" in o]
+    assert notes[0] == "called by VEP (VCF BND)"
+    assert notes[1:-1] == [
         "region chr7:50304069-50367352 (GRCh38, 1-based); annotated by VEP",
         "region chr9:21967753-22007962 (GRCh38, 1-based); annotated by VEP",
         "region chr9:21967753-22007962 (GRCh38, 1-based); annotated by VEP",

@@ -1,4 +1,6 @@
-"""Annotated VCF 4.x (Ensembl VEP `CSQ` or SnpEff `ANN` INFO field): small sequence variants.
+"""Annotated VCF 4.x (Ensembl VEP `CSQ` or SnpEff `ANN` INFO field): small sequence variants,
+copy-number changes from symbolic <DEL> / <DUP> / <CNV> ALTs, and gene fusions from breakend (BND)
+pairs (ingest/_breakend.py decides the 5'/3' order from the ALT brackets and the genes' strands).
 
 Layout: '##' meta lines, the '#CHROM POS ID REF ALT QUAL FILTER INFO [FORMAT sample...]' header,
 then one tab-separated record per line. Plain text, gzip or bgzip (ingest/source.py decompresses any input).
@@ -42,7 +44,8 @@ from urllib.parse import unquote
 
 from ..errors import InputError, Problem
 from ..hgvs_syntax import hgvs_error
-from ..model import CopyNumberChange, Sample, SequenceVariant, SourceRef
+from ..model import CopyNumberChange, Fusion, Sample, SequenceVariant, SourceRef
+from ._breakend import Breakend, lines_text, pair, sides, strand_of
 from ._tabular import decode_text
 from .source import Source
 
@@ -96,6 +99,7 @@ class _Header:
 class _SampleAcc:
     variants: list[SequenceVariant] = field(default_factory=list)
     copy_numbers: list[CopyNumberChange] = field(default_factory=list)
+    fusions: list[Fusion] = field(default_factory=list)
 
 
 def _assembly(meta: dict[str, list[str]]) -> str | None:
@@ -226,6 +230,7 @@ def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterat
     unannotated: list[int] = []
     no_gene: list[int] = []
     not_modelled: dict[str, list[int]] = {}
+    breakends: list[Breakend] = []
     ncols = len(header.columns)
     for index in range(start, len(lines)):
         line_no = index + 1
@@ -275,6 +280,14 @@ def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterat
         record_cnvs: list[tuple[int, CopyNumberChange]] = []
         for alt_index, (alt, key) in enumerate(zip(alts, keys, strict=True)):
             if alt in (".", "*"):
+                continue
+            if _is_structural(alt) and not alt.startswith("<"):
+                found_bnd = _breakend(scheme, alt, len(alts), rec, info, pos, line_no, annotations,
+                                      list(per_sample))
+                if isinstance(found_bnd, str):
+                    not_modelled.setdefault(found_bnd, []).append(line_no)
+                else:
+                    breakends.append(found_bnd)
                 continue
             if _is_structural(alt):
                 found = _structural(scheme, alt, rec, info, pos, annotations if len(alts) == 1 else [],
@@ -329,8 +342,16 @@ def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterat
             comments.append(f"{len(lines_)} ALT allele(s) {what} skipped (line(s) {_shown(lines_)})")
     for reason, lines_ in not_modelled.items():
         comments.append(f"{len(lines_)} ALT allele(s) not converted (line(s) {_shown(lines_)}): {reason}")
+    for result in pair(breakends, scheme.annotator, name, "ALT"):
+        if result.fusion is not None:
+            for sample in result.carriers:
+                per_sample[sample].fusions.append(result.fusion.model_copy(deep=True))
+        else:
+            comments.append(f"VCF breakend(s) at {PurePath(name).name} {lines_text(result.lines)} not "
+                            f"converted to a fusion: {result.reason}")
     for sample, acc in per_sample.items():
         yield Sample(sample_id=sample, variants=acc.variants, copy_numbers=acc.copy_numbers,
+                     fusions=acc.fusions,
                      comments=list(comments), source_files=[name],
                      source=SourceRef(file=name, row=header.line, column=sample))
 
@@ -350,8 +371,6 @@ def _structural(scheme: _Scheme, alt: str, rec: dict[str, str], info: dict[str, 
     """Copy-number changes for <DEL> / <DUP> / <CNV> (one per annotated gene, or one for the
     region when no gene is named); otherwise the reason the ALT is not reported, with which the
     caller lists its line."""
-    if not alt.startswith("<"):
-        return "breakends (BND): rearrangements from breakend pairs are not modelled yet"
     kind = alt[1:-1].split(":")[0]
     if kind not in _COPY_NUMBER_ALTS:
         return f"symbolic <{kind}>: only <DEL>, <DUP> and <CNV> are modelled"
@@ -376,6 +395,34 @@ def _structural(scheme: _Scheme, alt: str, rec: dict[str, str], info: dict[str, 
                              start=pos + 1, end=end, assembly=assembly, annotator=scheme.annotator,
                              source=source)
             for gene in (genes or [None])]
+
+
+def _breakend(scheme: _Scheme, alt: str, n_alts: int, rec: dict[str, str], info: dict[str, str],
+              pos: int, line_no: int, annotations: list[dict[str, str]],
+              samples: list[str | None]) -> Breakend | str:
+    """The breakend of a BND record, to be paired with its mate; or why it cannot be."""
+    found = sides(alt)
+    if found is None:
+        return (f"breakend ALT '{alt}' names no mate position (a single breakend, VCF 4.3 "
+                "section 5.4.9): no partner gene to join")
+    if n_alts > 1:
+        return "a breakend record with several ALT alleles: each junction needs its own record"
+    mate_chrom, mate_pos, kept, mate_kept = found
+    gene_key = "SYMBOL" if scheme.key == "CSQ" else "Gene_Name"
+    # The record has one ALT, so every entry is about this breakend (VEP's Allele for a breakend
+    # is not the ALT as written everywhere; it is not matched).
+    chosen = _choose(scheme, annotations)
+    gene = (chosen or {}).get(gene_key) or None
+    formats = rec.get("FORMAT", "").split(":")
+    carriers = frozenset(
+        s for s in samples
+        if s is None or _carries(dict(zip(formats, rec[s].split(":"), strict=False)).get("GT"), 1))
+    record_id = rec["ID"] if rec["ID"] != "." else None
+    return Breakend(line=line_no, chrom=rec["CHROM"], pos=pos, record_id=record_id,
+                    mate_id=info.get("MATEID") or None, mate_chrom=mate_chrom, mate_pos=mate_pos,
+                    kept=kept, mate_kept=mate_kept, gene=gene,
+                    strand=strand_of(chosen.get("STRAND")) if chosen and scheme.key == "CSQ" else None,
+                    annotated=chosen is not None, carriers=carriers)
 
 
 def _shown(lines: list[int]) -> str:
