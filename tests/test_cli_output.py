@@ -86,7 +86,13 @@ def test_signal_ends_the_run_without_a_file_under_the_final_name(
     writer = open_writer(fifo, proc)
     try:
         proc.send_signal(signum)
-        stdout, stderr = proc.communicate()
+        try:
+            stdout, stderr = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            # A run that ignores the signal is the defect this test is for: fail, never hang CI.
+            proc.kill()
+            _, err = proc.communicate()
+            pytest.fail(f"convert did not end within 60 s of {name}: {err.decode()[-2000:]!r}")
     finally:
         os.close(writer)
     assert proc.returncode == code
