@@ -62,8 +62,10 @@ def wait_healthy(url: str, proc: subprocess.Popen, seconds: float = 30) -> None:
 
 
 @contextmanager
-def running_server(database_url: str) -> Iterator[tuple[Server, subprocess.Popen]]:
-    env = {**os.environ, "ALLFHIR_DATABASE_URL": database_url, "ALLFHIR_MAX_BODY_BYTES": str(LIMIT)}
+def running_server(database_url: str, settings: dict[str, str] | None = None
+                   ) -> Iterator[tuple[Server, subprocess.Popen]]:
+    env = {**os.environ, "ALLFHIR_DATABASE_URL": database_url, "ALLFHIR_MAX_BODY_BYTES": str(LIMIT),
+           **(settings or {})}
     port = free_port()
     # its own process group, so a test can kill the master and its workers at once
     proc = subprocess.Popen([sys.executable, "-m", "allfhir", "serve", "--host", "127.0.0.1",

@@ -11,6 +11,7 @@ import logging
 from flask import Flask
 
 from .. import knowledge
+from ..fhir.bundle import id_systems
 from ..settings import Settings
 from ..store import init_app as init_store
 from . import audit, errors, fhir, health, negotiation
@@ -23,6 +24,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask("allfhir")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["allfhir.settings"] = settings
+    app.extensions["allfhir.id_systems"] = id_systems(settings)
     init_store(app, settings.database_url)
     errors.init_app(app)
     negotiation.init_app(app)

@@ -46,7 +46,7 @@ def _write_needs() -> list[tuple[str, str]]:
 @bp.post("/$convert")
 @requires("operation", _write_needs)
 def convert() -> Response:
-    opts = conversion.options(request.args)
+    opts = conversion.options(request.args, current_app.extensions["allfhir.id_systems"])
     body = request.get_data()  # cached: the multipart parser reads the same bytes
     up = conversion.upload(request.mimetype, body, list(request.files.values()))
     sub = conversion.submission(up, opts, g.client, request.headers.get("Idempotency-Key"))
