@@ -239,3 +239,15 @@ def test_kill_9_while_storing_leaves_all_or_nothing(kind: str, tmp_path: Path) -
                 proc.wait()
         stored = rows(srv, submissions), rows(srv, resources)
         assert stored == (0, 0) or (stored[0] == 1 and stored[1] >= 300), stored
+
+
+def test_validate_over_http(server: Server) -> None:
+    bad = json.loads((DATA / "validation" / "bad-invalid-hgvs.json").read_text(encoding="utf-8"))
+    r = requests.post(f"{server.url}/fhir/$validate", data=json.dumps(bad), timeout=60,
+                      headers=server.headers(**{"Content-Type": "application/fhir+json"}))
+    assert r.status_code == 200
+    errors = [i for i in r.json()["issue"] if i["severity"] == "error"]
+    assert errors == [{"severity": "error", "code": "code-invalid",
+                       "diagnostics": "HGVS 'NM_016734.3:c.239C>>G' does not parse: "
+                                      "NM_016734.3:c.239C>>G: char 19: Syntax error",
+                       "expression": ["Bundle.entry[1].resource.component[1].value.coding[0].code"]}]

@@ -10,6 +10,7 @@ from .search import INCLUDES, PARAMS
 
 READABLE = ("DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device", "MedicationStatement")
 CONVERT = f"{codes.ALLFHIR}/OperationDefinition/convert"
+VALIDATE = "http://hl7.org/fhir/OperationDefinition/Resource-validate"
 RELEASED = "2026-12-01"
 
 
@@ -50,7 +51,8 @@ def capability_statement(base: str) -> dict[str, Any]:
                          "key (Authorization: Bearer <key> or X-API-Key) whose SMART system scopes "
                          "(v1 system/<Type>.read|write, v2 system/<Type>.cruds) allow it."},
             "resource": resources,
-            "operation": [{"name": "convert", "definition": CONVERT}],
+            "operation": [{"name": "convert", "definition": CONVERT},
+                          {"name": "validate", "definition": VALIDATE}],
         }],
     }
 
