@@ -251,3 +251,17 @@ def test_validate_over_http(server: Server) -> None:
                        "diagnostics": "HGVS 'NM_016734.3:c.239C>>G' does not parse: "
                                       "NM_016734.3:c.239C>>G: char 19: Syntax error",
                        "expression": ["Bundle.entry[1].resource.component[1].value.coding[0].code"]}]
+
+
+def test_translate_and_lookup_over_http(server: Server) -> None:
+    subtype = "https://allfhir.org/fhir/CodeSystem/bcp-all-subtype"
+    r = requests.get(f"{server.url}/fhir/ConceptMap/$translate", headers=server.headers(), timeout=10,
+                     params={"code": "ETV6-RUNX1", "system": "https://allfhir.org/fhir/CodeSystem/allsorts-labels"})
+    assert r.status_code == 200
+    concept = r.json()["parameter"][1]["part"][1]["valueCoding"]
+    assert (concept["system"], concept["code"]) == (subtype, "etv6-runx1")
+    looked = requests.get(f"{server.url}/fhir/CodeSystem/$lookup", headers=server.headers(), timeout=10,
+                          params={"code": "etv6-runx1", "system": subtype}).json()
+    assert looked["parameter"][2] == {"name": "display", "valueString": concept["display"]}
+    read = requests.get(f"{server.url}/fhir/CodeSystem/bcp-all-subtype", headers=server.headers(), timeout=10)
+    assert (read.status_code, read.json()["url"]) == (200, subtype)

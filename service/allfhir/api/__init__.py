@@ -14,7 +14,7 @@ from .. import knowledge
 from ..fhir.bundle import id_systems
 from ..settings import Settings
 from ..store import init_app as init_store
-from . import audit, errors, fhir, health, negotiation
+from . import audit, conformance, errors, fhir, health, negotiation
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -31,5 +31,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     audit.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(fhir.bp, url_prefix="/fhir")
+    app.register_blueprint(conformance.bp, url_prefix="/fhir")
     logging.getLogger("allfhir.api").setLevel(logging.INFO)
     return app

@@ -6,11 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__, codes
+from .catalogue import TYPES
 from .search import INCLUDES, PARAMS
 
 READABLE = ("DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device", "MedicationStatement")
 CONVERT = f"{codes.ALLFHIR}/OperationDefinition/convert"
 VALIDATE = "http://hl7.org/fhir/OperationDefinition/Resource-validate"
+# the conformance types (catalogue.TYPES) and the type-level operations each serves
+TERMINOLOGY_OPERATIONS = {
+    "ConceptMap": [{"name": "translate",
+                    "definition": "http://hl7.org/fhir/OperationDefinition/ConceptMap-translate"}],
+    "CodeSystem": [{"name": "lookup",
+                    "definition": "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"}],
+}
 RELEASED = "2026-12-01"
 
 
@@ -32,6 +40,14 @@ def capability_statement(base: str) -> dict[str, Any]:
                 for name, kind in PARAMS[rtype].items()]
         if rtype in INCLUDES:
             entry["searchInclude"] = list(INCLUDES[rtype])
+        resources.append(entry)
+    for rtype in TYPES:
+        entry = {"type": rtype, "interaction": [{"code": "read"}, {"code": "search-type"}],
+                 "versioning": "no-version", "readHistory": False, "updateCreate": False,
+                 "searchParam": [{"name": "url", "type": "uri", "definition":
+                                  f"http://hl7.org/fhir/SearchParameter/{_url_parameter(rtype)}"}]}
+        if rtype in TERMINOLOGY_OPERATIONS:
+            entry["operation"] = TERMINOLOGY_OPERATIONS[rtype]
         resources.append(entry)
     return {
         "resourceType": "CapabilityStatement",
@@ -55,6 +71,12 @@ def capability_statement(base: str) -> dict[str, Any]:
                           {"name": "validate", "definition": VALIDATE}],
         }],
     }
+
+
+def _url_parameter(rtype: str) -> str:
+    # R4 defines `url` once for the canonical resources; NamingSystem has none, and here `url`
+    # matches its uri-typed uniqueId, which is not an R4 parameter: declared as our own use
+    return "conformance-url" if rtype != "NamingSystem" else "NamingSystem-value"
 
 
 def _definition(rtype: str, name: str) -> str:
