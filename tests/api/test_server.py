@@ -265,3 +265,14 @@ def test_translate_and_lookup_over_http(server: Server) -> None:
     assert looked["parameter"][2] == {"name": "display", "valueString": concept["display"]}
     read = requests.get(f"{server.url}/fhir/CodeSystem/bcp-all-subtype", headers=server.headers(), timeout=10)
     assert (read.status_code, read.json()["url"]) == (200, subtype)
+
+
+def test_metrics_and_openapi_over_http(server: Server) -> None:
+    doc = requests.get(f"{server.url}/openapi.json", timeout=5)
+    assert doc.status_code == 200 and "/fhir/$convert" in doc.json()["paths"]
+    metrics = requests.get(f"{server.url}/metrics", timeout=5)
+    assert metrics.status_code == 200
+    assert metrics.headers["Content-Type"].startswith("text/plain")
+    # this worker answered the /metrics request itself at least (counted after it is answered)
+    assert "# TYPE allfhir_http_requests_total counter" in metrics.text
+    assert "# TYPE allfhir_http_request_duration_seconds histogram" in metrics.text

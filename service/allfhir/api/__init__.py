@@ -14,7 +14,7 @@ from .. import knowledge
 from ..fhir.bundle import id_systems
 from ..settings import Settings
 from ..store import init_app as init_store
-from . import audit, conformance, errors, fhir, health, negotiation
+from . import audit, conformance, errors, fhir, health, metrics, negotiation, openapi
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -29,8 +29,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     negotiation.init_app(app)
     audit.init_app(app)
+    metrics.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(fhir.bp, url_prefix="/fhir")
     app.register_blueprint(conformance.bp, url_prefix="/fhir")
+    app.register_blueprint(openapi.bp)
     logging.getLogger("allfhir.api").setLevel(logging.INFO)
     return app

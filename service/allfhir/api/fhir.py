@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, g, request
 from ..errors import RequestError
 from ..store import Store, reads
 from ..store.reads import Version
-from . import audit, conversion, scopes, search, validate
+from . import audit, conversion, metrics, scopes, search, validate
 from .auth import requires
 from .capability import READABLE, capability_statement
 from .negotiation import check_acceptable, fhir_response
@@ -53,6 +53,7 @@ def convert() -> Response:
     up = conversion.upload(request.mimetype, body, list(request.files.values()))
     sub = conversion.submission(up, opts, g.client, request.headers.get("Idempotency-Key"))
     stored = conversion.run(store(), up, opts, sub)
+    metrics.converted(stored)
     audit.touched(*(f"DiagnosticReport/{b['entry'][0]['resource']['id']}" for b in stored.reports))
     return fhir_response(conversion.parameters(stored))
 
