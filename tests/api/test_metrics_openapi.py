@@ -63,5 +63,7 @@ def test_openapi_lists_every_route(api: Api) -> None:
     assert ops["/fhir/{rtype}/{rid}"]["get"]["summary"] == "Read the current version of a stored resource."
     assert [p["name"] for p in ops["/fhir/{rtype}/{rid}"]["get"]["parameters"]] == [
         "rtype", "rid", "_format", "_pretty"]
+    assert [p["name"] for p in ops["/fhir/ValueSet"]["get"]["parameters"]] == [
+        "_format", "_pretty", "url"]
     assert sorted(ops["/fhir/$convert"]["post"]["requestBody"]["content"]) == [
         "application/json", "multipart/form-data", "text/csv", "text/tab-separated-values"]

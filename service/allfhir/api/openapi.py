@@ -89,8 +89,9 @@ def _operation(rule: Any, view: Any, method: str) -> Json:
     if endpoint.startswith(("fhir.", "conformance.")):
         op["parameters"] += [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
                              for n in ("_format", "_pretty")]
+    query = QUERY.get(endpoint, ["url"] if endpoint.startswith("conformance.search_") else [])
     op["parameters"] += [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
-                         for n in QUERY.get(endpoint, [])]
+                         for n in query]
     if method == "POST" and endpoint in BODIES:
         op["requestBody"] = {"required": True, "content": BODIES[endpoint]}
     if getattr(view, "allfhir_interaction", None):
