@@ -72,3 +72,32 @@ def fusion_variants(bundle: Json) -> list[Json]:
     return [v for v in by_profile(bundle, ig_variant)
             if any(("http://www.sequenceontology.org", "SO:0001565") in codings(c["valueCodeableConcept"])
                    for c in components(v, "http://loinc.org", "48019-4"))]
+
+
+LAB_SYSTEMS = {"sample": "urn:oid:2.16.840.1.113883.3.9999.1", "report": "https://lims.example/report",
+               "resource": "https://lims.example/resource"}
+LAB_ENV = {"ALLFHIR_SAMPLE_ID_SYSTEM": LAB_SYSTEMS["sample"],
+           "ALLFHIR_REPORT_ID_SYSTEM": LAB_SYSTEMS["report"],
+           "ALLFHIR_RESOURCE_ID_SYSTEM": LAB_SYSTEMS["resource"]}
+CLASSIFIER_SYSTEM = "https://allfhir.org/fhir/NamingSystem/classifier"
+
+
+def assert_lab_systems(bundle: dict, sample_id: str) -> None:
+    """Every identifier of a transaction Bundle is in the lab's systems (LAB_SYSTEMS), and so is
+    every conditional create; only the classifier Device keeps the project's namespace (it names
+    the software, not the lab's data)."""
+    assert bundle["type"] == "transaction"
+    specimen = {"identifier": {"system": LAB_SYSTEMS["sample"], "value": sample_id},
+                "display": f"sample {sample_id}"}
+    for entry in bundle["entry"]:
+        res = entry["resource"]
+        rtype = res["resourceType"]
+        system = (LAB_SYSTEMS["report"] if rtype == "DiagnosticReport" else
+                  CLASSIFIER_SYSTEM if rtype == "Device" else LAB_SYSTEMS["resource"])
+        ident = res["identifier"][0]
+        assert ident["system"] == system, (rtype, ident)
+        assert entry["request"]["ifNoneExist"] == f"identifier={system}|{ident['value']}"
+        if rtype == "DiagnosticReport":
+            assert res["specimen"] == [specimen]
+        elif rtype == "Observation":
+            assert res["specimen"] == specimen

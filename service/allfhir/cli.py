@@ -98,11 +98,14 @@ class Progress:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    from .fhir.bundle import BuildOptions
+    from .fhir.bundle import BuildOptions, id_systems
+    from .settings import Settings
 
+    # the same ALLFHIR_* identifier systems as the service: a lab's reports name its namespaces
     opts = BuildOptions(bundle_type=args.bundle_type, patient=args.patient,
                         effective=args.effective, actionability=not args.no_actionability,
-                        assembly=args.assembly, reviewed=args.reviewed)
+                        assembly=args.assembly, reviewed=args.reviewed,
+                        systems=id_systems(Settings()))
     output = Path(args.output) if args.output else None
     if output is not None and any(same_file(f, output) for f in args.files):
         raise InputError(Problem("the output file is one of the input files; choose another -o",

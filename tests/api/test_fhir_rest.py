@@ -55,7 +55,8 @@ def test_metadata_lists_exactly_what_is_implemented(api: Api) -> None:
     rest = cs["rest"][0]
     types = {res["type"]: res for res in rest["resource"]}
     assert list(types) == ["DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device",
-                           "MedicationStatement"]
+                           "MedicationStatement", "StructureDefinition", "CodeSystem", "ValueSet",
+                           "ConceptMap", "NamingSystem"]
     assert [i["code"] for i in types["Task"]["interaction"]] == ["read", "vread", "history-instance"]
     assert [i["code"] for i in types["DiagnosticReport"]["interaction"]] == [
         "read", "vread", "history-instance", "search-type"]
@@ -63,8 +64,9 @@ def test_metadata_lists_exactly_what_is_implemented(api: Api) -> None:
         "identifier", "status", "code", "subject", "specimen", "based-on"]
     assert [p["name"] for p in types["Observation"]["searchParam"]] == [
         "identifier", "status", "code", "value-concept", "subject", "specimen", "based-on", "derived-from"]
-    assert rest["operation"] == [{"name": "convert",
-                                  "definition": "https://allfhir.org/fhir/OperationDefinition/convert"}]
+    assert rest["operation"] == [
+        {"name": "convert", "definition": "https://allfhir.org/fhir/OperationDefinition/convert"},
+        {"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}]
 
 
 def test_health_and_ready_need_no_credentials(api: Api) -> None:

@@ -62,8 +62,10 @@ def wait_healthy(url: str, proc: subprocess.Popen, seconds: float = 30) -> None:
 
 
 @contextmanager
-def running_server(database_url: str) -> Iterator[tuple[Server, subprocess.Popen]]:
-    env = {**os.environ, "ALLFHIR_DATABASE_URL": database_url, "ALLFHIR_MAX_BODY_BYTES": str(LIMIT)}
+def running_server(database_url: str, settings: dict[str, str] | None = None
+                   ) -> Iterator[tuple[Server, subprocess.Popen]]:
+    env = {**os.environ, "ALLFHIR_DATABASE_URL": database_url, "ALLFHIR_MAX_BODY_BYTES": str(LIMIT),
+           **(settings or {})}
     port = free_port()
     # its own process group, so a test can kill the master and its workers at once
     proc = subprocess.Popen([sys.executable, "-m", "allfhir", "serve", "--host", "127.0.0.1",
@@ -237,3 +239,40 @@ def test_kill_9_while_storing_leaves_all_or_nothing(kind: str, tmp_path: Path) -
                 proc.wait()
         stored = rows(srv, submissions), rows(srv, resources)
         assert stored == (0, 0) or (stored[0] == 1 and stored[1] >= 300), stored
+
+
+def test_validate_over_http(server: Server) -> None:
+    bad = json.loads((DATA / "validation" / "bad-invalid-hgvs.json").read_text(encoding="utf-8"))
+    r = requests.post(f"{server.url}/fhir/$validate", data=json.dumps(bad), timeout=60,
+                      headers=server.headers(**{"Content-Type": "application/fhir+json"}))
+    assert r.status_code == 200
+    errors = [i for i in r.json()["issue"] if i["severity"] == "error"]
+    assert errors == [{"severity": "error", "code": "code-invalid",
+                       "diagnostics": "HGVS 'NM_016734.3:c.239C>>G' does not parse: "
+                                      "NM_016734.3:c.239C>>G: char 19: Syntax error",
+                       "expression": ["Bundle.entry[1].resource.component[1].value.coding[0].code"]}]
+
+
+def test_translate_and_lookup_over_http(server: Server) -> None:
+    subtype = "https://allfhir.org/fhir/CodeSystem/bcp-all-subtype"
+    r = requests.get(f"{server.url}/fhir/ConceptMap/$translate", headers=server.headers(), timeout=10,
+                     params={"code": "ETV6-RUNX1", "system": "https://allfhir.org/fhir/CodeSystem/allsorts-labels"})
+    assert r.status_code == 200
+    concept = r.json()["parameter"][1]["part"][1]["valueCoding"]
+    assert (concept["system"], concept["code"]) == (subtype, "etv6-runx1")
+    looked = requests.get(f"{server.url}/fhir/CodeSystem/$lookup", headers=server.headers(), timeout=10,
+                          params={"code": "etv6-runx1", "system": subtype}).json()
+    assert looked["parameter"][2] == {"name": "display", "valueString": concept["display"]}
+    read = requests.get(f"{server.url}/fhir/CodeSystem/bcp-all-subtype", headers=server.headers(), timeout=10)
+    assert (read.status_code, read.json()["url"]) == (200, subtype)
+
+
+def test_metrics_and_openapi_over_http(server: Server) -> None:
+    doc = requests.get(f"{server.url}/openapi.json", timeout=5)
+    assert doc.status_code == 200 and "/fhir/$convert" in doc.json()["paths"]
+    metrics = requests.get(f"{server.url}/metrics", timeout=5)
+    assert metrics.status_code == 200
+    assert metrics.headers["Content-Type"].startswith("text/plain")
+    # this worker answered the /metrics request itself at least (counted after it is answered)
+    assert "# TYPE allfhir_http_requests_total counter" in metrics.text
+    assert "# TYPE allfhir_http_request_duration_seconds histogram" in metrics.text

@@ -11,9 +11,10 @@ import logging
 from flask import Flask
 
 from .. import knowledge
+from ..fhir.bundle import id_systems
 from ..settings import Settings
 from ..store import init_app as init_store
-from . import audit, errors, fhir, health, negotiation
+from . import audit, conformance, errors, fhir, health, metrics, negotiation, openapi
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -23,11 +24,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask("allfhir")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["allfhir.settings"] = settings
+    app.extensions["allfhir.id_systems"] = id_systems(settings)
     init_store(app, settings.database_url)
     errors.init_app(app)
     negotiation.init_app(app)
     audit.init_app(app)
+    metrics.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(fhir.bp, url_prefix="/fhir")
+    app.register_blueprint(conformance.bp, url_prefix="/fhir")
+    app.register_blueprint(openapi.bp)
     logging.getLogger("allfhir.api").setLevel(logging.INFO)
     return app

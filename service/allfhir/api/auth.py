@@ -53,6 +53,8 @@ def requires(interaction: str, needs: Callable[..., Iterable[tuple[str, str]]]) 
                                    f"this request: needs {', '.join(missing)}")
             return view(*args, **kwargs)
 
+        # /openapi.json reads this to say which routes need credentials
+        guarded.allfhir_interaction = interaction  # type: ignore[attr-defined]
         return guarded  # type: ignore[return-value]
 
     return decorate

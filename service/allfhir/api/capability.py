@@ -6,10 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__, codes
+from .catalogue import TYPES
 from .search import INCLUDES, PARAMS
 
 READABLE = ("DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device", "MedicationStatement")
 CONVERT = f"{codes.ALLFHIR}/OperationDefinition/convert"
+VALIDATE = "http://hl7.org/fhir/OperationDefinition/Resource-validate"
+# the conformance types (catalogue.TYPES) and the type-level operations each serves
+TERMINOLOGY_OPERATIONS = {
+    "ConceptMap": [{"name": "translate",
+                    "definition": "http://hl7.org/fhir/OperationDefinition/ConceptMap-translate"}],
+    "CodeSystem": [{"name": "lookup",
+                    "definition": "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"}],
+}
 RELEASED = "2026-12-01"
 
 
@@ -32,6 +41,14 @@ def capability_statement(base: str) -> dict[str, Any]:
         if rtype in INCLUDES:
             entry["searchInclude"] = list(INCLUDES[rtype])
         resources.append(entry)
+    for rtype in TYPES:
+        entry = {"type": rtype, "interaction": [{"code": "read"}, {"code": "search-type"}],
+                 "versioning": "no-version", "readHistory": False, "updateCreate": False,
+                 "searchParam": [{"name": "url", "type": "uri", "definition":
+                                  f"http://hl7.org/fhir/SearchParameter/{_url_parameter(rtype)}"}]}
+        if rtype in TERMINOLOGY_OPERATIONS:
+            entry["operation"] = TERMINOLOGY_OPERATIONS[rtype]
+        resources.append(entry)
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -50,9 +67,16 @@ def capability_statement(base: str) -> dict[str, Any]:
                          "key (Authorization: Bearer <key> or X-API-Key) whose SMART system scopes "
                          "(v1 system/<Type>.read|write, v2 system/<Type>.cruds) allow it."},
             "resource": resources,
-            "operation": [{"name": "convert", "definition": CONVERT}],
+            "operation": [{"name": "convert", "definition": CONVERT},
+                          {"name": "validate", "definition": VALIDATE}],
         }],
     }
+
+
+def _url_parameter(rtype: str) -> str:
+    # R4 defines `url` once for the canonical resources; NamingSystem has none, and here `url`
+    # matches its uri-typed uniqueId, which is not an R4 parameter: declared as our own use
+    return "conformance-url" if rtype != "NamingSystem" else "NamingSystem-value"
 
 
 def _definition(rtype: str, name: str) -> str:

@@ -21,6 +21,7 @@ from .. import ingest
 from ..convert import convert
 from ..errors import InputError, Problem, RequestError, operation_outcome
 from ..fhir.bundle import BuildOptions
+from ..fhir.common import IdSystems
 from ..store import Store, submissions
 
 Json = dict[str, Any]
@@ -47,11 +48,14 @@ class Options:
 
     def key(self) -> str:
         b = self.build
+        # the identifier systems shape the reports too: a deployment that changes them gets
+        # reports in the new namespaces, not the stored ones
         return f"format={self.format}|sample={self.sample}|patient={b.patient}|" \
-               f"bundle-type={b.bundle_type}|actionability={b.actionability}"
+               f"bundle-type={b.bundle_type}|actionability={b.actionability}|" \
+               f"systems={b.systems.sample} {b.systems.report} {b.systems.resource}"
 
 
-def options(args: Any) -> Options:
+def options(args: Any, systems: IdSystems) -> Options:
     fmt = args.get("format")
     if fmt is not None and fmt not in ingest.ADAPTERS:
         raise RequestError("malformed", f"format '{fmt}' is not one of: {', '.join(sorted(ingest.ADAPTERS))}",
@@ -66,7 +70,7 @@ def options(args: Any) -> Options:
                            code="value")
     return Options(fmt, args.get("sample") or None,
                    BuildOptions(bundle_type=bundle_type, patient=args.get("patient") or None,
-                                actionability=BOOLEAN[actionability]))
+                                actionability=BOOLEAN[actionability], systems=systems))
 
 
 def upload(mimetype: str, body: bytes, files: list[FileStorage]) -> Upload:

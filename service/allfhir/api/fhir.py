@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, g, request
 from ..errors import RequestError
 from ..store import Store, reads
 from ..store.reads import Version
-from . import audit, conversion, scopes, search
+from . import audit, conversion, metrics, scopes, search, validate
 from .auth import requires
 from .capability import READABLE, capability_statement
 from .negotiation import check_acceptable, fhir_response
@@ -35,6 +35,7 @@ def _negotiate() -> None:
 
 @bp.get("/metadata")
 def metadata() -> Response:
+    """The CapabilityStatement (no credentials)."""
     return fhir_response(capability_statement(base()))
 
 
@@ -46,13 +47,34 @@ def _write_needs() -> list[tuple[str, str]]:
 @bp.post("/$convert")
 @requires("operation", _write_needs)
 def convert() -> Response:
-    opts = conversion.options(request.args)
+    """Convert classifier output into stored report Bundles."""
+    opts = conversion.options(request.args, current_app.extensions["allfhir.id_systems"])
     body = request.get_data()  # cached: the multipart parser reads the same bytes
     up = conversion.upload(request.mimetype, body, list(request.files.values()))
     sub = conversion.submission(up, opts, g.client, request.headers.get("Idempotency-Key"))
     stored = conversion.run(store(), up, opts, sub)
+    metrics.converted(stored)
     audit.touched(*(f"DiagnosticReport/{b['entry'][0]['resource']['id']}" for b in stored.reports))
     return fhir_response(conversion.parameters(stored))
+
+
+def _no_scope(**_: str) -> list[tuple[str, str]]:
+    # validation reads and writes no stored resource: any valid key may ask
+    return []
+
+
+@bp.post("/$validate")
+@requires("operation", _no_scope)
+def validate_any() -> Response:
+    """Validate a resource or Bundle (R4 Resource-validate)."""
+    return fhir_response(validate.run(validate.parse(request.get_data(), request.args, None)))
+
+
+@bp.post("/<rtype>/$validate")
+@requires("operation", _no_scope)
+def validate_type(rtype: str) -> Response:
+    """Validate a resource of this type (R4 Resource-validate)."""
+    return fhir_response(validate.run(validate.parse(request.get_data(), request.args, rtype)))
 
 
 def _readable(rtype: str, rid: str | None = None) -> None:
@@ -76,6 +98,7 @@ def _gone(rtype: str, rid: str, vid: str | None = None) -> RequestError:
 @bp.get("/<rtype>/<rid>")
 @requires("read", lambda rtype, rid: [(rtype, "r")])
 def read(rtype: str, rid: str) -> Response:
+    """Read the current version of a stored resource."""
     _readable(rtype, rid)
     audit.touched(f"{rtype}/{rid}")
     v = reads.read(store(), rtype, rid)
@@ -87,6 +110,7 @@ def read(rtype: str, rid: str) -> Response:
 @bp.get("/<rtype>/<rid>/_history/<vid>")
 @requires("vread", lambda rtype, rid, vid: [(rtype, "r")])
 def vread(rtype: str, rid: str, vid: str) -> Response:
+    """Read one version of a stored resource."""
     _readable(rtype, rid)
     if not vid.isdigit():
         raise RequestError("malformed", f"'{vid}' is not a version id", code="value")
@@ -100,6 +124,7 @@ def vread(rtype: str, rid: str, vid: str) -> Response:
 @bp.get("/<rtype>/<rid>/_history")
 @requires("history-instance", lambda rtype, rid: [(rtype, "r")])
 def history(rtype: str, rid: str) -> Response:
+    """Every version of a stored resource."""
     _readable(rtype, rid)
     audit.touched(f"{rtype}/{rid}")
     versions = reads.history(store(), rtype, rid)
@@ -123,6 +148,7 @@ def history(rtype: str, rid: str) -> Response:
 @bp.get("/<rtype>")
 @requires("search-type", lambda rtype: [(rtype, "s")])
 def search_type(rtype: str) -> Response:
+    """Search the stored resources of a type."""
     if rtype not in search.PARAMS:
         _readable(rtype)
         raise RequestError("malformed", f"{rtype} cannot be searched here; searchable: "

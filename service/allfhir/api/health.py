@@ -9,11 +9,13 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/health")
 def health() -> Response:
+    """Liveness (no credentials)."""
     return jsonify(status="ok")
 
 
 @bp.get("/ready")
 def ready() -> tuple[Response, int]:
+    """Readiness: the database answers (no credentials)."""
     if current_app.extensions["allfhir.store"].reachable():
         return jsonify(status="ready"), 200
     return jsonify(status="database unreachable"), 503

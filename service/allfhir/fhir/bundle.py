@@ -7,7 +7,7 @@ report on its report identifier, so delivering the same report twice creates not
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
@@ -16,8 +16,9 @@ from ..actionability import Assessment
 from ..integrate import IntegratedCall
 from ..knowledge import Knowledge
 from ..resolve import ResolvedSample
+from ..settings import Settings
 from . import cytogenomic, fusion, report, subtype, therapy, variant
-from .common import Json, ReportContext, identifier_ref, ref_to
+from .common import IdSystems, Json, ReportContext, identifier_ref, ref_to
 
 BundleType = Literal["collection", "transaction"]
 
@@ -32,6 +33,13 @@ class BuildOptions:
     # A discordant or dual-driver call keeps the report preliminary until a haematopathologist
     # has reviewed the case; the caller says so (`--reviewed`).
     reviewed: bool = False
+    systems: IdSystems = field(default_factory=IdSystems)  # the lab's (settings)
+
+
+def id_systems(settings: Settings) -> IdSystems:
+    """The lab's identifier systems as the CLI and the service configure them."""
+    return IdSystems(sample=settings.sample_id_system, report=settings.report_id_system,
+                     resource=settings.resource_id_system)
 
 
 def report_key(rs: ResolvedSample) -> str:
@@ -54,12 +62,13 @@ def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
     patient = s.patient or opts.patient
     ctx = ReportContext(
         key=report_key(rs),
-        subject=identifier_ref(patient, codes.NS_SAMPLE_ID) if patient else None,
-        specimen=(identifier_ref(s.specimen, codes.NS_SAMPLE_ID) if s.specimen else
-                  {"identifier": {"system": codes.NS_SAMPLE_ID, "value": s.sample_id},
+        subject=identifier_ref(patient, opts.systems.sample) if patient else None,
+        specimen=(identifier_ref(s.specimen, opts.systems.sample) if s.specimen else
+                  {"identifier": {"system": opts.systems.sample, "value": s.sample_id},
                    "display": f"sample {s.sample_id}"}),
         effective=opts.effective,
         assembly=opts.assembly,
+        systems=opts.systems,
     )
     dev = subtype.device(s.classifier) if s.classifier else None
     if dev:

@@ -75,6 +75,17 @@ def identifier_ref(ref: str, default_system: str) -> Json:
     return {"reference": ref}
 
 
+@dataclass(frozen=True, slots=True)
+class IdSystems:
+    """The identifier systems of a report's resources. They belong to the lab (its LIMS names
+    samples and reports in its own namespaces), so a deployment sets them in its settings; the
+    defaults are the project's demo namespaces."""
+
+    sample: str = codes.NS_SAMPLE_ID
+    report: str = codes.NS_REPORT_ID
+    resource: str = codes.NS_RESOURCE_ID
+
+
 @dataclass(slots=True)
 class ReportContext:
     """What every resource of one report shares: its key, subject, specimen and device."""
@@ -87,6 +98,7 @@ class ReportContext:
     # reference assembly of genomic positions the input files do not name (GRCh37 | GRCh38);
     # None: not given, and never guessed
     assembly: str | None = None
+    systems: IdSystems = field(default_factory=IdSystems)
     entries: list[Json] = field(default_factory=list)
 
     @property
@@ -119,7 +131,7 @@ def observation(
         "meta": {"profile": [profile]},
         # A stable business identifier lets a transaction create it conditionally (no duplicates
         # when a report is delivered twice).
-        "identifier": [{"system": codes.NS_RESOURCE_ID, "value": rid}],
+        "identifier": [{"system": ctx.systems.resource, "value": rid}],
         "status": "final",
         "category": category,
         "code": code,

@@ -17,7 +17,7 @@ def build(ctx: ReportContext, results: list[Json], conclusion: str, narrative_ro
         "id": ctx.new_id("report"),
         "meta": {"profile": [codes.PROFILE_GENOMIC_REPORT]},
         "text": {"status": "generated", "div": div},
-        "identifier": [{"system": codes.NS_REPORT_ID, "value": ctx.key}],
+        "identifier": [{"system": ctx.systems.report, "value": ctx.key}],
         "status": "final",
         "category": [concept(coding(codes.DIAGNOSTIC_SERVICE, "GE", "Genetics"))],
         "code": loinc(codes.LOINC_GENOMIC_REPORT),

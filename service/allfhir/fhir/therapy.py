@@ -226,7 +226,7 @@ def medication_task(ctx: ReportContext, kb: Knowledge, rec: Recommendation,
         "subject": ctx.subject or {"display": f"patient of {ctx.specimen_display}"},
         "reasonReference": [implication_ref],
     }
-    statement["identifier"] = [{"system": codes.NS_RESOURCE_ID, "value": statement["id"]}]
+    statement["identifier"] = [{"system": ctx.systems.resource, "value": statement["id"]}]
     rid = ctx.new_id("task", "|".join(rec.key))
     task = _task(rid, codes.PROFILE_MEDICATION_RECOMMENDATION, ctx,
                  concept(kb.loinc_answer("LL4049-4", "Consider alternative medication")),
@@ -308,7 +308,7 @@ def _task(rid: str, profile: str, ctx: ReportContext, code: Json, description: s
         "resourceType": "Task",
         "id": rid,
         "meta": {"profile": [profile]},
-        "identifier": [{"system": codes.NS_RESOURCE_ID, "value": rid}],
+        "identifier": [{"system": ctx.systems.resource, "value": rid}],
         "status": "requested",
         "intent": "proposal",
         "code": code,

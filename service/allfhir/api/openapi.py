@@ -1,0 +1,101 @@
+"""/openapi.json: an OpenAPI 3.0 description of every route, built from the app's URL rules, so
+it cannot list a route that does not exist or miss one that does.
+
+A route guarded by `auth.requires` needs credentials (bearer or X-API-Key); the others
+(/health, /ready, /metrics, /openapi.json, /fhir/metadata) are open. What the rules cannot say
+(request media types, query parameters) comes from the small tables below, keyed by endpoint.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from .. import __version__
+from .search import PARAMS
+
+bp = Blueprint("openapi", __name__)
+Json = dict[str, Any]
+
+FHIR_JSON = "application/fhir+json"
+PARAMETERS_BODY = {FHIR_JSON: {"schema": {"type": "object"}}}
+BODIES: dict[str, Json] = {
+    "fhir.convert": {"text/csv": {"schema": {"type": "string"}},
+                     "text/tab-separated-values": {"schema": {"type": "string"}},
+                     "application/json": {"schema": {"type": "object"}},
+                     "multipart/form-data": {"schema": {"type": "object"}}},
+    "fhir.validate_any": PARAMETERS_BODY, "fhir.validate_type": PARAMETERS_BODY,
+    "conformance.translate": PARAMETERS_BODY, "conformance.lookup": PARAMETERS_BODY,
+}
+QUERY: dict[str, list[str]] = {
+    "fhir.convert": ["format", "patient", "sample", "bundle-type", "actionability"],
+    "fhir.validate_any": ["mode", "profile"], "fhir.validate_type": ["mode", "profile"],
+    "conformance.translate": ["url", "code", "system", "target", "targetsystem", "reverse"],
+    "conformance.lookup": ["code", "system"],
+    "fhir.search_type": sorted({name for params in PARAMS.values() for name in params}
+                               | {"_count", "_offset", "_include", "_summary", "_elements"}),
+}
+OPEN_MEDIA = {"health.health": "application/json", "health.ready": "application/json",
+              "metrics.scrape": "text/plain", "openapi.document": "application/json"}
+_ARG = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+
+
+@bp.get("/openapi.json")
+def document() -> Response:
+    """This OpenAPI description (no credentials)."""
+    return jsonify(describe())
+
+
+def describe() -> Json:
+    paths: dict[str, Json] = {}
+    for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.endpoint == "static":
+            continue
+        view = current_app.view_functions[rule.endpoint]
+        path = _ARG.sub(r"{\1}", rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = _operation(rule, view, method)
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "allfhir FHIR R4 service", "version": __version__,
+                 "description": "BCP-ALL classifier output as HL7 Genomics Reporting IG 3.0.0 "
+                                "reports; errors are FHIR OperationOutcomes."},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+            "schemas": {"Resource": {"type": "object", "required": ["resourceType"],
+                                     "properties": {"resourceType": {"type": "string"}}}},
+        },
+    }
+
+
+def _operation(rule: Any, view: Any, method: str) -> Json:
+    endpoint = rule.endpoint
+    doc = (view.__doc__ or "").strip().splitlines()
+    media = OPEN_MEDIA.get(endpoint, FHIR_JSON)
+    op: Json = {
+        "operationId": f"{endpoint}.{method.lower()}",
+        "summary": doc[0] if doc else endpoint,
+        "parameters": [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                       for name in _ARG.findall(rule.rule)],
+        "responses": {"200": {"description": "OK", "content": {media: {"schema": {
+            "$ref": "#/components/schemas/Resource"} if media == FHIR_JSON else {}}}},
+                      "default": {"description": "an OperationOutcome", "content": {
+                          FHIR_JSON: {"schema": {"$ref": "#/components/schemas/Resource"}}}}},
+    }
+    if endpoint.startswith(("fhir.", "conformance.")):
+        op["parameters"] += [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                             for n in ("_format", "_pretty")]
+    query = QUERY.get(endpoint, ["url"] if endpoint.startswith("conformance.search_") else [])
+    op["parameters"] += [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                         for n in query]
+    if method == "POST" and endpoint in BODIES:
+        op["requestBody"] = {"required": True, "content": BODIES[endpoint]}
+    if getattr(view, "allfhir_interaction", None):
+        op["security"] = [{"bearer": []}, {"apiKey": []}]
+    else:
+        op["security"] = []
+    return op

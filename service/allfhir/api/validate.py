@@ -1,0 +1,111 @@
+"""`$validate` (R4 Resource-validate): parse the `resource`, `mode` and `profile` parameters from a
+raw resource body or a Parameters body, validate with `allfhir.validation`, answer the issues.
+
+The Validator reads the FHIR packages (tens of MB) and caches snapshots and expansions, so it is
+built once per process and per packages folder, on the first $validate (not at start-up: a
+server without the packages still converts and serves, and answers $validate with a 503). It is
+not thread-safe and gunicorn runs threaded workers: one lock serialises its use.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import RequestError
+from ..validation import Issue, operation_outcome
+from ..validation.packages import missing_reason, packages_dir
+
+Json = dict[str, Any]
+
+# resource-validation-mode codes a type-level $validate can honour; update and delete need an
+# existing instance ([base]/[type]/[id]/$validate), which this server does not offer
+MODES = ("create", "profile")
+
+_lock = threading.Lock()
+_validators: dict[Path, Any] = {}  # packages folder -> Validator
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    resource: Json
+    mode: str | None
+    profile: str | None
+
+
+def parse(body: bytes, args: Any, rtype: str | None) -> Request:
+    """The operation's parameters; query parameters `mode` and `profile` count as well."""
+    try:
+        doc = json.loads(body) if body.strip() else None
+    except ValueError as err:
+        raise RequestError("malformed", f"the body is not JSON: {err}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("resourceType"), str):
+        raise RequestError("malformed", "send the resource to validate as the body, or a "
+                           "Parameters resource with a 'resource' parameter", code="required")
+    mode, profile = args.get("mode"), args.get("profile")
+    resource: Json | None = doc
+    if doc["resourceType"] == "Parameters":
+        resource = None
+        for part in doc.get("parameter") or []:
+            name = part.get("name") if isinstance(part, dict) else None
+            if name == "resource":
+                resource = part.get("resource")
+            elif name == "mode":
+                mode = part.get("valueCode")
+            elif name == "profile":
+                profile = part.get("valueUri") or part.get("valueCanonical")
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            raise RequestError("malformed", "the Parameters carry no 'resource' parameter with a "
+                               "resource to validate", code="required")
+    if mode is not None and mode not in MODES:
+        raise RequestError("malformed", f"mode '{mode}' is not supported here: {', '.join(MODES)} "
+                           "(update and delete need an instance-level $validate)", code="not-supported")
+    if mode == "profile" and not profile:
+        raise RequestError("malformed", "mode 'profile' needs a 'profile' parameter", code="required")
+    assert resource is not None
+    if rtype is not None and resource["resourceType"] != rtype:
+        raise RequestError("malformed", f"a {resource['resourceType']} cannot be validated at "
+                           f"{rtype}/$validate: post it to {resource['resourceType']}/$validate "
+                           "or $validate", code="invalid")
+    return Request(resource, mode, profile)
+
+
+def validator() -> Any:
+    """The process's Validator for the configured packages; 503 when they are absent."""
+    root = packages_dir()
+    found = _validators.get(root)
+    if found is not None:
+        return found
+    reason = missing_reason(root)
+    if reason:
+        raise RequestError("unavailable", f"validation is unavailable on this server: {reason}")
+    from ..validation.packages import Packages
+    from ..validation.validator import Validator
+
+    with _lock:
+        if root not in _validators:
+            _validators[root] = Validator(Packages(root))
+    return _validators[root]
+
+
+def run(req: Request) -> Json:
+    """The OperationOutcome of the validation (200 whether or not the resource is valid)."""
+    v = validator()
+    resource = req.resource
+    if req.profile:
+        url = req.profile.split("|", 1)[0]
+        with _lock:
+            known = v.packages.structure_definition(url)
+        if known is None:
+            # R4: a server that cannot validate against the profile SHALL say so
+            raise RequestError("malformed", f"profile '{req.profile}' is not known to this "
+                               "server", code="not-supported")
+        meta = dict(resource.get("meta") or {})
+        meta["profile"] = [*(meta.get("profile") or []), url]
+        resource = {**resource, "meta": meta}
+    with _lock:
+        issues: list[Issue] = v.validate(resource)
+    return operation_outcome(issues)
