@@ -426,23 +426,50 @@ def _csv(path: Path, sep: str = ",") -> list[Any]:
 
 
 class _GeneTables:
-    """genes.tsv (43k rows), read on the first gene look-up, once, whichever thread asks."""
+    """genes.tsv (43k rows), read on the first gene look-up, once, whichever thread asks; each
+    derived table (synonyms, casefolded symbols) is built when it is first needed."""
 
-    __slots__ = ("_lock", "_path", "_tables")
+    __slots__ = ("_built", "_lock", "_path", "_rows")
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._tables: tuple[dict[str, Gene], dict[str, str], dict[str, str]] | None = None
+        self._rows: list[list[str]] | None = None
+        self._built: list[dict[str, Any] | None] = [None, None, None]
         self._lock = threading.Lock()
 
-    def get(self) -> tuple[dict[str, Gene], dict[str, str], dict[str, str]]:
-        tables = self._tables
-        if tables is None:
+    def get(self, index: int) -> dict[str, Any]:
+        """0: approved symbol -> Gene; 1: previous/alias symbol -> approved; 2: casefolded
+        approved/previous/alias symbol -> approved."""
+        table = self._built[index]
+        if table is None:
             with self._lock:
-                if self._tables is None:
-                    self._tables = _load_genes(self._path)
-                tables = self._tables
-        return tables
+                table = self._built[index]
+                if table is None:
+                    table = self._built[index] = self._build(index)
+        return table
+
+    def _build(self, index: int) -> dict[str, Any]:  # under the lock
+        if self._rows is None:
+            self._rows = _gene_rows(self._path)
+        rows = self._rows
+        if index == 0:
+            return {symbol: Gene(symbol, hgnc_id) for symbol, hgnc_id, _, _ in rows}
+        if index == 1:
+            synonyms: dict[str, str] = {}
+            for symbol, _, prev, alias in rows:
+                if prev or alias:
+                    for other in (*_split(prev, "|"), *_split(alias, "|")):
+                        # An alias that is another gene's approved symbol must not shadow it.
+                        synonyms.setdefault(other, symbol)
+            return synonyms
+        genes = self._built[0] or self._build(0)
+        synonyms = self._built[1] or self._build(1)
+        self._built[0], self._built[1] = genes, synonyms
+        folded: dict[str, str] = {}
+        for other, approved in [*((g, g) for g in genes), *synonyms.items()]:
+            folded.setdefault(other.casefold(), approved)  # approved symbols first: they win
+        self._rows = None  # every table is built now
+        return folded
 
 
 class LazyTable(Mapping[str, V]):
@@ -459,7 +486,7 @@ class LazyTable(Mapping[str, V]):
     def _table(self) -> dict[str, V]:
         data = self._data
         if data is None:
-            data = self._data = self._source.get()[self._index]  # type: ignore[assignment]
+            data = self._data = self._source.get(self._index)
         return data  # type: ignore[return-value]
 
     def __getitem__(self, key: str) -> V:
@@ -495,26 +522,14 @@ class LazyTable(Mapping[str, V]):
         return repr(self._table())
 
 
-def _load_genes(path: Path) -> tuple[dict[str, Gene], dict[str, str], dict[str, str]]:
-    """approved symbol -> Gene; previous/alias symbol -> approved; casefolded any -> approved."""
+def _gene_rows(path: Path) -> list[list[str]]:
+    """(symbol, hgnc_id, previous symbols, alias symbols) of every genes.tsv row."""
     header, rows = read_table(path, sep="\t")
     at = {name: i for i, name in enumerate(header)}
-    i_symbol, i_hgnc, i_prev, i_alias = (at["symbol"], at["hgnc_id"], at["previous_symbols"],
-                                         at["alias_symbols"])
-    genes: dict[str, Gene] = {}
-    synonyms: dict[str, str] = {}
-    for row in rows:
-        symbol = row[i_symbol]
-        genes[symbol] = Gene(symbol, row[i_hgnc])
-        prev, alias = row[i_prev], row[i_alias]
-        if prev or alias:
-            for other in (*_split(prev, "|"), *_split(alias, "|")):
-                # An alias that is another gene's approved symbol must not shadow it.
-                synonyms.setdefault(other, symbol)
-    folded: dict[str, str] = {}
-    for other, approved in [*((g, g) for g in genes), *synonyms.items()]:
-        folded.setdefault(other.casefold(), approved)  # approved symbols first: they win
-    return genes, synonyms, folded
+    cols = (at["symbol"], at["hgnc_id"], at["previous_symbols"], at["alias_symbols"])
+    if cols == (0, 1, 2, 3):
+        return [row[:4] for row in rows]
+    return [[row[i] for i in cols] for row in rows]
 
 
 def load(root: Path | None = None) -> Knowledge:
