@@ -524,12 +524,26 @@ class LazyTable(Mapping[str, V]):
 
 def _gene_rows(path: Path) -> list[list[str]]:
     """(symbol, hgnc_id, previous symbols, alias symbols) of every genes.tsv row."""
-    header, rows = read_table(path, sep="\t")
-    at = {name: i for i, name in enumerate(header)}
-    cols = (at["symbol"], at["hgnc_id"], at["previous_symbols"], at["alias_symbols"])
-    if cols == (0, 1, 2, 3):
-        return [row[:4] for row in rows]
-    return [[row[i] for i in cols] for row in rows]
+    text = path.read_text(encoding="utf-8-sig")
+    lines = text.split("\n")
+    header = lines[0].split("\t")
+    if '"' not in text and "\r" not in text and header[:4] == _GENE_COLUMNS:
+        # No quoting and no carriage return: each line is one record and its cells are what the
+        # csv module would give; the long source column is never split off.
+        rows = []
+        for line in lines[1:]:
+            if line:
+                row = line.split("\t", 4)
+                if len(row) < 4:
+                    row += [""] * (4 - len(row))
+                rows.append(row[:4])
+        return rows
+    header, table = read_table(path, sep="\t")
+    cols = [header.index(name) for name in _GENE_COLUMNS]
+    return [[row[i] for i in cols] for row in table]
+
+
+_GENE_COLUMNS = ["symbol", "hgnc_id", "previous_symbols", "alias_symbols"]
 
 
 def load(root: Path | None = None) -> Knowledge:
