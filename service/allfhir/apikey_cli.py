@@ -8,10 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .settings import Settings
-
 
 def _store():
+    from .settings import Settings  # on use: building the CLI parser stays light
     from .store import Store, upgrade
 
     url = Settings().database_url

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from .settings import Settings
-
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
+    from .settings import Settings  # on use: building the CLI parser stays light
     from .store import upgrade
 
     settings = Settings()

@@ -7,13 +7,16 @@ from the files, so adding a classifier is one adapter plus label rows.
 
 from __future__ import annotations
 
+import csv
 import re
+import threading
+from collections import namedtuple
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
-
-import pandas as pd
+from typing import Any, TypeVar
 
 from . import codes, fusion_karyotypes
 from .data_paths import data_dir
@@ -21,6 +24,7 @@ from .fusion_karyotypes import FusionKaryotype
 from .model import CopyNumberChange, Fusion, Ploidy, SequenceVariant
 
 Finding = Fusion | SequenceVariant | CopyNumberChange | Ploidy
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,8 +221,8 @@ class Knowledge:
     root: Path
     subtypes: dict[str, Subtype]
     labels: dict[tuple[str, str], dict[str, str]]  # (classifier, column) -> label -> subtype id
-    genes: dict[str, Gene]  # approved symbol -> Gene
-    gene_synonyms: dict[str, str] = field(default_factory=dict)  # old/alias symbol -> approved
+    genes: Mapping[str, Gene]  # approved symbol -> Gene (genes.tsv, read on first use)
+    gene_synonyms: Mapping[str, str] = field(default_factory=dict)  # old/alias symbol -> approved
     so_terms: dict[str, Coding] = field(default_factory=dict)  # SO name -> coding
     loinc_answers: dict[tuple[str, str], Coding] = field(default_factory=dict)
     agents: dict[str, Agent] = field(default_factory=dict)
@@ -236,7 +240,7 @@ class Knowledge:
     as_of: date = date.min
     # casefolded approved/previous/alias symbol -> approved symbol, for tools that upper-case
     # every symbol (FusionCatcher writes C19ORF47 for C19orf47)
-    folded_symbols: dict[str, str] = field(default_factory=dict)
+    folded_symbols: Mapping[str, str] = field(default_factory=dict)
     # every subtype's defining fusions ('BCR::ABL1', ...): asked per fusion on the hot path
     defining_fusions: frozenset[str] = frozenset()
     # gene pair -> the karyotype the rearrangement comes from (mappings/fusion_karyotypes.csv)
@@ -278,12 +282,15 @@ class Knowledge:
         s = symbol.strip()
         if s.endswith("@"):  # FusionCatcher/ISCN locus notation, e.g. IGH@ = the IGH locus
             s = s[:-1]
-        hit = self.genes.get(s)
-        if hit is None and s in self.gene_synonyms:
-            hit = self.genes.get(self.gene_synonyms[s])
+        genes = self.genes
+        hit = genes.get(s)
+        if hit is None:
+            synonyms = self.gene_synonyms
+            if s in synonyms:
+                hit = genes.get(synonyms[s])
         if hit is None:
             approved = self.folded_symbols.get(s.casefold())
-            hit = self.genes.get(approved) if approved else None
+            hit = genes.get(approved) if approved else None
         return hit
 
     def symbol(self, written: str) -> str:
@@ -386,15 +393,163 @@ def _opt(value: object) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def _csv(path: Path, sep: str = ",") -> pd.DataFrame:
-    # Everything as text: codes such as '9811/3' or 'C91.00' must never become numbers.
-    return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, comment=None)
+def read_table(path: Path, sep: str = ",") -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a mappings file, every cell as text: codes such as '9811/3' or 'C91.00'
+    never become numbers, an empty cell is '', blank lines are skipped and short rows are padded
+    with ''."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=sep)
+        header = next(reader, [])
+        width = len(header)
+        rows = []
+        for row in reader:
+            if not row:
+                continue
+            if len(row) < width:
+                row += [""] * (width - len(row))
+            rows.append(row)
+    return header, rows
+
+
+def read_records(path: Path, sep: str = ",") -> list[dict[str, str]]:
+    """A mappings file as one dict per row (column -> text), in file order."""
+    header, rows = read_table(path, sep)
+    return [dict(zip(header, row, strict=False)) for row in rows]
+
+
+def _csv(path: Path, sep: str = ",") -> list[Any]:
+    # One named tuple per row (attribute = column), as text.
+    header, rows = read_table(path, sep)
+    row_type = namedtuple("Row", header, rename=True)  # type: ignore[misc]
+    width = len(header)
+    return [row_type._make(row[:width]) for row in rows]
+
+
+class _GeneTables:
+    """genes.tsv (43k rows), read on the first gene look-up, once, whichever thread asks; each
+    derived table (synonyms, casefolded symbols) is built when it is first needed."""
+
+    __slots__ = ("_built", "_lock", "_path", "_rows")
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._rows: list[list[str]] | None = None
+        self._built: list[dict[str, Any] | None] = [None, None, None]
+        self._lock = threading.Lock()
+
+    def get(self, index: int) -> dict[str, Any]:
+        """0: approved symbol -> Gene; 1: previous/alias symbol -> approved; 2: casefolded
+        approved/previous/alias symbol -> approved."""
+        table = self._built[index]
+        if table is None:
+            with self._lock:
+                table = self._built[index]
+                if table is None:
+                    table = self._built[index] = self._build(index)
+        return table
+
+    def _build(self, index: int) -> dict[str, Any]:  # under the lock
+        if self._rows is None:
+            self._rows = _gene_rows(self._path)
+        rows = self._rows
+        if index == 0:
+            return {symbol: Gene(symbol, hgnc_id) for symbol, hgnc_id, _, _ in rows}
+        if index == 1:
+            synonyms: dict[str, str] = {}
+            for symbol, _, prev, alias in rows:
+                if prev or alias:
+                    for other in (*_split(prev, "|"), *_split(alias, "|")):
+                        # An alias that is another gene's approved symbol must not shadow it.
+                        synonyms.setdefault(other, symbol)
+            return synonyms
+        genes = self._built[0] or self._build(0)
+        synonyms = self._built[1] or self._build(1)
+        self._built[0], self._built[1] = genes, synonyms
+        folded: dict[str, str] = {}
+        for other, approved in [*((g, g) for g in genes), *synonyms.items()]:
+            folded.setdefault(other.casefold(), approved)  # approved symbols first: they win
+        self._rows = None  # every table is built now
+        return folded
+
+
+class LazyTable(Mapping[str, V]):
+    """A read-only mapping built from genes.tsv on its first use (`Knowledge.genes`,
+    `gene_synonyms`, `folded_symbols`): converting a subtype call never reads the gene table."""
+
+    __slots__ = ("_data", "_index", "_source")
+
+    def __init__(self, source: _GeneTables, index: int) -> None:
+        self._source = source
+        self._index = index
+        self._data: dict[str, V] | None = None
+
+    def _table(self) -> dict[str, V]:
+        data = self._data
+        if data is None:
+            data = self._data = self._source.get(self._index)
+        return data  # type: ignore[return-value]
+
+    def __getitem__(self, key: str) -> V:
+        return self._table()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._table().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._table()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+    def keys(self) -> Any:
+        return self._table().keys()
+
+    def items(self) -> Any:
+        return self._table().items()
+
+    def values(self) -> Any:
+        return self._table().values()
+
+    def __eq__(self, other: object) -> bool:
+        return self._table() == (other._table() if isinstance(other, LazyTable) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._table())
+
+
+def _gene_rows(path: Path) -> list[list[str]]:
+    """(symbol, hgnc_id, previous symbols, alias symbols) of every genes.tsv row."""
+    text = path.read_text(encoding="utf-8-sig")
+    lines = text.split("\n")
+    header = lines[0].split("\t")
+    if '"' not in text and "\r" not in text and header[:4] == _GENE_COLUMNS:
+        # No quoting and no carriage return: each line is one record and its cells are what the
+        # csv module would give; the long source column is never split off.
+        rows = []
+        for line in lines[1:]:
+            if line:
+                row = line.split("\t", 4)
+                if len(row) < 4:
+                    row += [""] * (4 - len(row))
+                rows.append(row[:4])
+        return rows
+    header, table = read_table(path, sep="\t")
+    cols = [header.index(name) for name in _GENE_COLUMNS]
+    return [[row[i] for i in cols] for row in table]
+
+
+_GENE_COLUMNS = ["symbol", "hgnc_id", "previous_symbols", "alias_symbols"]
 
 
 def load(root: Path | None = None) -> Knowledge:
     root = root or mappings_dir()
     codes_by_subtype: dict[str, list[SubtypeCode]] = {}
-    for r in _csv(root / "subtype_codes.csv").itertuples(index=False):
+    for r in _csv(root / "subtype_codes.csv"):
         system = codes.TERMINOLOGY_SYSTEMS[r.system]
         codes_by_subtype.setdefault(r.subtype_id, []).append(
             SubtypeCode(Coding(system, r.code, _opt(r.display)), r.note == "exact", r.source)
@@ -402,10 +557,10 @@ def load(root: Path | None = None) -> Knowledge:
     members: dict[str, list[str]] = {}
     groups_path = root / "subtype_groups.csv"
     if groups_path.exists():
-        for r in _csv(groups_path).itertuples(index=False):
+        for r in _csv(groups_path):
             members.setdefault(r.group_id, []).append(r.member_subtype_id)
     subtypes: dict[str, Subtype] = {}
-    for r in _csv(root / "subtypes.csv").itertuples(index=False):
+    for r in _csv(root / "subtypes.csv"):
         subtypes[r.subtype_id] = Subtype(
             id=r.subtype_id,
             display=r.display,
@@ -423,31 +578,21 @@ def load(root: Path | None = None) -> Knowledge:
             codes=tuple(codes_by_subtype.get(r.subtype_id, ())),
         )
     labels: dict[tuple[str, str], dict[str, str]] = {}
-    for r in _csv(root / "classifier_labels.csv").itertuples(index=False):
+    for r in _csv(root / "classifier_labels.csv"):
         labels.setdefault((r.classifier, r.column), {})[r.label] = r.subtype_id
-    genes: dict[str, Gene] = {}
-    synonyms: dict[str, str] = {}
-    gene_table = _csv(root / "genes.tsv", sep="\t")
-    for symbol, hgnc_id, prev, alias in zip(
-        gene_table["symbol"], gene_table["hgnc_id"], gene_table["previous_symbols"],
-        gene_table["alias_symbols"], strict=True,
-    ):
-        genes[symbol] = Gene(symbol, hgnc_id)
-        for other in (*_split(prev, "|"), *_split(alias, "|")):
-            # An alias that is another gene's approved symbol must not shadow it.
-            synonyms.setdefault(other, symbol)
+    gene_tables = _GeneTables(root / "genes.tsv")
+    genes: LazyTable[Gene] = LazyTable(gene_tables, 0)
+    synonyms: LazyTable[str] = LazyTable(gene_tables, 1)
     so_terms = {
         r.name: Coding(codes.SEQUENCE_ONTOLOGY, r.so_id, r.name)
-        for r in _csv(root / "sequence_ontology.csv").itertuples(index=False)
+        for r in _csv(root / "sequence_ontology.csv")
     }
     answers = {
         (r.answer_list, r.display.casefold()): Coding(codes.LOINC, r.loinc_code, r.display)
-        for r in _csv(root / "loinc_answers.csv").itertuples(index=False)
+        for r in _csv(root / "loinc_answers.csv")
     }
-    folded: dict[str, str] = {}
-    for other, approved in [*((g, g) for g in genes), *synonyms.items()]:
-        folded.setdefault(other.casefold(), approved)  # approved symbols first: they win
-    kb = Knowledge(root, subtypes, labels, genes, synonyms, so_terms, answers, folded_symbols=folded,
+    kb = Knowledge(root, subtypes, labels, genes, synonyms, so_terms, answers,
+                   folded_symbols=LazyTable(gene_tables, 2),
                    defining_fusions=frozenset(f for st in subtypes.values() for f in st.defining_fusions))
     _load_actionability(kb)
     kb.fusion_karyotypes = fusion_karyotypes.load(root)
@@ -456,16 +601,16 @@ def load(root: Path | None = None) -> Knowledge:
 
 def _load_actionability(kb: Knowledge) -> None:
     root = kb.root
-    for r in _csv(root / "agents.csv").itertuples(index=False):
+    for r in _csv(root / "agents.csv"):
         kb.agents[r.agent_id] = Agent(r.agent_id, r.name, _opt(r.rxnorm), _opt(r.ncit),
                                       _opt(r.drug_class), _opt(r.mechanism), r.availability)
-    for r in _csv(root / "trials.csv").itertuples(index=False):
+    for r in _csv(root / "trials.csv"):
         kb.trials[r.nct_id] = Trial(r.nct_id, r.title, _opt(r.phase), _opt(r.conditions),
                                     _opt(r.interventions), _split(r.targets),
                                     (_opt(r.status) or "unknown").casefold(), _opt(r.status_as_of),
                                     _opt(r.status_source), _opt(r.source), _split(r.diseases),
                                     _opt(r.min_age), _opt(r.max_age), _opt(r.line_of_therapy))
-    for r in _csv(root / "alterations.csv").itertuples(index=False):
+    for r in _csv(root / "alterations.csv"):
         kb.alterations[r.alteration_id] = Alteration(
             r.alteration_id, r.display, r.kind, _split(r.genes), _opt(r.gene_position),
             _opt(r.frame), _split(r.origins) or ("somatic",), _split(r.consequences),
@@ -474,28 +619,28 @@ def _load_actionability(kb: Knowledge) -> None:
         Rule(r.rule_id, r.target_kind, r.target, _opt(r.agent_id), _opt(r.trial), r.implication,
              r.evidence_scale, r.evidence_level, r.citation, r.as_of, _opt(r.notes),
              _opt(r.line_of_therapy) or "any", _opt(r.age_group) or "any", _opt(r.co_finding))
-        for r in _csv(root / "actionability.csv").itertuples(index=False)
+        for r in _csv(root / "actionability.csv")
     )
     by_target: dict[tuple[str, str], list[Rule]] = {}
     for rule in kb.rules:
         by_target.setdefault((rule.target_kind, rule.target), []).append(rule)
     kb.rules_by_target = {k: tuple(v) for k, v in by_target.items()}
     kb.as_of = max((date.fromisoformat(r.as_of) for r in kb.rules), default=date.min)
-    for r in _csv(root / "confirmations.csv").itertuples(index=False):
+    for r in _csv(root / "confirmations.csv"):
         kb.confirmations[r.target] = Confirmation(
             r.target, r.required == "yes", _split(r.confirming_fusions), _split(r.confirming_genes),
             _opt(r.confirming_findings), r.followup_test, r.source)
-    for r in _csv(root / "evidence_policy.csv").itertuples(index=False):
+    for r in _csv(root / "evidence_policy.csv"):
         kb.evidence_policy[r.evidence_level] = EvidencePolicy(
             r.evidence_level, r.answer, r.medication_task, r.section, r.wording, r.source)
     entities: dict[str, list[Entity]] = {}
-    for r in _csv(root / "entities.csv").itertuples(index=False):
+    for r in _csv(root / "entities.csv"):
         entities.setdefault(r.subtype_id, []).append(Entity(
             r.subtype_id, r.driver, _opt(r.lineage), _opt(r.who_haem5), _opt(r.icc_2022), r.source))
     kb.entities = {k: tuple(v) for k, v in entities.items()}
     kb.pitfalls = tuple(Pitfall(r.expression_subtype, r.driver_subtype, r.flag, r.source)
-                        for r in _csv(root / "pitfalls.csv").itertuples(index=False))
-    for r in _csv(root / "outcomes.csv").itertuples(index=False):
+                        for r in _csv(root / "pitfalls.csv"))
+    for r in _csv(root / "outcomes.csv"):
         kb.outcomes[r.subtype_id] = Outcome(r.subtype_id, _opt(r.frequency_adult),
                                             _opt(r.frequency_child), _opt(r.outcome), _opt(r.note),
                                             r.source)

@@ -11,14 +11,13 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-import pandas as pd
-
 from . import actionability_check, integration_check
 from .errors import Problem
-from .knowledge import Knowledge, load
+from .knowledge import Knowledge, load, read_records
 
 _Err = Callable[[str, int | None, str | None, str], None]
-_Dups = Callable[[str, pd.DataFrame, list[str]], None]
+Table = list[dict[str, str]]
+_Dups = Callable[[str, Table, list[str]], None]
 
 _FORMS = {
     "icd-o-3": re.compile(r"^\d{4}/\d$"),
@@ -43,27 +42,27 @@ def check(root: Path | None = None) -> list[Problem]:
     root = kb.root
     out: list[Problem] = []
 
-    def table(name: str, sep: str = ",") -> pd.DataFrame:
-        return pd.read_csv(root / name, sep=sep, dtype=str, keep_default_na=False)
+    def table(name: str, sep: str = ",") -> Table:
+        return read_records(root / name, sep)
 
     def err(file: str, line: int | None, column: str | None, msg: str) -> None:
         out.append(Problem(msg, file=str(root / file), row=line, column=column, code="invariant"))
 
-    def dups(file: str, frame: pd.DataFrame, cols: list[str]) -> None:
-        keys = Counter(tuple(r) for r in frame[cols].itertuples(index=False))
+    def dups(file: str, frame: Table, cols: list[str]) -> None:
+        keys = Counter(tuple(r[c] for c in cols) for r in frame)
         for key, n in keys.items():
             if n > 1:
                 err(file, None, "/".join(cols), f"duplicate key {key} ({n} rows)")
 
-    def sourced(file: str, frame: pd.DataFrame, col: str, code_col: str | None = None) -> None:
-        for i, r in enumerate(frame.to_dict("records"), start=2):
+    def sourced(file: str, frame: Table, col: str, code_col: str | None = None) -> None:
+        for i, r in enumerate(frame, start=2):
             if (code_col is None or r[code_col]) and not r[col].strip():
                 err(file, i, col, "no source given")
 
     subtypes = table("subtypes.csv")
     dups("subtypes.csv", subtypes, ["subtype_id"])
     sourced("subtypes.csv", subtypes, "source")
-    for i, r in enumerate(subtypes.to_dict("records"), start=2):
+    for i, r in enumerate(subtypes, start=2):
         if r["kind"] not in ("subtype", "group", "no-call"):
             err("subtypes.csv", i, "kind", f"kind '{r['kind']}' is not subtype|group|no-call")
         if r["group"] and r["group"] not in kb.subtypes:
@@ -79,7 +78,7 @@ def check(root: Path | None = None) -> list[Problem]:
     codes_t = table("subtype_codes.csv")
     dups("subtype_codes.csv", codes_t, ["subtype_id", "system", "code"])
     sourced("subtype_codes.csv", codes_t, "source")
-    for i, r in enumerate(codes_t.to_dict("records"), start=2):
+    for i, r in enumerate(codes_t, start=2):
         if r["subtype_id"] not in kb.subtypes:
             err("subtype_codes.csv", i, "subtype_id", f"unknown subtype '{r['subtype_id']}'")
         form = _FORMS.get(r["system"])
@@ -89,7 +88,7 @@ def check(root: Path | None = None) -> list[Problem]:
             err("subtype_codes.csv", i, "code", f"'{r['code']}' is not a {r['system']} code")
         if r["note"] not in ("exact", "broader"):
             err("subtype_codes.csv", i, "note", "note must be 'exact' or 'broader'")
-    exact = Counter((r["subtype_id"], r["system"]) for r in codes_t.to_dict("records")
+    exact = Counter((r["subtype_id"], r["system"]) for r in codes_t
                     if r["note"] == "exact")
     for (subtype_id, system), n in exact.items():
         if n > 1:
@@ -98,7 +97,7 @@ def check(root: Path | None = None) -> list[Problem]:
 
     groups = table("subtype_groups.csv")
     dups("subtype_groups.csv", groups, ["group_id", "member_subtype_id"])
-    for i, r in enumerate(groups.to_dict("records"), start=2):
+    for i, r in enumerate(groups, start=2):
         for col in ("group_id", "member_subtype_id"):
             if r[col] not in kb.subtypes:
                 err("subtype_groups.csv", i, col, f"unknown subtype '{r[col]}'")
@@ -106,22 +105,22 @@ def check(root: Path | None = None) -> list[Problem]:
     labels = table("classifier_labels.csv")
     dups("classifier_labels.csv", labels, ["classifier", "column", "label"])
     sourced("classifier_labels.csv", labels, "source")
-    for i, r in enumerate(labels.to_dict("records"), start=2):
+    for i, r in enumerate(labels, start=2):
         if r["subtype_id"] not in kb.subtypes:
             err("classifier_labels.csv", i, "subtype_id", f"unknown subtype '{r['subtype_id']}'")
 
     genes = table("genes.tsv", sep="\t")
     dups("genes.tsv", genes, ["symbol"])
     dups("genes.tsv", genes, ["hgnc_id"])
-    bad = genes[~genes["hgnc_id"].str.match(_HGNC.pattern)]
-    for idx in bad.index[:20]:
-        err("genes.tsv", int(idx) + 2, "hgnc_id", f"'{bad.at[idx, 'hgnc_id']}' is not HGNC:n")
+    bad = [(i, r["hgnc_id"]) for i, r in enumerate(genes, start=2) if not _HGNC.match(r["hgnc_id"])]
+    for line, hgnc_id in bad[:20]:
+        err("genes.tsv", line, "hgnc_id", f"'{hgnc_id}' is not HGNC:n")
 
     agents = table("agents.csv")
     dups("agents.csv", agents, ["agent_id"])
     sourced("agents.csv", agents, "rxnorm_source", "rxnorm")
     sourced("agents.csv", agents, "ncit_source", "ncit")
-    for i, r in enumerate(agents.to_dict("records"), start=2):
+    for i, r in enumerate(agents, start=2):
         if r["rxnorm"] and not _RXNORM.match(r["rxnorm"]):
             err("agents.csv", i, "rxnorm", f"'{r['rxnorm']}' is not an RxNorm RXCUI")
         if r["ncit"] and not _FORMS["ncit"].match(r["ncit"]):
@@ -129,7 +128,7 @@ def check(root: Path | None = None) -> list[Problem]:
 
     trials = table("trials.csv")
     dups("trials.csv", trials, ["nct_id"])
-    for i, r in enumerate(trials.to_dict("records"), start=2):
+    for i, r in enumerate(trials, start=2):
         if not _NCT.match(r["nct_id"]):
             err("trials.csv", i, "nct_id", f"'{r['nct_id']}' is not an NCT number")
         for target in kb.trials[r["nct_id"]].targets:
@@ -139,7 +138,7 @@ def check(root: Path | None = None) -> list[Problem]:
     alterations = table("alterations.csv")
     dups("alterations.csv", alterations, ["alteration_id"])
     sourced("alterations.csv", alterations, "source")
-    for i, r in enumerate(alterations.to_dict("records"), start=2):
+    for i, r in enumerate(alterations, start=2):
         for gene in kb.alterations[r["alteration_id"]].genes:
             if kb.gene(gene) is None:
                 err("alterations.csv", i, "genes", f"unknown gene '{gene}'")
@@ -147,7 +146,7 @@ def check(root: Path | None = None) -> list[Problem]:
     rules = table("actionability.csv")
     dups("actionability.csv", rules, ["rule_id"])
     sourced("actionability.csv", rules, "citation")
-    for i, r in enumerate(rules.to_dict("records"), start=2):
+    for i, r in enumerate(rules, start=2):
         targets = kb.subtypes if r["target_kind"] == "subtype" else kb.alterations
         if r["target_kind"] not in ("subtype", "alteration"):
             err("actionability.csv", i, "target_kind", "target_kind must be subtype|alteration")
@@ -178,12 +177,12 @@ def check(root: Path | None = None) -> list[Problem]:
 _ISCN_REARRANGEMENT = re.compile(r"^(t|inv|ins|der)\([0-9XY;]+\)\([pq0-9.;]+\)$")
 
 
-def _check_karyotypes(kb: Knowledge, frame: pd.DataFrame, err: _Err, dups: _Dups) -> None:
+def _check_karyotypes(kb: Knowledge, frame: Table, err: _Err, dups: _Dups) -> None:
     """Every fusion is two HGNC symbols (approved ones), every row has an ISCN and a source."""
     file = "fusion_karyotypes.csv"
     dups(file, frame, ["fusion"])
     pairs: Counter[frozenset[str]] = Counter()
-    for i, r in enumerate(frame.to_dict("records"), start=2):
+    for i, r in enumerate(frame, start=2):
         genes = r["fusion"].split("::")
         if len(genes) != 2:
             err(file, i, "fusion", f"'{r['fusion']}' is not GENE5::GENE3")

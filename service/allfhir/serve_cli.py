@@ -9,12 +9,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .settings import Settings
-
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
+    from .settings import Settings  # on use: building the CLI parser stays light
     from .store import upgrade
     from .store.migrate import is_empty
 

@@ -17,6 +17,7 @@ Json = dict[str, Any]
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, codes.ALLFHIR)
 _NAMESPACE_BYTES = _NAMESPACE.bytes
 # RFC 4122 variant bits (10xx) applied to the first hex digit of the fourth group.
+_sha1 = hashlib.sha1
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
 
@@ -24,7 +25,7 @@ def stable_id(*parts: str) -> str:
     """str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts))), written out: the same SHA-1 of namespace
     and name, with the version (5) and variant bits set in the hex text instead of through a UUID
     object (an id per resource makes this hot; tests/test_stable_id.py checks it against uuid5)."""
-    h = hashlib.sha1(_NAMESPACE_BYTES + "\x1f".join(parts).encode("utf-8")).hexdigest()
+    h = _sha1(_NAMESPACE_BYTES + "\x1f".join(parts).encode("utf-8")).hexdigest()
     return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
@@ -118,13 +119,20 @@ def ref_to(resource: Json) -> Json:
     return {"reference": f"urn:uuid:{resource['id']}"}
 
 
+_OBSERVATION_CATEGORY = codes.OBSERVATION_CATEGORY
+_DIAGNOSTIC_SERVICE = codes.DIAGNOSTIC_SERVICE
+
+
 def observation(
     ctx: ReportContext, rid: str, profile: str, code: Json, *, genomics_category: bool = True
 ) -> Json:
     """The part every Observation of ours shares (profile, status, categories, subject...)."""
-    category = [concept(coding(codes.OBSERVATION_CATEGORY, "laboratory", "Laboratory"))]
+    # Built fresh per resource (callers may extend what they get), without the helper calls.
+    category: list[Json] = [{"coding": [{"system": _OBSERVATION_CATEGORY, "code": "laboratory",
+                                         "display": "Laboratory"}]}]
     if genomics_category:
-        category.append(concept(coding(codes.DIAGNOSTIC_SERVICE, "GE", "Genetics")))
+        category.append({"coding": [{"system": _DIAGNOSTIC_SERVICE, "code": "GE",
+                                     "display": "Genetics"}]})
     obs: Json = {
         "resourceType": "Observation",
         "id": rid,

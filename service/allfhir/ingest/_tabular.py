@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import itertools
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -164,6 +163,8 @@ def read_table(
                     code="structure")
         )
 
+    columns = len(header)
+
     def rows() -> Iterator[Row]:
         for cells in reader:
             line = header_line + reader.line_num - 1
@@ -176,10 +177,10 @@ def read_table(
                         f"field {extra} has a value but its column has no name in the header",
                         file=name, row=line, code="structure"))
                 cells = cells[:width]
-            if len(cells) != len(header):
+            if len(cells) != columns:
                 raise InputError(
                     Problem(
-                        f"{len(cells)} fields where the header has {len(header)}",
+                        f"{len(cells)} fields where the header has {columns}",
                         file=name,
                         row=line,
                         code="structure",
@@ -203,7 +204,7 @@ def parse_probability(row: Row, column: str) -> float:
         value = float(raw)
     except ValueError:
         raise InputError(row.problem(column, f"'{raw}' is not a number")) from None
-    if math.isnan(value) or not 0.0 <= value <= 1.0:
+    if not 0.0 <= value <= 1.0:  # also NaN: every comparison with it is false
         raise InputError(row.problem(column, f"probability {raw} is outside [0, 1]"))
     return value
 
