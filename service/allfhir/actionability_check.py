@@ -7,13 +7,11 @@ Each function returns (file, line, column, message) tuples for `knowledge_check`
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
-from .knowledge import Knowledge
+from .knowledge import Knowledge, numbered_records
 
 Violation = tuple[str, int | None, str | None, str]
 
@@ -37,17 +35,13 @@ def violations(kb: Knowledge) -> list[Violation]:
             *_confirmations(kb), *_outcomes(kb)]
 
 
-def _rows(root: Path, name: str) -> Iterator[tuple[int, dict[str, str]]]:
-    with open(root / name, newline="", encoding="utf-8") as f:
-        yield from enumerate(csv.DictReader(f), start=2)
-
 
 def _policy(kb: Knowledge) -> Iterator[Violation]:
     f = "evidence_policy.csv"
     for level in _LEVELS:
         if level not in kb.evidence_policy:
             yield f, None, "evidence_level", f"no policy for evidence level {level}"
-    for i, r in _rows(kb.root, f):
+    for i, r in numbered_records(kb.root / f):
         if (THERAPEUTIC_ANSWERS, r["answer"].casefold()) not in kb.loinc_answers:
             yield f, i, "answer", f"'{r['answer']}' is not in the IG's therapeutic-implication answers"
         if r["medication_task"] not in _TASK_POLICIES:
@@ -64,7 +58,7 @@ def _policy(kb: Knowledge) -> Iterator[Violation]:
 
 
 def _agents(kb: Knowledge) -> Iterator[Violation]:
-    for i, r in _rows(kb.root, "agents.csv"):
+    for i, r in numbered_records(kb.root / "agents.csv"):
         if r["availability"] not in _AVAILABILITY:
             yield ("agents.csv", i, "availability",
                    f"'{r['availability']}' is not one of {', '.join(sorted(_AVAILABILITY))}")
@@ -73,7 +67,7 @@ def _agents(kb: Knowledge) -> Iterator[Violation]:
 
 
 def _trials(kb: Knowledge) -> Iterator[Violation]:
-    for i, r in _rows(kb.root, "trials.csv"):
+    for i, r in numbered_records(kb.root / "trials.csv"):
         status = r["status"].strip().casefold()
         if status and status != "unknown":
             if not _ISO_DATE.match(r["status_as_of"]):
@@ -92,7 +86,7 @@ def _trials(kb: Knowledge) -> Iterator[Violation]:
 
 def _alterations(kb: Knowledge) -> Iterator[Violation]:
     f = "alterations.csv"
-    for i, r in _rows(kb.root, f):
+    for i, r in numbered_records(kb.root / f):
         a = kb.alterations[r["alteration_id"]]
         if a.kind not in _KINDS:
             yield f, i, "kind", f"'{a.kind}' is not one of {', '.join(sorted(_KINDS))}"
@@ -119,7 +113,7 @@ def _alterations(kb: Knowledge) -> Iterator[Violation]:
 
 def _rules(kb: Knowledge) -> Iterator[Violation]:
     f = "actionability.csv"
-    for i, r in _rows(kb.root, f):
+    for i, r in numbered_records(kb.root / f):
         agent = kb.agents.get(r["agent_id"])
         if agent and agent.availability in ("preclinical", "drug-class") and r["evidence_level"] != "D":
             yield f, i, "evidence_level", (f"{agent.name} is {agent.availability}: only level D "
@@ -143,7 +137,7 @@ def _rules(kb: Knowledge) -> Iterator[Violation]:
 
 def _confirmations(kb: Knowledge) -> Iterator[Violation]:
     f = "confirmations.csv"
-    for i, r in _rows(kb.root, f):
+    for i, r in numbered_records(kb.root / f):
         if r["target"] not in kb.subtypes:
             yield f, i, "target", f"unknown subtype or group '{r['target']}'"
         if r["required"] not in ("yes", "no"):
@@ -168,7 +162,7 @@ def _confirmations(kb: Knowledge) -> Iterator[Violation]:
 
 
 def _outcomes(kb: Knowledge) -> Iterator[Violation]:
-    for i, r in _rows(kb.root, "outcomes.csv"):
+    for i, r in numbered_records(kb.root / "outcomes.csv"):
         if r["subtype_id"] not in kb.subtypes:
             yield "outcomes.csv", i, "subtype_id", f"unknown subtype '{r['subtype_id']}'"
         if not r["source"].strip():

@@ -6,11 +6,9 @@ is unreachable; every pitfall names real subtypes. Returns (file, line, column, 
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
-from pathlib import Path
 
-from .knowledge import Knowledge
+from .knowledge import Knowledge, numbered_records
 
 Violation = tuple[str, int | None, str | None, str]
 _LINEAGES = {"", "lymphoid", "multilineage"}
@@ -21,15 +19,11 @@ def violations(kb: Knowledge) -> list[Violation]:
     return [*_entities(kb), *_pitfalls(kb)]
 
 
-def _rows(root: Path, name: str) -> Iterator[tuple[int, dict[str, str]]]:
-    with open(root / name, newline="", encoding="utf-8") as f:
-        yield from enumerate(csv.DictReader(f), start=2)
-
 
 def _entities(kb: Knowledge) -> Iterator[Violation]:
     f = "entities.csv"
     seen: dict[str, list[tuple[str, str]]] = {}
-    for i, r in _rows(kb.root, f):
+    for i, r in numbered_records(kb.root / f):
         sid, driver, lineage = r["subtype_id"], r["driver"], r["lineage"]
         st = kb.subtypes.get(sid)
         if st is None or st.kind != "subtype":
@@ -61,7 +55,7 @@ def _entities(kb: Knowledge) -> Iterator[Violation]:
 
 
 def _pitfalls(kb: Knowledge) -> Iterator[Violation]:
-    for i, r in _rows(kb.root, "pitfalls.csv"):
+    for i, r in numbered_records(kb.root / "pitfalls.csv"):
         for col in ("expression_subtype", "driver_subtype"):
             if r[col] not in kb.subtypes:
                 yield "pitfalls.csv", i, col, f"unknown subtype '{r[col]}'"

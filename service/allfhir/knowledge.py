@@ -417,6 +417,11 @@ def read_records(path: Path, sep: str = ",") -> list[dict[str, str]]:
     return [dict(zip(header, row, strict=False)) for row in rows]
 
 
+def numbered_records(path: Path, sep: str = ",") -> list[tuple[int, dict[str, str]]]:
+    """`read_records` with each row's line in the file (the header is line 1), for messages."""
+    return list(enumerate(read_records(path, sep), start=2))
+
+
 def _csv(path: Path, sep: str = ",") -> list[Any]:
     # One named tuple per row (attribute = column), as text.
     header, rows = read_table(path, sep)
