@@ -175,7 +175,7 @@ def _call_rules(call: ResolvedCall, sample: Sample, kb: Knowledge,
         member = kb.subtypes[member_id]
         member_conf = kb.confirmations.get(member_id)
         found = (confirming_findings(kb, member_conf, member, sample) if member_conf
-                 else [f for f in _findings(sample) if kb.defines(member, f)])
+                 else [f for f in sample.findings() if kb.defines(member, f)])
         if found:
             basis = Basis(calls=[call], findings=found)
             applied += [(rule, basis, member)
@@ -196,22 +196,12 @@ def confirming_findings(kb: Knowledge, conf: Confirmation, st: Subtype,
         by_gene = bool(set(name.split("::")) & set(conf.genes)) and not other
         if name in conf.fusions or by_gene:
             found.append(f)
-    if conf.findings == "defining":
-        found += [f for f in (*sample.variants, *sample.copy_numbers)
-                  if kb.defines(st, f)]
-        if sample.ploidy and kb.defines(st, sample.ploidy):
-            found.append(sample.ploidy)
+    if conf.findings == "defining":  # the fusions were weighed above, by name and gene
+        found += [f for f in sample.findings() if not isinstance(f, Fusion) and kb.defines(st, f)]
     if conf.findings == "chromosome-count" and sample.ploidy and \
             sample.ploidy.chromosome_count is not None:
         found.append(sample.ploidy)
     return found
-
-
-def _findings(sample: Sample) -> list[Finding]:
-    out: list[Finding] = [*sample.fusions, *sample.variants, *sample.copy_numbers]
-    if sample.ploidy:
-        out.append(sample.ploidy)
-    return out
 
 
 # --- alteration conditions ----------------------------------------------------------------------

@@ -94,12 +94,8 @@ def integrate(rs: ResolvedSample, kb: Knowledge) -> list[IntegratedCall]:
 def sample_drivers(kb: Knowledge, sample: Sample) -> list[Driver]:
     """Every finding that defines a driver-defined subtype (each finding once, its most specific
     subtype: an exact defining fusion before a gene-level one)."""
-    findings: list[Finding] = [*sample.fusions, *sample.variants,
-                               *(c for c in sample.copy_numbers if c.iscn and "iAMP21" in c.iscn)]
-    if sample.ploidy:
-        findings.append(sample.ploidy)
     out = []
-    for f in findings:
+    for f in sample.findings():
         hits = [st for st in kb.subtypes.values()
                 if st.kind == "subtype" and kb.driver_defined(st) and kb.defines(st, f)]
         if isinstance(f, Fusion):
@@ -161,11 +157,7 @@ def entity_for(kb: Knowledge, st: Subtype, sample: Sample, call: ResolvedCall | 
 
 def driver_findings(kb: Knowledge, entity: Entity, st: Subtype, sample: Sample) -> list[Finding]:
     if entity.driver == "defining":
-        found: list[Finding] = [f for f in (*sample.fusions, *sample.variants, *sample.copy_numbers)
-                                if kb.defines(st, f)]
-        if sample.ploidy and kb.defines(st, sample.ploidy):
-            found.append(sample.ploidy)
-        return found
+        return [f for f in sample.findings() if kb.defines(st, f)]
     if entity.driver.startswith("alteration:"):
         alteration = kb.alterations[entity.driver.split(":", 1)[1]]
         if alteration.kind == "mutation":

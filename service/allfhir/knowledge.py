@@ -21,9 +21,8 @@ from typing import Any, TypeVar
 from . import codes, fusion_karyotypes
 from .data_paths import data_dir
 from .fusion_karyotypes import FusionKaryotype
-from .model import CopyNumberChange, Fusion, Ploidy, SequenceVariant
+from .model import CopyNumberChange, Finding, Fusion, Ploidy, SequenceVariant
 
-Finding = Fusion | SequenceVariant | CopyNumberChange | Ploidy
 V = TypeVar("V")
 
 

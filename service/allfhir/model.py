@@ -162,3 +162,14 @@ class Sample(_Model):
     comments: list[str] = Field(default_factory=list)
     source_files: list[str] = Field(default_factory=list)
     source: SourceRef | None = None
+
+    def findings(self) -> list[Finding]:
+        """Every finding of the sample, in report order: fusions, variants, copy numbers, ploidy."""
+        out: list[Finding] = [*self.fusions, *self.variants, *self.copy_numbers]
+        if self.ploidy:
+            out.append(self.ploidy)
+        return out
+
+
+# What a subtype can be defined by, and a recommendation can rest on.
+Finding = Fusion | SequenceVariant | CopyNumberChange | Ploidy
