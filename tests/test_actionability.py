@@ -322,6 +322,12 @@ def test_followups_name_what_becomes_applicable(kb: Knowledge) -> None:
     [kmt2a] = tasks(convert(kb, "KMT2A Group"), FOLLOWUP_TASK)
     assert "Once positive: revumenib (level A), pinometostat (level C), panobinostat (level D), " \
            "vorinostat (level D), palbociclib (level D), venetoclax (level D)." in kmt2a["description"]
+    # the review's trials are named as evidence, never as places to enrol
+    assert kmt2a["description"].endswith(
+        " Trials the review names for it (evidence, not enrolment opportunities until their registry "
+        "records are checked): NCT01684150, NCT02141828, NCT02310243, NCT02553460, NCT03132454, "
+        "NCT03181126, NCT03319901, NCT03472573, NCT03504644, NCT03515200, NCT03792256, NCT03808610, "
+        "NCT03826992, NCT04029688.")
     [ph_like] = tasks(convert(kb, "Ph-like"), FOLLOWUP_TASK)
     # Ph-like keeps its own (expression-level) pairings; the test unlocks the kinase rules
     assert "Once positive: imatinib (level C), dasatinib (level C), ponatinib (level C), " \

@@ -290,7 +290,9 @@ def followup_sentence(fu: FollowUp) -> str:
         text += f" Once positive: {agents}."
     trials = sorted({r.trial for r in fu.unlocks if r.trial})
     if trials:
-        text += f" Trials named by the review for it: {', '.join(trials)}."
+        # Named, not offered: whether a trial enrols is decided on its registry record (trial_fit).
+        text += (f" Trials the review names for it (evidence, not enrolment opportunities until their "
+                 f"registry records are checked): {', '.join(trials)}.")
     return text
 
 
