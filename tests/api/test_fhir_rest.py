@@ -102,6 +102,16 @@ def test_convert_multipart_with_a_companion_file(api: Api) -> None:
     assert "BCR::ABL1" in json.dumps(report)
 
 
+def test_convert_multipart_parts_under_one_field_name(api: Api) -> None:
+    # what `curl -F file=@probabilities.csv -F file=@....arriba.fusions.tsv` sends
+    files = {"file": [(EXAMPLE.open("rb"), EXAMPLE.name), (ARRIBA.open("rb"), ARRIBA.name)]}
+    r = api.client.post("/fhir/$convert", data=files, content_type="multipart/form-data",
+                        headers=api.auth())
+    assert r.status_code == 200
+    got = reports(r.get_json())
+    assert [[e["resource"]["id"] for e in b["entry"]] for b in got] == pipeline_ids(EXAMPLE, ARRIBA)
+
+
 def test_convert_generic_json_and_parameters(api: Api) -> None:
     r = post(api, GENERIC.read_bytes(), "application/json",
              query="?patient=Patient/p42&sample=LAB-0042&actionability=false&bundle-type=transaction")

@@ -139,6 +139,13 @@ def test_multipart_with_companion_files(server: Server) -> None:
                                  "fusions": (ARRIBA.name, fusions, "text/tab-separated-values")})
     assert r.status_code == 200
     assert "BCR::ABL1" in json.dumps(r.json())
+    # the same two files as parts of one field name, as `curl -F file=@… -F file=@…` sends them
+    with EXAMPLE.open("rb") as classifier, ARRIBA.open("rb") as fusions:
+        again = requests.post(f"{server.url}/fhir/$convert", headers=server.headers(), timeout=30,
+                              files=[("file", (EXAMPLE.name, classifier, "text/csv")),
+                                     ("file", (ARRIBA.name, fusions, "text/tab-separated-values"))])
+    assert again.status_code == 200
+    assert "BCR::ABL1" in json.dumps(again.json())
 
 
 def test_eight_concurrent_identical_submissions_create_one_set(server: Server) -> None:

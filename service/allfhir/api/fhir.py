@@ -50,7 +50,10 @@ def convert() -> Response:
     """Convert classifier output into stored report Bundles."""
     opts = conversion.options(request.args, current_app.extensions["allfhir.id_systems"])
     body = request.get_data()  # cached: the multipart parser reads the same bytes
-    up = conversion.upload(request.mimetype, body, list(request.files.values()))
+    # Every part, also several under one field name (`curl -F file=@a -F file=@b`): a dropped
+    # companion file would silently lose its findings.
+    parts = [f for _, f in request.files.items(multi=True)]
+    up = conversion.upload(request.mimetype, body, parts)
     sub = conversion.submission(up, opts, g.client, request.headers.get("Idempotency-Key"))
     stored = conversion.run(store(), up, opts, sub)
     metrics.converted(stored)
