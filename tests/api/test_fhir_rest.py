@@ -64,9 +64,10 @@ def test_metadata_lists_exactly_what_is_implemented(api: Api) -> None:
         "identifier", "status", "code", "subject", "specimen", "based-on"]
     assert [p["name"] for p in types["Observation"]["searchParam"]] == [
         "identifier", "status", "code", "value-concept", "subject", "specimen", "based-on", "derived-from"]
-    assert rest["operation"] == [
-        {"name": "convert", "definition": "https://allfhir.org/fhir/OperationDefinition/convert"},
-        {"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}]
+    assert [(o["name"], o["definition"]) for o in rest["operation"]] == [
+        ("convert", "https://allfhir.org/fhir/OperationDefinition/convert"),
+        ("validate", "http://hl7.org/fhir/OperationDefinition/Resource-validate")]
+    assert "Prefer: respond-async" in rest["operation"][0]["documentation"]
 
 
 def test_health_and_ready_need_no_credentials(api: Api) -> None:

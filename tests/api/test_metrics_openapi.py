@@ -3,6 +3,8 @@ requests, and an OpenAPI document that lists exactly the app's routes."""
 
 from __future__ import annotations
 
+import re
+
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.api.conftest import Api
@@ -49,7 +51,7 @@ def test_openapi_lists_every_route(api: Api) -> None:
     assert r.status_code == 200
     doc = r.get_json()
     assert doc["openapi"] == "3.0.3"
-    rules = {(rule.rule.replace("<", "{").replace(">", "}"), m.lower())
+    rules = {(re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule), m.lower())
              for rule in api.app.url_map.iter_rules() if rule.endpoint != "static"
              for m in rule.methods - {"HEAD", "OPTIONS"}}
     listed = {(path, method) for path, ops in doc["paths"].items() for method in ops}

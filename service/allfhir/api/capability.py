@@ -67,7 +67,10 @@ def capability_statement(base: str) -> dict[str, Any]:
                          "key (Authorization: Bearer <key> or X-API-Key) whose SMART system scopes "
                          "(v1 system/<Type>.read|write, v2 system/<Type>.cruds) allow it."},
             "resource": resources,
-            "operation": [{"name": "convert", "definition": CONVERT},
+            "operation": [{"name": "convert", "definition": CONVERT,
+                           "documentation": "Also asynchronous (Prefer: respond-async): 202 with "
+                           "a Content-Location status URL polled until it answers a manifest of "
+                           "NDJSON report Bundles (http://hl7.org/fhir/R4/async.html)."},
                           {"name": "validate", "definition": VALIDATE}],
         }],
     }

@@ -8,9 +8,9 @@ from email.utils import format_datetime
 from flask import Blueprint, Response, current_app, g, request
 
 from ..errors import RequestError
-from ..store import Store, reads
+from ..store import Store, jobs, reads
 from ..store.reads import Version
-from . import audit, conversion, metrics, scopes, search, validate
+from . import async_convert, audit, conversion, metrics, scopes, search, validate
 from .auth import requires
 from .capability import READABLE, capability_statement
 from .negotiation import check_acceptable, fhir_response
@@ -30,7 +30,8 @@ def base() -> str:
 
 @bp.before_request
 def _negotiate() -> None:
-    check_acceptable()
+    if request.endpoint != "fhir.convert_output":  # NDJSON files, whatever the Accept says
+        check_acceptable()
 
 
 @bp.get("/metadata")
@@ -55,10 +56,52 @@ def convert() -> Response:
     parts = [f for _, f in request.files.items(multi=True)]
     up = conversion.upload(request.mimetype, body, parts)
     sub = conversion.submission(up, opts, g.client, request.headers.get("Idempotency-Key"))
+    if async_convert.wanted(request.headers.get("Prefer")):
+        job = async_convert.kick_off(store(), up, request.args.to_dict(), sub)
+        return fhir_response(_accepted(job), status=202,
+                             headers={"Content-Location": f"{base()}/$convert-status/{job}"})
     stored = conversion.run(store(), up, opts, sub)
     metrics.converted(stored)
     audit.touched(*(f"DiagnosticReport/{b['entry'][0]['resource']['id']}" for b in stored.reports))
     return fhir_response(conversion.parameters(stored))
+
+
+def _accepted(job: int) -> dict:
+    return {"resourceType": "OperationOutcome", "issue": [{
+        "severity": "information", "code": "informational",
+        "diagnostics": f"conversion job {job} accepted: poll the Content-Location URL"}]}
+
+
+def _read_reports(**_: str) -> list[tuple[str, str]]:
+    return [("DiagnosticReport", "r")]
+
+
+@bp.get("/$convert-status/<int:job>")
+@requires("operation", _read_reports)
+def convert_status(job: int) -> Response:
+    """Poll an asynchronous conversion: 202 while it runs, then its manifest."""
+    code, body, headers = async_convert.status(async_convert.job_of(store(), job, g.client), base())
+    if body is None:
+        return Response(status=code, headers=headers)
+    return fhir_response(body, status=code, headers=headers)
+
+
+@bp.delete("/$convert-status/<int:job>")
+@requires("operation", _read_reports)
+def convert_cancel(job: int) -> Response:
+    """Cancel an asynchronous conversion that has not finished."""
+    found = async_convert.job_of(store(), job, g.client)
+    if not jobs.cancel(store(), found.id):
+        raise RequestError("conflict", f"conversion job {job} has already finished")
+    return Response(status=202)
+
+
+@bp.get("/$convert-output/<int:job>/<kind>.ndjson")
+@requires("operation", _read_reports)
+def convert_output(job: int, kind: str) -> Response:
+    """An output file of a finished asynchronous conversion."""
+    text = async_convert.output(store(), async_convert.job_of(store(), job, g.client), kind)
+    return Response(text, content_type="application/fhir+ndjson")
 
 
 def _no_scope(**_: str) -> list[tuple[str, str]]:

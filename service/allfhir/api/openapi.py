@@ -38,8 +38,13 @@ QUERY: dict[str, list[str]] = {
                                | {"_count", "_offset", "_include", "_summary", "_elements"}),
 }
 OPEN_MEDIA = {"health.health": "application/json", "health.ready": "application/json",
-              "metrics.scrape": "text/plain", "openapi.document": "application/json"}
+              "metrics.scrape": "text/plain", "openapi.document": "application/json",
+              "fhir.convert_output": "application/fhir+ndjson"}
+HEADERS: dict[str, list[str]] = {"fhir.convert": ["Prefer", "Idempotency-Key"]}
 _ARG = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+_TYPED_ARG = re.compile(r"<(?:([a-z]+):)?([a-z_]+)>")
+# Werkzeug URL converter -> OpenAPI schema type of the path parameter
+CONVERTER_TYPES = {"int": "integer", "float": "number"}
 
 
 @bp.get("/openapi.json")
@@ -79,8 +84,9 @@ def _operation(rule: Any, view: Any, method: str) -> Json:
     op: Json = {
         "operationId": f"{endpoint}.{method.lower()}",
         "summary": doc[0] if doc else endpoint,
-        "parameters": [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                       for name in _ARG.findall(rule.rule)],
+        "parameters": [{"name": name, "in": "path", "required": True,
+                        "schema": {"type": CONVERTER_TYPES.get(converter, "string")}}
+                       for converter, name in _TYPED_ARG.findall(rule.rule)],
         "responses": {"200": {"description": "OK", "content": {media: {"schema": {
             "$ref": "#/components/schemas/Resource"} if media == FHIR_JSON else {}}}},
                       "default": {"description": "an OperationOutcome", "content": {
@@ -92,6 +98,8 @@ def _operation(rule: Any, view: Any, method: str) -> Json:
     query = QUERY.get(endpoint, ["url"] if endpoint.startswith("conformance.search_") else [])
     op["parameters"] += [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
                          for n in query]
+    op["parameters"] += [{"name": n, "in": "header", "required": False, "schema": {"type": "string"}}
+                         for n in HEADERS.get(endpoint, [])]
     if method == "POST" and endpoint in BODIES:
         op["requestBody"] = {"required": True, "content": BODIES[endpoint]}
     if getattr(view, "allfhir_interaction", None):

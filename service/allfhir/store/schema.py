@@ -90,3 +90,23 @@ audit_events = Table(
     Column("resource", Document, nullable=False),
     Index("ix_audit_events_recorded", "recorded"),
 )
+
+jobs = Table(
+    "jobs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),
+    # names the work (e.g. one delivery of one report version to one endpoint): queued once
+    Column("key", String(255), unique=True),
+    Column("state", String(12), nullable=False),  # queued | running | done | failed | cancelled
+    Column("payload", Document, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("run_after", DateTime(timezone=True), nullable=False),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("worker", String(100)),
+    Column("progress", String(100)),
+    Column("result", Document),
+    Column("error", Text),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False),
+    Index("ix_jobs_due", "state", "run_after"),
+)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -85,15 +86,25 @@ def _find(conn: Connection, sha256: str, idempotency_key: str | None) -> Stored 
     return Stored(row.result["reports"], row.result.get("outcome"), created=False)
 
 
-def save(store: Store, sub: Submission, bundles: list[Json], outcome: Json | None) -> Stored:
-    """Store the submission and its Bundles; a resubmission returns the first result."""
+# Called inside the transaction that stores a new submission, with the stored Bundles: what must
+# exist exactly when the reports do (the delivery outbox's rows) is written there.
+AfterWrite = Callable[[Connection, list[Json]], None]
+
+
+def save(store: Store, sub: Submission, bundles: list[Json], outcome: Json | None,
+         after: AfterWrite | None = None) -> Stored:
+    """Store the submission and its Bundles; a resubmission returns the first result (and runs
+    no `after`: its work was queued by the first)."""
     for attempt in range(RETRIES):
         try:
             with store.transaction() as conn:
                 found = _find(conn, sub.sha256, sub.idempotency_key)
                 if found:
                     return found
-                return _write(conn, sub, copy.deepcopy(bundles), outcome)
+                stored = _write(conn, sub, copy.deepcopy(bundles), outcome)
+                if after is not None:
+                    after(conn, stored.reports)
+                return stored
         except IntegrityError:
             # Someone stored the same submission (or the same resource version) first: theirs
             # stands. Read it; if it was a different submission of the same report, try again
