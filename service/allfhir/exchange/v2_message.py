@@ -7,7 +7,7 @@ Layout of one message (segments separated by \\r):
     PID  the report's subject (only when the report has one)
     ORC  RE, placer order number (the report's basedOn identifier), filler order number (the report)
     OBR  51969-4 Genetic analysis report, the same order numbers, dates, result status
-    NTE  the report's conclusion: the sentence a clinician reads
+    NTE  the report's conclusion: the sentence a clinician reads (one NTE per line)
     OBX  one group per finding (DiagnosticReport.result, in order), OBX-4 = the group's sub-ID:
          the finding's own code and value, then one OBX per component (48018-6 gene, 48004-6
          c.HGVS, 48005-3 p.HGVS, 81258-6 allele frequency, 81259-4 subtype, the probability as
@@ -64,10 +64,9 @@ class Parties:
 
 
 def text(value: str) -> str:
-    """A free text value escaped for ER7 (\\F\\ \\S\\ \\T\\ \\R\\ \\E\\) by hl7apy's own datatype;
-    line breaks become the formatted-text break \\.br\\."""
-    escaped = FT(value).to_er7()
-    return re.sub(r"\r\n|\r|\n", r"\\.br\\", escaped)
+    """A value escaped for ER7 (\\F\\ \\S\\ \\T\\ \\R\\ \\E\\) by hl7apy's own datatype. A line break
+    would end the segment, so it becomes a space here (notes keep their lines: one NTE each)."""
+    return FT(re.sub(r"\r\n|\r|\n", " ", value)).to_er7()
 
 
 def v2_datetime(value: str) -> str:
@@ -256,7 +255,7 @@ def oru_r01(report: Json, results: list[Json], parties: Parties = Parties(),
         obr.obr_22 = v2_datetime(report["issued"])
     obr.obr_25 = REPORT_STATUS.get(report.get("status", ""), "F")
     if report.get("conclusion"):
-        _note(order, 1, report["conclusion"])
+        _notes(order, [("", report["conclusion"])])
 
     set_id = 0
     for sub_id, observation in enumerate(results, start=1):
@@ -292,20 +291,24 @@ def oru_r01(report: Json, results: list[Json], parties: Parties = Parties(),
             if effective:
                 obx.obx_14 = v2_datetime(effective)
         notes += [("", note["text"]) for note in observation.get("note", []) if note.get("text")]
-        for n, (code, comment) in enumerate(notes, start=1):
-            if last is not None:
-                _note(last, n, comment, code)
+        if last is not None:
+            _notes(last, notes)
     msg.validate()  # raises on a structure, cardinality, length or format error
     return msg.to_er7()
 
 
-def _note(group: Group, set_id: int, comment: str, kind: str = "") -> None:
-    nte = group.add_segment("NTE")
-    nte.nte_1 = str(set_id)
-    nte.nte_2 = "L"  # table 0105: the filler (the lab) is the source of the comment
-    nte.nte_3 = text(comment)
-    if kind:
-        nte.nte_4 = kind  # the component the text is the value of
+def _notes(group: Group, notes: list[tuple[str, str]]) -> None:
+    """One NTE per line of each note (NTE-4: the component the text is the value of, if any)."""
+    set_id = 0
+    for kind, comment in notes:
+        for line in comment.splitlines() or [""]:
+            set_id += 1
+            nte = group.add_segment("NTE")
+            nte.nte_1 = str(set_id)
+            nte.nte_2 = "L"  # table 0105: the filler (the lab) is the source of the comment
+            nte.nte_3 = text(line)
+            if kind:
+                nte.nte_4 = kind
 
 
 def bundle_messages(bundle: Json, parties: Parties = Parties(),
