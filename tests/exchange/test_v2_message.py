@@ -117,30 +117,31 @@ def test_readme_example_ph_message_field_by_field(example: Path) -> None:
     # molecular consequence (3), the fusion (4), the expression signature (5), the subtype (6), and
     # the three therapy lines (7-9)
     got = [r[1:6] for r in rows]
-    gene = "48018-6^Gene studied [ID]^LN"
+    gene_studied = "48018-6^Gene studied [ID]^LN"
     present = "LA9633-4^Present^LN"
     somatic = ("CWE", "48002-0^Genomic source class^LN")
     ph = ("ph^Ph (BCR::ABL1)^99ALFST^BLLBCRABL1^"
           "B-Lymphoblastic Leukemia/Lymphoma with t(9;22)(q34.1;q11.2);BCR-ABL1^99OTREE")
+
+    def breakpoint_part(n: str, gene: str, end: str, chromosome: str, position: str) -> list[tuple]:
+        number = chromosome.split("^")[1].split()[1]
+        return [("CWE", "69548-6^Genetic variant assessment^LN", n, present, ""),
+                ("CWE", gene_studied, n, gene, ""),
+                ("ST", "81252-9^Discrete genetic variant^LN", n,
+                 f"BCR::ABL1 fusion {end} breakpoint {number}:{position}", ""),
+                ("CWE", "48000-4^^LN", n, chromosome, ""),
+                ("NR", "81254-5^Genomic allele start-end^LN", n, f"{position}^{position}", ""),
+                (*somatic, n, "LA6684-0^Somatic^LN", "")]
+
     assert got[:13] == [
-        ("CWE", "69548-6^Genetic variant assessment^LN", "1", present, ""),
-        ("CWE", gene, "1", "HGNC:1014^BCR^99HGNC", ""),
-        ("ST", "81252-9^Discrete genetic variant^LN", "1", "BCR::ABL1 fusion 5' breakpoint 22:23632600", ""),
-        ("CWE", "48000-4^^LN", "1", "LA21275-5^Chromosome 22^LN", ""),
-        ("NR", "81254-5^Genomic allele start-end^LN", "1", "23632600^23632600", ""),
-        (*somatic, "1", "LA6684-0^Somatic^LN", ""),
-        ("CWE", "69548-6^Genetic variant assessment^LN", "2", present, ""),
-        ("CWE", gene, "2", "HGNC:76^ABL1^99HGNC", ""),
-        ("ST", "81252-9^Discrete genetic variant^LN", "2", "BCR::ABL1 fusion 3' breakpoint 9:133729451", ""),
-        ("CWE", "48000-4^^LN", "2", "LA21262-3^Chromosome 9^LN", ""),
-        ("NR", "81254-5^Genomic allele start-end^LN", "2", "133729451^133729451", ""),
-        (*somatic, "2", "LA6684-0^Somatic^LN", ""),
+        *breakpoint_part("1", "HGNC:1014^BCR^99HGNC", "5'", "LA21275-5^Chromosome 22^LN", "23632600"),
+        *breakpoint_part("2", "HGNC:76^ABL1^99HGNC", "3'", "LA21262-3^Chromosome 9^LN", "133729451"),
         ("CWE", "functional-effect^Functional Effect^99GRTBD", "3", "SO:0001886^transcript_fusion^99SO", ""),
     ]
     assert got[13:27] == [
         ("CWE", "69548-6^Genetic variant assessment^LN", "4", present, ""),
-        ("CWE", gene, "4", "HGNC:1014^BCR^99HGNC", ""),
-        ("CWE", gene, "4", "HGNC:76^ABL1^99HGNC", ""),
+        ("CWE", gene_studied, "4", "HGNC:1014^BCR^99HGNC", ""),
+        ("CWE", gene_studied, "4", "HGNC:76^ABL1^99HGNC", ""),
         ("ST", "81252-9^Discrete genetic variant^LN", "4", "BCR::ABL1 fusion", ""),
         ("CWE", "48019-4^DNA change type^LN", "4", "SO:0001565^gene_fusion^99SO", ""),
         ("CWE", "81291-7^Variant ISCN^LN", "4", "t(9;22)(q34.1;q11.2)^^99ISCN", ""),
