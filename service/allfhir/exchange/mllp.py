@@ -83,11 +83,11 @@ async def _send(message: str, host: str, port: int, timeout: float,
     except TimeoutError:
         return Ack(Outcome.RETRY, reason="timeout",
                    text=f"no ACK from {host}:{port} within {timeout:g} s")
-    except (asyncio.IncompleteReadError, ConnectionError) as exc:
+    except (asyncio.IncompleteReadError, OSError) as exc:  # reset, broken pipe, host gone
         return Ack(Outcome.RETRY, reason="closed",
                    text=f"{host}:{port} closed the connection without an ACK ({type(exc).__name__})")
-    except InvalidBlockError as exc:
-        return Ack(Outcome.RETRY, reason="unreadable", text=f"not an MLLP block: {exc}")
+    except (InvalidBlockError, ValueError) as exc:  # ValueError: a block over the 64 KiB limit
+        return Ack(Outcome.RETRY, reason="unreadable", text=f"not an MLLP ACK block: {exc}")
     finally:
         writer.close()
         with contextlib.suppress(OSError):

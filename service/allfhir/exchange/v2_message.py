@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -133,7 +134,7 @@ def _value(coder: _Coder, item: Json, where: str) -> tuple[str, str, str] | None
         if quantity.get("code"):
             system = coder.system(quantity.get("system"), where)
             units = f"{text(quantity['code'])}^{text(quantity.get('unit', quantity['code']))}^{system}"
-        return "NM", _number(quantity["value"]), units
+        return "NM", _number(quantity.get("value")), units
     if "valueInteger" in item:
         return "NM", _number(item["valueInteger"]), ""
     if "valueRange" in item:
@@ -153,7 +154,10 @@ def _value(coder: _Coder, item: Json, where: str) -> tuple[str, str, str] | None
 
 
 def _number(value: Any) -> str:
-    return "" if value == "" else format(value, "g") if isinstance(value, float) else str(value)
+    """NM: digits, an optional sign and point, never an exponent (1e-05 -> 0.00001)."""
+    if value is None or value == "":
+        return ""
+    return format(Decimal(repr(value)) if isinstance(value, float) else Decimal(value), "f")
 
 
 def _identifier(identifier: Json) -> str:
