@@ -166,3 +166,29 @@ def test_an_ack_for_another_message_or_no_ack_at_all_is_retried() -> None:
     assert (other.outcome, other.reason, other.control_id) == (Outcome.RETRY, "mismatched", "M2")
     assert read_ack("hello", "M1").reason == "unreadable"
     assert read_ack(f"{MSH}\rMSA|ZZ|M1", "M1").reason == "unreadable"
+
+
+def test_a_listener_restarted_mid_run_gets_every_message_once(tmp_path: Path,
+                                                              readme_messages: list[str]) -> None:
+    # a caller that retries what got no verdict (as the outbox does) and the receiver going away
+    # between two messages: nothing is lost, nothing accepted is sent twice
+    queue = list(readme_messages)
+    attempts: list[tuple[str, Outcome]] = []
+    with mllp_listener(tmp_path / "peer") as first:
+        port = first.port
+        ack = send(queue[0], "127.0.0.1", port, timeout=10)
+        attempts.append((control_id(queue[0]), ack.outcome))
+        assert ack.accepted
+    # the listener is down: the next message is refused and stays queued
+    down = send(queue[1], "127.0.0.1", port, timeout=5)
+    attempts.append((control_id(queue[1]), down.outcome))
+    assert (down.outcome, down.reason) == (Outcome.RETRY, "refused")
+    with mllp_listener(tmp_path / "peer", port=port) as again:
+        for message in queue[1:]:
+            ack = send(message, "127.0.0.1", port, timeout=10)
+            attempts.append((control_id(message), ack.outcome))
+            assert ack.accepted
+        arrived = [r["control_id"] for r in again.received()]
+    assert arrived == [control_id(m) for m in readme_messages]  # each once, in order
+    assert [o for _, o in attempts] == [Outcome.ACCEPTED, Outcome.RETRY, Outcome.ACCEPTED,
+                                        Outcome.ACCEPTED]

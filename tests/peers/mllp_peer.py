@@ -32,12 +32,13 @@ class Listener:
 
 
 @contextmanager
-def mllp_listener(workdir: Path, mode: str = "accept", *extra: str) -> Iterator[Listener]:
-    """A listener on 127.0.0.1 (a port the system picks), stopped by its pid afterwards."""
+def mllp_listener(workdir: Path, mode: str = "accept", *extra: str, port: int = 0) -> Iterator[Listener]:
+    """A listener on 127.0.0.1 (`port`, or one the system picks), stopped by its pid afterwards.
+    The same `workdir` again keeps the mode and the record of what arrived (a restart)."""
     workdir.mkdir(parents=True, exist_ok=True)
     mode_file, received = workdir / "mode", workdir / "received.jsonl"
     process = subprocess.Popen(
-        [sys.executable, str(LISTENER), "--port", "0", "--mode", mode, "--mode-file", str(mode_file),
+        [sys.executable, str(LISTENER), "--port", str(port), "--mode", mode, "--mode-file", str(mode_file),
          "--received", str(received), *extra],
         stdout=subprocess.PIPE, text=True)
     try:
