@@ -184,12 +184,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# one per line: each subcommand module added is a one-line change
+EXTENSIONS = (
+    "allfhir.validation.cli",
+    "allfhir.knowledge_cli",
+    "allfhir.conformance_cli",
+    "allfhir.db_cli",
+    "allfhir.apikey_cli",
+    "allfhir.serve_cli",
+    "allfhir.worker_cli",
+    "allfhir.v2_cli",
+)
+
+
 def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Subcommands living in their own modules (validate, knowledge) register themselves."""
     found = []
-    for module_name in ("allfhir.validation.cli", "allfhir.knowledge_cli", "allfhir.conformance_cli",
-                        "allfhir.db_cli", "allfhir.apikey_cli", "allfhir.serve_cli",
-                        "allfhir.worker_cli"):
+    for module_name in EXTENSIONS:
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:
