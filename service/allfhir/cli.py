@@ -1,4 +1,4 @@
-"""`allfhir` command line: convert | formats | schema (validate, knowledge: see their modules).
+"""`allfhir` command line: convert | formats | schema (validate, knowledge, report: see their modules).
 
 Exit codes: 0 ok, 2 bad input (an OperationOutcome on stderr), 1 internal error, 128 + the signal
 number when interrupted (130 SIGINT / Ctrl-C, 143 SIGTERM).
@@ -188,7 +188,8 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Subcommands living in their own modules (validate, knowledge) register themselves."""
     found = []
     for module_name in ("allfhir.validation.cli", "allfhir.knowledge_cli", "allfhir.conformance_cli",
-                        "allfhir.db_cli", "allfhir.apikey_cli", "allfhir.serve_cli"):
+                        "allfhir.db_cli", "allfhir.apikey_cli", "allfhir.serve_cli",
+                        "allfhir.report_cli"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:
