@@ -120,6 +120,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 if isinstance(item, InputError):
                     problems.extend(item.problems)
                     continue
+                if args.presented_form == "pdf":
+                    from .report.embed import with_pdf
+
+                    item = with_pdf(item)
                 out.write(dumps(item))
                 out.write("\n")
                 progress.tick()
@@ -172,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--reviewed", action="store_true",
                       help="a haematopathologist reviewed the case: discordant and dual-driver "
                       "reports are final, not preliminary")
+    conv.add_argument("--presented-form", choices=["pdf"],
+                      help="also embed the rendered report as the DiagnosticReport's presentedForm "
+                      "(application/pdf, beside the HTML)")
     conv.add_argument("-o", "--output", help="write NDJSON here instead of stdout")
     conv.set_defaults(func=cmd_convert)
 

@@ -52,6 +52,14 @@ Description: "The label a gene-expression classifier gave a sample, with the cla
 * value[x] only CodeableConcept
 * valueCodeableConcept.text 1..1
 * valueCodeableConcept.text ^short = "The label exactly as the classifier wrote it"
+* component contains classifier-threshold 0..1 MS
+* component[classifier-threshold] ^short = "The score a label must exceed to be called, where the classifier has one cut-off for every label"
+* component[classifier-threshold].code = AllfhirCodes#classifier-threshold
+* component[classifier-threshold].value[x] 1..1
+* component[classifier-threshold].value[x] only Quantity
+* component[classifier-threshold].valueQuantity.value 1..1
+* component[classifier-threshold].valueQuantity.system = $UCUM
+* component[classifier-threshold].valueQuantity.code = #1
 * component contains label-score 0..* MS
 * component[label-score] ^short = "The classifier's score for one label it scored, called or not"
 * component[label-score].code = AllfhirCodes#label-score

@@ -30,15 +30,18 @@ BODIES: dict[str, Json] = {
     "conformance.translate": PARAMETERS_BODY, "conformance.lookup": PARAMETERS_BODY,
 }
 QUERY: dict[str, list[str]] = {
-    "fhir.convert": ["format", "patient", "sample", "bundle-type", "actionability"],
+    "fhir.convert": ["format", "patient", "sample", "bundle-type", "actionability", "presented-form"],
     "fhir.validate_any": ["mode", "profile"], "fhir.validate_type": ["mode", "profile"],
     "conformance.translate": ["url", "code", "system", "target", "targetsystem", "reverse"],
     "conformance.lookup": ["code", "system"],
+    "render.render": ["format"],
     "fhir.search_type": sorted({name for params in PARAMS.values() for name in params}
                                | {"_count", "_offset", "_include", "_summary", "_elements"}),
 }
 OPEN_MEDIA = {"health.health": "application/json", "health.ready": "application/json",
               "metrics.scrape": "text/plain", "openapi.document": "application/json"}
+# routes that answer in something other than FHIR JSON
+RESPONSE_MEDIA: dict[str, list[str]] = {"render.render": ["text/html", "application/pdf"]}
 _ARG = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
 
@@ -76,13 +79,14 @@ def _operation(rule: Any, view: Any, method: str) -> Json:
     endpoint = rule.endpoint
     doc = (view.__doc__ or "").strip().splitlines()
     media = OPEN_MEDIA.get(endpoint, FHIR_JSON)
+    ok = {m: {"schema": {"$ref": "#/components/schemas/Resource"} if m == FHIR_JSON else {}}
+          for m in RESPONSE_MEDIA.get(endpoint, [media])}
     op: Json = {
         "operationId": f"{endpoint}.{method.lower()}",
         "summary": doc[0] if doc else endpoint,
         "parameters": [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                        for name in _ARG.findall(rule.rule)],
-        "responses": {"200": {"description": "OK", "content": {media: {"schema": {
-            "$ref": "#/components/schemas/Resource"} if media == FHIR_JSON else {}}}},
+        "responses": {"200": {"description": "OK", "content": ok},
                       "default": {"description": "an OperationOutcome", "content": {
                           FHIR_JSON: {"schema": {"$ref": "#/components/schemas/Resource"}}}}},
     }

@@ -117,7 +117,7 @@ def build(ctx: ReportContext, kb: Knowledge, rc: ResolvedCall, classifier: str,
     biomarker["category"].insert(1, concept(coding(codes.TBD_CODES, codes.TBD_BIOMARKER_CATEGORY)))
     # The label as the classifier wrote it stays in text; the coding says what it means.
     biomarker["valueCodeableConcept"] = concept(rc.subtype.coding, text=call.label)
-    comps = [*support, *_label_scores(call, scores or {})]
+    comps = [*support, *_threshold(call), *_label_scores(call, scores or {})]
     if comps:
         biomarker["component"] = comps
     if ctx.device_ref:
@@ -156,6 +156,13 @@ def _support(call: SubtypeCall) -> list[Json]:
         support.append(component(allfhir_code(codes.C_CLASSIFIER_CONFIDENCE),
                                  valueString=call.confidence))
     return support
+
+
+def _threshold(call: SubtypeCall) -> list[Json]:
+    if call.threshold is None:
+        return []
+    return [component(allfhir_code(codes.C_CLASSIFIER_THRESHOLD),
+                      valueQuantity=unit_quantity(call.threshold))]
 
 
 def label_scores(call: SubtypeCall, scores: dict[str, float]) -> dict[str, float]:

@@ -51,8 +51,12 @@ def svg(series: ScoreSeries) -> str:
         out.append(f'<text x="{LABEL_WIDTH + length + 4:.1f}" y="{y + 11}"{weight}>{escape(value)}</text>')
     if series.threshold is not None:
         x = LABEL_WIDTH + BAR_WIDTH * series.threshold / top
-        out.append(f'<line class="threshold" x1="{x:.1f}" y1="{TOP - 4}" x2="{x:.1f}" '
-                   f'y2="{height - 8}" stroke="#000" stroke-width="1.2" stroke-dasharray="4 3"/>')
+        # a white casing under the dashes keeps the line visible across the solid call bar
+        out.append(f'<line x1="{x:.1f}" y1="{TOP - 4}" x2="{x:.1f}" y2="{height - 8}" '
+                   'stroke="#fff" stroke-width="3.2"/>')
+        out.append(f'<line class="threshold" data-value="{series.threshold:g}" x1="{x:.1f}" '
+                   f'y1="{TOP - 4}" x2="{x:.1f}" y2="{height - 8}" stroke="#000" stroke-width="1.2" '
+                   'stroke-dasharray="4 3"/>')
         out.append(f'<text x="{x + 3:.1f}" y="{height - 1}" font-style="italic">'
                    f'threshold {series.threshold:g}</text>')
     out.append("</g></svg>")

@@ -421,31 +421,35 @@ def _signatures(view: ReportView, results: list[Json]) -> None:
         called = (obs.get("valueCodeableConcept") or {}).get("text", "")
         kind = "probability" if _ours(obs, codes.C_CLASSIFIER_PROBABILITY) else "score"
         name = (obs.get("code") or {}).get("text", "").removesuffix(" expression subtype signature")
-        for prefix, series in _series(scores).items():
-            title = f"{name} {kind}" + (f" ({prefix}_ columns)" if prefix else "")
-            bars = [Score(label, value, label == called or label == f"{prefix}_{called}")
+        threshold = _quantity(_ours(obs, codes.C_CLASSIFIER_THRESHOLD))
+        for (prefix, sep), series in _series(scores).items():
+            title = f"{name} {kind}" + (f" ({prefix}{sep} columns)" if prefix else "")
+            bars = [Score(label, value, label in (called, f"{prefix}{sep}{called}"))
                     for label, value in series if value is not None]
             bars.sort(key=lambda s: (-s.value, s.label))
-            view.charts.append(ScoreSeries(title, bars))
+            view.charts.append(ScoreSeries(title, bars, threshold))
 
 
 def _ours_all(res: Json, code: str) -> list[Json]:
     return _component(res, codes.CS_ALLFHIR, code)
 
 
-_PREFIX = re.compile(r"^([A-Za-z]{2,4})_")
+_PREFIX = re.compile(r"^([A-Za-z]{2,4})(_)|^([a-z_]+)(:)")
+Scores = list[tuple[str, float | None]]
 
 
-def _series(scores: list[tuple[str, float | None]]) -> dict[str, list[tuple[str, float | None]]]:
+def _series(scores: Scores) -> dict[tuple[str, str], Scores]:
     """One chart per score family: a classifier that scores labels by two methods writes them as
-    '<METHOD>_<label>' columns (ALLCatchR ML_ / NN_), each a chart of its own."""
+    '<METHOD>_<label>' columns (ALLCatchR ML_ / NN_) or '<column>:<label>' (MD-ALL's final call
+    carries both GEP methods' shares), each family a chart of its own."""
     prefixes = [_PREFIX.match(label) for label, _ in scores]
     if not all(prefixes):
-        return {"": scores}
-    out: dict[str, list[tuple[str, float | None]]] = {}
+        return {("", ""): scores}
+    out: dict[tuple[str, str], Scores] = {}
     for m, score in zip(prefixes, scores, strict=True):
         assert m is not None
-        out.setdefault(m.group(1), []).append(score)
+        key = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        out.setdefault(key, []).append(score)
     return out
 
 
