@@ -18,6 +18,8 @@ from .. import codes
 Json = dict[str, Any]
 
 _LEVEL = re.compile(r"level ([A-D])\b")
+# a trial cited as evidence (fhir/therapy.py _trial_citation): id, title, status with its date
+_TRIAL_CITATION = re.compile(r"^ClinicalTrials\.gov (NCT\d{8})(?:: (.*))? \(([^()]*)\); listed as evidence")
 # The tier of an AMP/ASCO/CAP 2017 level, as mappings/evidence_policy.csv sections them.
 TIERS = (("standard-of-care", "Standard of care"),
          ("investigational", "Investigational (limited clinical evidence)"),
@@ -86,7 +88,7 @@ class Therapy:
     tier: str
     context: str | None
     setting: str | None
-    sources: list[str]
+    sources: list[str]  # '[n]' (the n-th of References) or 'trial NCT... (evidence only)'
 
 
 @dataclass(slots=True)
@@ -95,8 +97,9 @@ class TrialView:
     url: str
     title: str | None
     phase: str | None
-    status: str  # the ResearchStudy status, or 'not stated (unknown)'
-    as_of: str  # the recruitment note: status and the date it was read
+    status: str  # the ResearchStudy status, or the registry status as the citation states it
+    as_of: str  # the date that status was read on the registry ('not stated' when unknown)
+    note: str  # the recruitment note or citation it was read from
     enrolling: bool  # a trial recommended for enrolment (it has a Task), not evidence only
 
 
@@ -457,6 +460,7 @@ def _actionability(view: ReportView, rs: Resolver, rep: Json, results: list[Json
     tier_of = _tier_of()
     therapies: dict[str, list[Therapy]] = {}
     enrolling: set[str] = set()
+    evidence: dict[str, tuple[str | None, str]] = {}
     for obs in results:
         if not _profiled(obs, codes.PROFILE_THERAPEUTIC_IMPLICATION):
             continue
@@ -472,9 +476,13 @@ def _actionability(view: ReportView, rs: Resolver, rep: Json, results: list[Json
                 levels.append(m.group(1))
             for ext in comp.get("extension", []):
                 cite = (ext.get("valueRelatedArtifact") or {}).get("citation")
-                if cite:
-                    sources.append(cite)
-                    _reference(view, cite)
+                trial_cited = _TRIAL_CITATION.match(cite or "")
+                if trial_cited:
+                    nct, title, status = trial_cited.groups()
+                    sources.append(f"trial {nct} (evidence only)")
+                    evidence.setdefault(nct, (title, status))
+                elif cite:
+                    sources.append(f"[{_reference(view, cite)}]")  # numbered in References
         level = min(levels) if levels else None
         tier = tier_of.get(level or "", "investigational")
         therapies.setdefault(tier, []).append(Therapy(
@@ -486,11 +494,18 @@ def _actionability(view: ReportView, rs: Resolver, rep: Json, results: list[Json
         nct = next((i.get("value") for i in study.get("identifier", [])
                     if i.get("system") == codes.CLINICALTRIALS), study.get("id", ""))
         phase = (study.get("phase") or {}).get("coding", [{}])[0].get("code")
+        note = "; ".join(n.get("text", "") for n in study.get("note", []))
         view.trials.append(TrialView(
             nct=nct, url=f"https://clinicaltrials.gov/study/{nct}", title=study.get("title"),
             phase=phase, status=study.get("status") or "not stated (status not read recently)",
-            as_of="; ".join(n.get("text", "") for n in study.get("note", [])),
-            enrolling=nct in enrolling))
+            as_of=_date(note), note=note, enrolling=nct in enrolling))
+    listed = {t.nct for t in view.trials}
+    for nct, (title, status) in evidence.items():
+        if nct not in listed:  # the review's trials that do not enrol: their registry status
+            view.trials.append(TrialView(nct=nct, url=f"https://clinicaltrials.gov/study/{nct}",
+                                         title=title, phase=None,
+                                         status=status.rpartition(": ")[2].removeprefix("status "),
+                                         as_of=_date(status), note=status, enrolling=False))
     actions = [rs.get(e.get("valueReference")) for e in rep.get("extension", [])
                if e.get("url") == codes.EXT_RECOMMENDED_ACTION]
     for task in filter(None, actions):
@@ -498,6 +513,11 @@ def _actionability(view: ReportView, rs: Resolver, rep: Json, results: list[Json
         trial_task = focus is not None and focus.get("resourceType") == "ResearchStudy"
         if _profiled(task, codes.PROFILE_FOLLOWUP_RECOMMENDATION) and not trial_task:
             view.followups.append(task.get("description") or _text(task.get("code")) or "")
+
+
+def _date(text: str) -> str:
+    found = re.search(r"\d{4}-\d{2}-\d{2}", text)
+    return found.group(0) if found else "not stated"
 
 
 def _tier_of() -> dict[str, str]:
@@ -515,7 +535,7 @@ def _methods(view: ReportView, results: list[Json], devices: list[Json]) -> None
     if view.fusions:
         view.tested.append("Gene fusions from RNA-seq" + (f" ({', '.join(callers)})" if callers else ""))
     if view.variants:
-        view.tested.append("Sequence variants (annotated VCF)")
+        view.tested.append("Sequence variants as submitted (HGVS, allele fraction)")
     if view.copy_numbers:
         view.tested.append("Chromosome number / copy-number state as submitted")
     if not view.fusions:
@@ -528,6 +548,8 @@ def _methods(view: ReportView, results: list[Json], devices: list[Json]) -> None
         view.not_tested.append("copy number and chromosome number: not submitted")
 
 
-def _reference(view: ReportView, cite: str) -> None:
+def _reference(view: ReportView, cite: str) -> int:
+    """The citation's number in the report's References (1-based), added when new."""
     if cite not in view.references:
         view.references.append(cite)
+    return view.references.index(cite) + 1
