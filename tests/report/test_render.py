@@ -232,6 +232,14 @@ def test_kmt2a_group_call_from_md_all_marks_its_threshold() -> None:
     assert calls[0].startswith("KMT2A-rearranged or KMT2A-like (group). MD-ALL (SVM): expression class "
                                "KMT2A-rearranged or KMT2A-like (group) ('KMT2A', run-share 0.64)")
     assert calls[1] == "No subtype assigned. MD-ALL (PhenoGraph) call: Unclassified (run-share 1)"
+    captions = [" ".join(e.text.split()) for e in page.elements if e.tag == "figcaption"]
+    assert captions == [
+        'MD-ALL (SVM) score, highest first; the call in solid black, marked "(call)"; dashed: the '
+        "classifier's threshold (0.5).",
+        "MD-ALL (PhenoGraph) score, highest first; the classifier's best label in solid black: it gave "
+        "no call; dashed: the classifier's threshold (0.5)."]
+    text = pdf_text(render_pdf(bundle))
+    assert "0.64 (call)" in text and "1 (best label, no call)" in text and "threshold 0.5" in text
 
 
 def test_unclassified_sample_says_no_subtype_and_why() -> None:
@@ -239,6 +247,7 @@ def test_unclassified_sample_says_no_subtype_and_why() -> None:
     page = parse(render_html(bundle))
     [call] = page.texts("result-call")
     assert call.startswith("No subtype assigned. ALLCatchR: no subtype assigned (best label")
+    assert "(best label, no call)" in render_html(bundle) and "(call)" not in render_html(bundle)
     assert "confidence 'unclassified'" in call
     titles = [" ".join(e.text.split()) for e in page.elements if e.tag == "figcaption"]
     assert [t.split(",")[0] for t in titles] == ["ALLCatchR score (ML_ columns)",

@@ -47,7 +47,7 @@ def render_html(bundle: Json, lab: Lab | None = None) -> str:
     from markupsafe import Markup
 
     r = view.read(bundle)
-    charts = [(s.title, Markup(chart.svg(s))) for s in r.charts]  # escaped inside chart.svg
+    charts = [(s, Markup(chart.svg(s))) for s in r.charts]  # escaped inside chart.svg
     return _environment().get_template("report.html.j2").render(
         r=r, lab=lab or Lab.from_settings(), charts=charts, tiers=view.TIERS, version=__version__)
 

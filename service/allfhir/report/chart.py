@@ -1,8 +1,9 @@
 """The classifier's score for every label it scored, as an inline SVG bar chart.
 
 Made on the server as text (no JavaScript, no fonts or files fetched), so it shows the same in a
-browser, in an EHR's HTML viewer and in the PDF. Readable in black and white: the call is a solid
-black bar with its label in bold and marked "call"; the other labels are white bars with a black
+browser, in an EHR's HTML viewer and in the PDF. Readable in black and white: the classifier's label is a
+solid black bar with its name in bold, marked "(call)" (or "(best label, no call)" when the
+classifier gave no call); the other labels are white bars with a black
 outline; a classifier threshold, where the Bundle carries one, is a dashed line with its value.
 """
 
@@ -47,7 +48,8 @@ def svg(series: ScoreSeries) -> str:
         out.append(f'<rect class="{css}" data-label="{escape(score.label)}" data-value="{score.value:g}" '
                    f'x="{LABEL_WIDTH}" y="{y + 2}" width="{max(length, 0.5):.1f}" height="{ROW - 4}" '
                    f'fill="{fill}" stroke="#000" stroke-width="0.8"/>')
-        value = f"{score.value:g}" + (" (call)" if score.called else "")
+        mark = " (call)" if series.assigned else " (best label, no call)"
+        value = f"{score.value:g}" + (mark if score.called else "")
         out.append(f'<text x="{LABEL_WIDTH + length + 4:.1f}" y="{y + 11}"{weight}>{escape(value)}</text>')
     if series.threshold is not None:
         x = LABEL_WIDTH + BAR_WIDTH * series.threshold / top

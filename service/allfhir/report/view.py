@@ -35,9 +35,11 @@ class Score:
 
 @dataclass(slots=True)
 class ScoreSeries:
-    title: str  # 'ALLSorts probability', 'ALLCatchR ML_ share'
+    title: str  # 'ALLSorts probability', 'ALLCatchR score (ML_ columns)'
     scores: list[Score]  # sorted, highest first
     threshold: float | None = None
+    # False when the classifier's label is no call (Unclassified, or a label it marks unclassified)
+    assigned: bool = True
 
 
 @dataclass(slots=True)
@@ -267,7 +269,7 @@ def read(bundle: Json) -> ReportView:
     )
     _findings(view, rs, results)
     _calls(view, rs, results)
-    _signatures(view, results)
+    _signatures(view, rs, results)
     _actionability(view, rs, rep, results)
     _methods(view, results, devices)
     return view
@@ -413,7 +415,11 @@ def _calls(view: ReportView, rs: Resolver, results: list[Json]) -> None:
                 _reference(view, source)
 
 
-def _signatures(view: ReportView, results: list[Json]) -> None:
+def _signatures(view: ReportView, rs: Resolver, results: list[Json]) -> None:
+    # a signature whose implication assigns no subtype charts its label as the best, not a call
+    unassigned = {id(target) for obs, call in zip(
+        [o for o in results if _profiled(o, codes.PROFILE_DIAGNOSTIC_IMPLICATION)], view.calls, strict=True)
+        if not call.assigned for target in (rs.get(r) for r in obs.get("derivedFrom", [])) if target}
     for obs in results:
         if not _profiled(obs, codes.PROFILE_MOLECULAR_BIOMARKER):
             continue
@@ -430,7 +436,7 @@ def _signatures(view: ReportView, results: list[Json]) -> None:
             bars = [Score(label, value, label in (called, f"{prefix}{sep}{called}"))
                     for label, value in series if value is not None]
             bars.sort(key=lambda s: (-s.value, s.label))
-            view.charts.append(ScoreSeries(title, bars, threshold))
+            view.charts.append(ScoreSeries(title, bars, threshold, id(obs) not in unassigned))
 
 
 def _ours_all(res: Json, code: str) -> list[Json]:
