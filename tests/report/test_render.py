@@ -18,7 +18,7 @@ from allfhir import codes
 from allfhir.convert import convert
 from allfhir.fhir.bundle import BuildOptions
 from allfhir.knowledge import Knowledge
-from allfhir.report import Lab, render_html, render_pdf
+from allfhir.report import Lab, render_html, render_pdf, view
 from tests.conftest import DATA, REPO
 from tests.fhir_asserts import by_profile, components
 from tests.test_actionability import ALLCATCHR, fitting, fusion
@@ -297,3 +297,13 @@ def test_every_score_is_in_the_expression_signature() -> None:
         "code": {"coding": [{"system": codes.CS_ALLFHIR, "code": "label-score",
                              "display": "Classifier score of one label"}], "text": "TCF3-PBX1"},
         "valueQuantity": {"value": 0.002, "system": codes.UCUM, "code": "1"}}
+
+
+def test_variants_and_copy_number_from_the_generic_json() -> None:
+    bundle = by_sample([CLASSIFIERS / "generic-cohort.json"], "S1")
+    page = parse(render_html(bundle))
+    assert page.texts("variant") == ["JAK2 NM_004972.4:c.2048A>G NP_004963.1:p.Arg683Gly 0.38 Somatic"]
+    assert page.texts("copy-number") == [
+        "IKZF1 copy number loss", "46 chromosomes chromosome number variation; modal chromosome number 46"]
+    assert page.texts("fusion") == ["P2RY8::CRLF2 12 Arriba"]
+    assert [t.agent for t in view.read(bundle).therapies["preclinical"]] == ["venetoclax"]

@@ -349,7 +349,7 @@ def _copy_number(obs: Json) -> CopyNumber:
     details = []
     change = _value_text(_loinc(obs, codes.LOINC_CODING_CHANGE_TYPE))
     if change:
-        details.append(change)
+        details.append(change.replace("_", " "))  # the SO term as words: 'copy number loss'
     gene = _value_text(_loinc(obs, codes.LOINC_GENE_STUDIED))
     if gene and gene != label:
         details.append(f"gene {gene}")
