@@ -22,6 +22,7 @@ from ..convert import convert
 from ..errors import InputError, Problem, RequestError, operation_outcome
 from ..fhir.bundle import BuildOptions
 from ..fhir.common import IdSystems
+from ..report.embed import with_pdf
 from ..store import Store, submissions
 
 Json = dict[str, Any]
@@ -45,14 +46,16 @@ class Options:
     format: str | None
     sample: str | None
     build: BuildOptions
+    presented_form: str | None = None  # 'pdf': the report also embeds its PDF (report/embed.py)
 
     def key(self) -> str:
         b = self.build
         # the identifier systems shape the reports too: a deployment that changes them gets
         # reports in the new namespaces, not the stored ones
-        return f"format={self.format}|sample={self.sample}|patient={b.patient}|" \
-               f"bundle-type={b.bundle_type}|actionability={b.actionability}|" \
-               f"systems={b.systems.sample} {b.systems.report} {b.systems.resource}"
+        key = f"format={self.format}|sample={self.sample}|patient={b.patient}|" \
+              f"bundle-type={b.bundle_type}|actionability={b.actionability}|" \
+              f"systems={b.systems.sample} {b.systems.report} {b.systems.resource}"
+        return key + (f"|presented-form={self.presented_form}" if self.presented_form else "")
 
 
 def options(args: Any, systems: IdSystems) -> Options:
@@ -68,9 +71,13 @@ def options(args: Any, systems: IdSystems) -> Options:
     if actionability not in BOOLEAN:
         raise RequestError("malformed", f"actionability '{actionability}' is not true or false",
                            code="value")
+    presented = args.get("presented-form") or None
+    if presented not in (None, "pdf"):
+        raise RequestError("malformed", f"presented-form '{presented}' is not supported: pdf (the "
+                           "HTML is always presented)", code="value")
     return Options(fmt, args.get("sample") or None,
                    BuildOptions(bundle_type=bundle_type, patient=args.get("patient") or None,
-                                actionability=BOOLEAN[actionability], systems=systems))
+                                actionability=BOOLEAN[actionability], systems=systems), presented)
 
 
 def upload(mimetype: str, body: bytes, files: list[FileStorage]) -> Upload:
@@ -130,6 +137,8 @@ def _convert(up: Upload, opts: Options) -> tuple[list[Json], list[Problem]]:
             for item in convert(paths, opts.format, opts.build, sample_id=opts.sample):
                 if isinstance(item, InputError):
                     problems.extend(item.problems)
+                elif opts.presented_form == "pdf":
+                    bundles.append(with_pdf(item))
                 else:
                     bundles.append(item)
         except InputError as err:

@@ -50,6 +50,10 @@ RESULT_STATUS = {"final": "F", "preliminary": "P", "amended": "C", "corrected": 
 # OBX-5 is read as ST, 199 characters at most, by a STRICT v2.5.1 parser (hl7apy's, whatever
 # OBX-2 says): a longer string component goes into an NTE (FT, 65536) of its group, coded in NTE-4.
 ST_MAX = 199
+# The chart's per-label scores (and the classifier's threshold) stay in the FHIR only: the label
+# they score is the component's code.text, which OBX-3 has no place for, so as OBXs they would be
+# a list of unlabelled numbers. The call and its probability are OBXs of their own.
+CHART_ONLY = frozenset({codes.C_LABEL_SCORE, codes.C_CLASSIFIER_THRESHOLD})
 # MSH-10 is ST(20) in v2.5.1.
 CONTROL_ID_LENGTH = 20
 
@@ -272,6 +276,8 @@ def oru_r01(report: Json, results: list[Json], parties: Parties = Parties(),
         if own is not None:
             rows.append((coder.observation_code(observation.get("code", {}), f"{where}.code"), own))
         for i, component in enumerate(observation.get("component", [])):
+            if _code_of(component) in CHART_ONLY:
+                continue
             at = f"{where}.component[{i}]"
             value = _value(coder, component, at)
             code = coder.observation_code(component.get("code", {}), f"{at}.code")
@@ -299,6 +305,11 @@ def oru_r01(report: Json, results: list[Json], parties: Parties = Parties(),
             _notes(last, notes)
     msg.validate()  # raises on a structure, cardinality, length or format error
     return msg.to_er7()
+
+
+def _code_of(component: Json) -> str | None:
+    codings = component.get("code", {}).get("coding", [])
+    return codings[0].get("code") if codings else None
 
 
 def _notes(group: Group, notes: list[tuple[str, str]]) -> None:
