@@ -188,7 +188,7 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Subcommands living in their own modules (validate, knowledge) register themselves."""
     found = []
     for module_name in ("allfhir.validation.cli", "allfhir.knowledge_cli", "allfhir.conformance_cli",
-                        "allfhir.db_cli", "allfhir.apikey_cli", "allfhir.serve_cli"):
+                        "allfhir.db_cli", "allfhir.apikey_cli", "allfhir.serve_cli", "allfhir.user_cli"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:
