@@ -9,10 +9,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -20,8 +32,8 @@ from ..errors import BY_HTTP_STATUS, STATUS, InputError, Problem, RequestError, 
 from ..store import Store, users
 from ..store.users import Role
 
-bp = Blueprint("web", __name__, url_prefix="/web", template_folder="templates",
-               static_folder="static")
+bp = Blueprint("web", __name__, url_prefix="/web", template_folder="templates")
+STATIC = Path(__file__).resolve().parent / "static"
 csrf = CSRFProtect()
 log = logging.getLogger("allfhir.api")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,6 +79,12 @@ def signed_in(role: Role | None = None) -> Callable[[F], F]:
         return guarded  # type: ignore[return-value]
 
     return decorate
+
+
+@bp.get("/static/<filename>")
+def static(filename: str) -> Response:
+    """The CSS and the script (a plain route, not a `<path:>` one: there are no folders)."""
+    return send_from_directory(STATIC, filename, max_age=3600)
 
 
 def safe_next(target: str | None) -> str:

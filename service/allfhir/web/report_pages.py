@@ -74,8 +74,10 @@ def report(rid: str) -> str:
     bundle = reports.bundle(store(), _stored(rid))
     entries = [e["resource"] for e in bundle["entry"]]
     dr = entries[0]
+    # inside the Bundle a Device is referenced by its fullUrl
     summary = summarise(dr, [r for r in entries if r["resourceType"] == "Observation"],
-                        {f"Device/{r['id']}": r for r in entries if r["resourceType"] == "Device"})
+                        {e["fullUrl"]: e["resource"] for e in bundle["entry"]
+                         if e["resource"]["resourceType"] == "Device"})
     return render_template("report.html", summary=summary, report=dr,
                            rendered=rendering.report_html(bundle), has_pdf=rendering.has_pdf(bundle),
                            history=reads.history(store(), "DiagnosticReport", rid))
@@ -109,11 +111,13 @@ def report_pdf(rid: str) -> Response:
     return _download(pdf, "application/pdf", _filename(dr, ".pdf"))
 
 
-@bp.get("/reports/<rid>/_history/<int:vid>")
+@bp.get("/reports/<rid>/_history/<vid>")
 @signed_in()
-def report_version(rid: str, vid: int) -> Response:
+def report_version(rid: str, vid: str) -> Response:
     _stored(rid)
-    version = reads.vread(store(), "DiagnosticReport", rid, vid)
+    if not vid.isdigit():
+        raise RequestError("malformed", f"'{vid}' is not a version id", code="value")
+    version = reads.vread(store(), "DiagnosticReport", rid, int(vid))
     if version is None:
         raise RequestError("not-found", f"DiagnosticReport/{rid} version {vid} is not known")
     body = json.dumps(version.resource, ensure_ascii=False, indent=2)

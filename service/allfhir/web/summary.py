@@ -93,7 +93,8 @@ def classifier_name(device: Json | None) -> str:
 
 
 def summarise(report: Json, results: list[Json], devices: dict[str, Json]) -> Summary:
-    """`results`: the report's result Observations; `devices`: Device by `Device/id`."""
+    """`results`: the report's result Observations; `devices`: Device by the reference the
+    Observations use (`Device/id` in the store, its fullUrl inside a Bundle)."""
     calls = []
     classifier = ""
     for obs in results:
