@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 ROW = 22  # px per bar of a horizontal chart
-LABEL = 220  # px for the labels left of the bars
-WIDTH = 640
+CHAR = 6.6  # px per character of a 12px label (a wide sans-serif), to leave the labels room
+WIDTH = 720
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,8 @@ def _fill(chart_id: str, bar: Bar) -> str:
 def horizontal(chart_id: str, title: str, bars: list[Bar]) -> Markup:
     """One labelled bar per row, longest = full width."""
     top = max((b.value for b in bars), default=0) or 1
-    span = WIDTH - LABEL - 70
+    label = int(min(max((len(b.label) for b in bars), default=10) * CHAR + 12, WIDTH / 2))
+    span = WIDTH - label - 80
     height = ROW * len(bars) + 8
     desc = "; ".join(f"{b.label}: {b.text}" for b in bars) or "no data"
     parts = [_open(chart_id, title, desc, WIDTH, max(height, ROW))]
@@ -53,10 +54,10 @@ def horizontal(chart_id: str, title: str, bars: list[Bar]) -> Markup:
         w = round(span * bar.value / top, 1)
         parts.append(
             f'<g class="bar{" bar-marked" if bar.marked else ""}">'
-            f'<text x="{LABEL - 6}" y="{y + 14}" text-anchor="end" class="label">{escape(bar.label)}</text>'
-            f'<rect x="{LABEL}" y="{y + 2}" width="{w}" height="{ROW - 6}" fill="{_fill(chart_id, bar)}" '
+            f'<text x="{label - 6}" y="{y + 14}" text-anchor="end" class="label">{escape(bar.label)}</text>'
+            f'<rect x="{label}" y="{y + 2}" width="{w}" height="{ROW - 6}" fill="{_fill(chart_id, bar)}" '
             f'stroke="currentColor"/>'
-            f'<text x="{LABEL + w + 6}" y="{y + 14}" class="value">{escape(bar.text)}</text></g>')
+            f'<text x="{label + w + 6}" y="{y + 14}" class="value">{escape(bar.text)}</text></g>')
     if not bars:
         parts.append('<text x="8" y="15" class="label">no data</text>')
     parts.append("</svg>")
