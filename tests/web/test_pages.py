@@ -158,6 +158,20 @@ def test_a_bad_file_shows_each_problem_beside_its_file_and_line_and_stores_nothi
     assert (count(web, submissions), count(web, resources)) == (0, 0)
 
 
+def test_files_stored_through_the_api_with_refused_rows_show_those_rows(web: Web, tmp_path: Path) -> None:
+    bad = tmp_path / "cohort.csv"
+    bad.write_text(EXAMPLE.read_text().replace(",High hyperdiploid\n", ",Purple\n"))
+    key = apikeys.create(web.store, "lims", ["system/*.read", "system/*.write"])
+    rest = web.client.post("/fhir/$convert", headers={"Authorization": f"Bearer {key}"},
+                           data={"file": [(bad.open("rb"), bad.name)]}, content_type="multipart/form-data")
+    assert rest.status_code == 200  # the API keeps the good rows
+    web.sign_in("ann")
+    page = text(web.upload(bad))
+    assert "2 reports already stored" in page
+    assert "Rows refused when these files were first converted:" in page
+    assert "<li class=\"problem\">cohort.csv, line 3, column &#39;Pred&#39;: unknown ALLSorts label" in page
+
+
 def test_an_unrecognised_file_and_an_empty_form_are_explained(web: Web, tmp_path: Path) -> None:
     odd = tmp_path / "notes.txt"
     odd.write_text("hello\n")
