@@ -45,8 +45,6 @@ def store() -> Store:
 
 @bp.before_request
 def _who() -> None:
-    # Every form of these pages is a session-authenticated POST: each carries the CSRF token
-    # (the API's bearer-key routes are not checked: no browser sends those credentials by itself).
     g.user = None
     name = session.get("user")
     if name:
@@ -57,8 +55,10 @@ def _who() -> None:
             g.user = user
             g.client = f"user:{user.name}"  # who the request log and the AuditEvents name
     if request.method not in ("GET", "HEAD", "OPTIONS"):
-        # the raw body first (cached): an upload stores it as $convert does, and the form is
-        # then parsed from this copy
+        # Every form of these pages is a POST under the session cookie, so each must carry the
+        # session's CSRF token (the API's routes are not checked: their bearer keys are never
+        # sent by a browser on its own). The raw body is read first and cached: an upload stores
+        # it as $convert does, and the form is then parsed from this copy.
         request.get_data()
         csrf.protect()
 
