@@ -202,6 +202,7 @@ EXTENSIONS = (
     "allfhir.worker_cli",
     "allfhir.v2_cli",
     "allfhir.report_cli",
+    "allfhir.user_cli",
 )
 
 

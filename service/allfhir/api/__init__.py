@@ -14,6 +14,7 @@ from .. import knowledge
 from ..fhir.bundle import id_systems
 from ..settings import Settings
 from ..store import init_app as init_store
+from ..web import init_app as init_web
 from . import audit, conformance, errors, fhir, health, metrics, negotiation, openapi, render
 
 
@@ -35,5 +36,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(conformance.bp, url_prefix="/fhir")
     app.register_blueprint(render.bp, url_prefix="/fhir")
     app.register_blueprint(openapi.bp)
+    init_web(app)  # the lab's pages under /web
     logging.getLogger("allfhir.api").setLevel(logging.INFO)
     return app

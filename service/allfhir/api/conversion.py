@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,24 +115,49 @@ def submission(up: Upload, opts: Options, client: str, idempotency_key: str | No
                                   idempotency_key=idempotency_key)
 
 
-def run(store: Store, up: Upload, opts: Options, sub: submissions.Submission) -> submissions.Stored:
-    """Convert and store; an InputError when no sample converted (nothing is stored then)."""
+def run(store: Store, up: Upload, opts: Options, sub: submissions.Submission,
+        whole: bool = False) -> submissions.Stored:
+    """Convert and store; an InputError when no sample converted (nothing is stored then).
+    `whole`: also when any row was refused (the web page stores an upload whole or not at all,
+    so a lab fixes its file rather than signing out part of a run)."""
     found = submissions.find(store, sub.sha256, sub.idempotency_key)
     if found:
         return found
     bundles, problems = _convert(up, opts)
-    if not bundles:
+    if not bundles or (whole and problems):
         raise InputError(problems or [Problem("no sample in the input", code="required")])
     return submissions.save(store, sub, bundles, operation_outcome(problems) if problems else None)
 
 
-def _convert(up: Upload, opts: Options) -> tuple[list[Json], list[Problem]]:
+@contextmanager
+def _written(up: Upload) -> Iterator[tuple[Path, list[Path]]]:
+    """The uploaded files in a private temporary folder, under the names the client gave."""
     with tempfile.TemporaryDirectory(prefix="allfhir-") as tmp:
         folder = Path(tmp)
         paths = []
         for name, data in up.files:
             (folder / name).write_bytes(data)
             paths.append(folder / name)
+        yield folder, paths
+
+
+def formats(up: Upload) -> list[tuple[str, str | None, str | None]]:
+    """(file name, detected format, its kind) of each uploaded file; None when not recognised
+    (the conversion then says why)."""
+    out: list[tuple[str, str | None, str | None]] = []
+    with _written(up) as (_, paths):
+        for path in paths:
+            try:
+                name = ingest.detect_format(path)
+            except InputError:
+                out.append((path.name, None, None))
+                continue
+            out.append((path.name, name, ingest.ADAPTERS[name].KIND))
+    return out
+
+
+def _convert(up: Upload, opts: Options) -> tuple[list[Json], list[Problem]]:
+    with _written(up) as (folder, paths):
         bundles: list[Json] = []
         problems: list[Problem] = []
         try:
