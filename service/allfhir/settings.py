@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     report_id_system: str = Field(codes.NS_REPORT_ID, description="the lab's report-id system")
     resource_id_system: str = Field(codes.NS_RESOURCE_ID,
                                     description="identifier system of the other resources")
+    order_id_system: str = Field(codes.NS_ORDER_ID,
+                                 description="the lab's order (ServiceRequest) identifier system")
 
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0,
                                 description="largest request body accepted (413 above)")

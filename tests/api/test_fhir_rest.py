@@ -257,7 +257,8 @@ def test_errors_are_operation_outcomes_with_their_status(api: Api) -> None:
     assert issue(post(api, b"x" * (LIMIT + 1), "text/csv"))[:2] == (413, "too-costly")
     assert issue(post(api, b"<x/>", "application/xml")) == (
         415, "not-supported", "cannot convert a 'application/xml' body: send text/csv, "
-        "text/tab-separated-values, application/json or multipart/form-data")
+        "text/tab-separated-values, application/json, multipart/form-data or a Parameters resource "
+        "(application/fhir+json)")
     assert issue(post(api, b"", "text/csv")) == (400, "required", "the request body is empty")
     assert issue(post(api, b"a,b\n", "text/csv", query="?bundle-type=batch")) == (
         400, "value", "bundle-type 'batch' is not one of: collection, transaction")

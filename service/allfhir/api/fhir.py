@@ -13,7 +13,7 @@ from ..store.reads import Version
 from . import audit, conversion, metrics, scopes, search, validate
 from .auth import requires
 from .capability import READABLE, capability_statement
-from .negotiation import check_acceptable, fhir_response
+from .negotiation import FHIR_JSON, check_acceptable, fhir_response
 
 bp = Blueprint("fhir", __name__)
 ID = re.compile(r"[A-Za-z0-9\-.]{1,64}$")
@@ -30,7 +30,8 @@ def base() -> str:
 
 @bp.before_request
 def _negotiate() -> None:
-    check_acceptable()
+    # $convert also streams NDJSON, as `allfhir convert` writes it
+    check_acceptable(also=(conversion.NDJSON,) if request.endpoint == "fhir.convert" else ())
 
 
 @bp.get("/metadata")
@@ -48,17 +49,24 @@ def _write_needs() -> list[tuple[str, str]]:
 @requires("operation", _write_needs)
 def convert() -> Response:
     """Convert classifier output into stored report Bundles."""
-    opts = conversion.options(request.args, current_app.extensions["allfhir.id_systems"])
     body = request.get_data()  # cached: the multipart parser reads the same bytes
     # Every part, also several under one field name (`curl -F file=@a -F file=@b`): a dropped
     # companion file would silently lose its findings.
     parts = [f for _, f in request.files.items(multi=True)]
-    up = conversion.upload(request.mimetype, body, parts)
+    up, args = conversion.receive(request.mimetype, body, parts, request.args)
+    opts = conversion.options(args, current_app.extensions["allfhir.id_systems"])
     sub = conversion.submission(up, opts, g.client, request.headers.get("Idempotency-Key"))
-    stored = conversion.run(store(), up, opts, sub)
+    stored = conversion.run(store(), up, opts, sub, conversion.precondition(request.headers.get("If-Match")))
     metrics.converted(stored)
     audit.touched(*(f"DiagnosticReport/{b['entry'][0]['resource']['id']}" for b in stored.reports))
+    if _wants_ndjson():
+        return Response(conversion.ndjson(stored), content_type=conversion.NDJSON)
     return fhir_response(conversion.parameters(stored))
+
+
+def _wants_ndjson() -> bool:
+    best = request.accept_mimetypes.best_match([FHIR_JSON, "application/json", conversion.NDJSON])
+    return best == conversion.NDJSON
 
 
 def _no_scope(**_: str) -> list[tuple[str, str]]:

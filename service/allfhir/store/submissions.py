@@ -6,6 +6,10 @@
 - A changed submission for the same report (same deterministic resource ids) makes a new version
   of each resource whose content changed; the DiagnosticReport of a changed report becomes
   `amended`. Unchanged resources keep their version.
+- `If-Match` (a version number, or '*') guards the reports a submission amends: checked in the
+  writing transaction, so of two racing amendments of version 1 one stands and the other is a
+  412. A changed submission that names another patient than the stored report is a 409: the
+  same report identity for two patients is a mix-up to resolve, never an amendment.
 - Stored copies point at each other as `Type/id` (what a FHIR server resolves); the Bundles
   returned keep their `urn:uuid:` references, which resolve inside the Bundle.
 """
@@ -22,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..errors import RequestError
 from .engine import Store
 from .index import index_rows
 from .schema import resource_history, resources, search_index, submissions
@@ -85,14 +90,17 @@ def _find(conn: Connection, sha256: str, idempotency_key: str | None) -> Stored 
     return Stored(row.result["reports"], row.result.get("outcome"), created=False)
 
 
-def save(store: Store, sub: Submission, bundles: list[Json], outcome: Json | None) -> Stored:
-    """Store the submission and its Bundles; a resubmission returns the first result."""
+def save(store: Store, sub: Submission, bundles: list[Json], outcome: Json | None,
+         if_match: int | str | None = None) -> Stored:
+    """Store the submission and its Bundles; a resubmission returns the first result (it
+    writes nothing, so `if_match` has nothing to guard then)."""
     for attempt in range(RETRIES):
         try:
             with store.transaction() as conn:
                 found = _find(conn, sub.sha256, sub.idempotency_key)
                 if found:
                     return found
+                _guard(conn, bundles, if_match)
                 return _write(conn, sub, copy.deepcopy(bundles), outcome)
         except IntegrityError:
             # Someone stored the same submission (or the same resource version) first: theirs
@@ -104,6 +112,31 @@ def save(store: Store, sub: Submission, bundles: list[Json], outcome: Json | Non
             if attempt == RETRIES - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def _guard(conn: Connection, bundles: list[Json], if_match: int | str | None) -> None:
+    """412 when a report is not at the version `if_match` names; 409 when a report would move
+    to another patient."""
+    reports = [b["entry"][0]["resource"] for b in bundles]
+    r = resources.c
+    stored = {row.id: row for row in conn.execute(
+        select(r.id, r.version_id, r.resource).where(
+            r.type == "DiagnosticReport", r.id.in_([rep["id"] for rep in reports])))}
+    for rep in reports:
+        old = stored.get(rep["id"])
+        if if_match is not None and old is None:
+            raise RequestError("precondition-failed", f"If-Match: DiagnosticReport/{rep['id']} is "
+                               "not stored yet, so no version of it matches")
+        if if_match not in (None, "*") and old.version_id != if_match:
+            raise RequestError("precondition-failed", f"If-Match: DiagnosticReport/{rep['id']} is "
+                               f"at version {old.version_id}, not {if_match}: read it again and "
+                               "resubmit against the current version")
+        before, now = (old.resource.get("subject") if old else None), rep.get("subject")
+        if before and now and before != now:
+            raise RequestError("conflict", f"DiagnosticReport/{rep['id']} (report "
+                               f"{rep['identifier'][0]['value']}) is stored for another patient: "
+                               "the same sample reported for two patients is a mix-up to resolve "
+                               "in the LIMS, not an amendment")
 
 
 def _write(conn: Connection, sub: Submission, bundles: list[Json], outcome: Json | None) -> Stored:
