@@ -154,3 +154,45 @@ def test_refused_parameters(api: Api) -> None:
           "quotes: line 1 column 2 (char 1)")),
     ]
     assert [issue(r) for r, _ in cases] == [want for _, want in cases]
+
+
+def _changed(probability: float) -> bytes:
+    doc = json.loads(GENERIC.read_bytes())
+    doc["calls"][0]["probability"] = probability
+    return json.dumps(doc).encode()
+
+
+def test_if_match_guards_the_amended_report(api: Api) -> None:
+    first = reports(post(api, GENERIC.read_bytes(), "application/json").get_json())[0]
+    rid = first["entry"][0]["resource"]["id"]
+    etag = api.client.get(f"/fhir/DiagnosticReport/{rid}", headers=api.auth("reader")).headers["ETag"]
+    assert etag == 'W/"1"'
+    amended = post(api, _changed(0.5), "application/json", **{"If-Match": etag})
+    assert amended.status_code == 200
+    assert reports(amended.get_json())[0]["entry"][0]["resource"]["meta"]["versionId"] == "2"
+    # a client that read version 1 and changes the report again is told it is stale
+    stale = post(api, _changed(0.6), "application/json", **{"If-Match": 'W/"1"'})
+    assert issue(stale) == (412, "conflict", f"If-Match: DiagnosticReport/{rid} is at version 2, "
+                            "not 1: read it again and resubmit against the current version")
+    current = api.client.get(f"/fhir/DiagnosticReport/{rid}", headers=api.auth("reader"))
+    assert current.headers["ETag"] == 'W/"2"'
+    # replaying what was stored writes nothing, so there is nothing to guard
+    assert post(api, _changed(0.5), "application/json", **{"If-Match": 'W/"1"'}).status_code == 200
+    assert post(api, _changed(0.6), "application/json", **{"If-Match": "*"}).status_code == 200
+    new = post(api, EXAMPLE.read_bytes(), "text/csv", **{"If-Match": "*"})
+    assert issue(new)[:2] == (412, "conflict")
+    assert issue(post(api, _changed(0.7), "application/json", **{"If-Match": "version 3"})) == (
+        400, "value", "If-Match 'version 3' is not an ETag of this server (W/\"<versionId>\") or *")
+
+
+def test_a_report_moved_to_another_patient_is_a_conflict(api: Api) -> None:
+    first = reports(post(api, GENERIC.read_bytes(), "application/json",
+                         query="?patient=Patient/p42").get_json())[0]
+    report = first["entry"][0]["resource"]
+    moved = post(api, _changed(0.5), "application/json", query="?patient=Patient/p43")
+    assert issue(moved) == (409, "conflict", f"DiagnosticReport/{report['id']} (report "
+                            "findings:LAB-0042) is stored for another patient: the same "
+                            "sample reported for two patients is a mix-up to resolve in the LIMS, "
+                            "not an amendment")
+    stored = api.client.get(f"/fhir/DiagnosticReport/{report['id']}", headers=api.auth("reader"))
+    assert (stored.headers["ETag"], stored.get_json()["subject"]) == ('W/"1"', {"reference": "Patient/p42"})
