@@ -61,9 +61,10 @@ def test_metadata_lists_exactly_what_is_implemented(api: Api) -> None:
     assert [i["code"] for i in types["DiagnosticReport"]["interaction"]] == [
         "read", "vread", "history-instance", "search-type"]
     assert [p["name"] for p in types["DiagnosticReport"]["searchParam"]] == [
-        "identifier", "status", "code", "subject", "specimen", "based-on"]
+        "identifier", "status", "code", "subject", "specimen", "based-on", "date", "_lastUpdated"]
     assert [p["name"] for p in types["Observation"]["searchParam"]] == [
-        "identifier", "status", "code", "value-concept", "subject", "specimen", "based-on", "derived-from"]
+        "identifier", "status", "code", "value-concept", "subject", "specimen", "based-on", "derived-from",
+        "date", "_lastUpdated"]
     assert rest["operation"] == [
         {"name": "convert", "definition": "https://allfhir.org/fhir/OperationDefinition/convert"},
         {"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}]

@@ -80,5 +80,8 @@ def _url_parameter(rtype: str) -> str:
 
 
 def _definition(rtype: str, name: str) -> str:
-    # R4 defines identifier and code once for the clinical resources, the rest per type
-    return f"clinical-{name}" if name in ("identifier", "code") else f"{rtype}-{name}"
+    # R4 defines identifier, code and date once for the clinical resources, _lastUpdated once for
+    # every resource, the rest per type
+    if name == "_lastUpdated":
+        return "Resource-lastUpdated"
+    return f"clinical-{name}" if name in ("identifier", "code", "date") else f"{rtype}-{name}"

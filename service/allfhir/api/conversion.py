@@ -29,6 +29,7 @@ from ..fhir.bundle import BuildOptions
 from ..fhir.common import IdSystems, order_problem, reference_problem
 from ..jsonout import dumps_bytes
 from ..store import Store, submissions
+from ..store.index import date_range
 
 Json = dict[str, Any]
 
@@ -37,6 +38,8 @@ Json = dict[str, Any]
 RAW_TYPES = {"text/csv": "upload.csv", "text/tab-separated-values": "upload.tsv",
              "application/json": "upload.json"}
 BOOLEAN = {"true": True, "false": False}
+# R4 dateTime: a year, month or day, or a time to the second with its zone
+DATETIME = re.compile(r"\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?)?)?$")
 ETAG = re.compile(r'(?:W/)?"(\d+)"$')
 FHIR_JSON, NDJSON = "application/fhir+json", "application/fhir+ndjson"
 # $convert parameters besides `file`, and the value[x] each takes in a Parameters body
@@ -47,6 +50,7 @@ VALUE_TYPES: dict[str, tuple[str, ...]] = {
     "sample": ("valueString",),
     "specimen": ("valueString", "valueReference"),
     "order": ("valueString", "valueIdentifier"),
+    "effective": ("valueDateTime", "valueDate", "valueString"),
     "bundle-type": ("valueCode", "valueString"),
     "actionability": ("valueBoolean",),
 }
@@ -70,7 +74,7 @@ class Options:
         # the identifier systems shape the reports too: a deployment that changes them gets
         # reports in the new namespaces, not the stored ones
         return f"format={self.format}|sample={self.sample}|patient={b.patient}|" \
-               f"specimen={b.specimen}|order={b.order}|" \
+               f"specimen={b.specimen}|order={b.order}|effective={b.effective}|" \
                f"bundle-type={b.bundle_type}|actionability={b.actionability}|" \
                f"systems={b.systems.sample} {b.systems.report} {b.systems.resource} {b.systems.order}"
 
@@ -89,14 +93,17 @@ def options(args: Any, systems: IdSystems) -> Options:
         raise RequestError("malformed", f"actionability '{actionability}' is not true or false",
                            code="value")
     specimen, order = args.get("specimen") or None, args.get("order") or None
+    effective = args.get("effective") or None
     wrong = (specimen and reference_problem("specimen", specimen, "Specimen")) or \
-        (order and order_problem(order))
+        (order and order_problem(order)) or \
+        (effective and not (DATETIME.match(effective) and date_range(effective)) and
+         f"effective '{effective}' is not a FHIR dateTime (e.g. 2026-11-25 or 2026-11-25T10:00:00Z)")
     if wrong:
         raise RequestError("malformed", wrong, code="value")
     return Options(fmt, args.get("sample") or None,
                    BuildOptions(bundle_type=bundle_type, patient=args.get("patient") or None,
                                 actionability=BOOLEAN[actionability], specimen=specimen,
-                                order=order, systems=systems))
+                                order=order, effective=effective, systems=systems))
 
 
 def receive(mimetype: str, body: bytes, files: list[FileStorage], args: MultiDict

@@ -53,8 +53,12 @@ def report_key(rs: ResolvedSample) -> str:
 
 
 def judged_on(opts: BuildOptions) -> date | None:
-    """The date trial statuses are judged at: the results' date when given."""
-    return date.fromisoformat(opts.effective[:10]) if opts.effective else None
+    """The date trial statuses are judged at: the results' date when given (a dateTime known to
+    the year or month only: its first day)."""
+    if not opts.effective:
+        return None
+    year, month, day = ([*map(int, opts.effective[:10].split("-")), 1, 1])[:3]
+    return date(year, month, day)
 
 
 def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,

@@ -28,8 +28,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import RequestError
 from .engine import Store
-from .index import index_rows
-from .schema import resource_history, resources, search_index, submissions
+from .index import date_rows, index_rows
+from .schema import resource_history, resources, search_dates, search_index, submissions
 
 Json = dict[str, Any]
 RETRIES = 5
@@ -196,14 +196,14 @@ def _write_bundle(conn: Connection, bundle: Json, sub_id: int, now: datetime) ->
                 (resources.c.type == key[0]) & (resources.c.id == key[1])
                 & (resources.c.version_id == old.version_id)
             ).values(version_id=version, last_updated=now, content_hash=digest_, resource=stored))
-            conn.execute(search_index.delete().where(
-                (search_index.c.type == key[0]) & (search_index.c.id == key[1])))
+            for index in (search_index, search_dates):
+                conn.execute(index.delete().where((index.c.type == key[0]) & (index.c.id == key[1])))
         conn.execute(insert(resource_history).values(
             type=key[0], id=key[1], version_id=version, last_updated=now,
             submission_id=sub_id, resource=stored))
-        rows = index_rows(stored)
-        if rows:
-            conn.execute(insert(search_index), rows)
+        for index, rows in ((search_index, index_rows(stored)), (search_dates, date_rows(stored))):
+            if rows:
+                conn.execute(insert(index), rows)
 
 
 def _with_server_references(resource: Json, local: dict[str, str]) -> Json:
