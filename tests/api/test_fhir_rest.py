@@ -55,8 +55,8 @@ def test_metadata_lists_exactly_what_is_implemented(api: Api) -> None:
     rest = cs["rest"][0]
     types = {res["type"]: res for res in rest["resource"]}
     assert list(types) == ["DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device",
-                           "MedicationStatement", "StructureDefinition", "CodeSystem", "ValueSet",
-                           "ConceptMap", "NamingSystem"]
+                           "MedicationStatement", "AuditEvent", "StructureDefinition", "CodeSystem",
+                           "ValueSet", "ConceptMap", "NamingSystem"]
     assert [i["code"] for i in types["Task"]["interaction"]] == ["read", "vread", "history-instance"]
     assert [i["code"] for i in types["DiagnosticReport"]["interaction"]] == [
         "read", "vread", "history-instance", "search-type"]

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__, codes
+from .audit import ADMIN_SCOPE
 from .catalogue import TYPES
-from .search import INCLUDES, PARAMS
+from .search import AUDIT_PARAMS, INCLUDES, PARAMS
 
 READABLE = ("DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device", "MedicationStatement")
 CONVERT = f"{codes.ALLFHIR}/OperationDefinition/convert"
@@ -41,6 +42,7 @@ def capability_statement(base: str) -> dict[str, Any]:
         if rtype in INCLUDES:
             entry["searchInclude"] = list(INCLUDES[rtype])
         resources.append(entry)
+    resources.append(_audit_log())
     for rtype in TYPES:
         entry = {"type": rtype, "interaction": [{"code": "read"}, {"code": "search-type"}],
                  "versioning": "no-version", "readHistory": False, "updateCreate": False,
@@ -71,6 +73,21 @@ def capability_statement(base: str) -> dict[str, Any]:
                           {"name": "validate", "definition": VALIDATE}],
         }],
     }
+
+
+def _audit_log() -> dict[str, Any]:
+    params = []
+    for name, kind in AUDIT_PARAMS.items():
+        param = {"name": name, "type": kind}
+        if name == "agent":  # not R4's AuditEvent-agent (a reference): the client's name
+            param["documentation"] = "the client (API key name) of agent.who.display, exactly"
+        else:
+            param["definition"] = f"http://hl7.org/fhir/SearchParameter/AuditEvent-{name}"
+        params.append(param)
+    return {"type": "AuditEvent", "documentation": f"The audit log: one event per access. Needs "
+            f"the admin scope {ADMIN_SCOPE} (v1 system/AuditEvent.read); wildcards do not grant it.",
+            "interaction": [{"code": "read"}, {"code": "search-type"}], "versioning": "no-version",
+            "readHistory": False, "updateCreate": False, "searchParam": params}
 
 
 def _url_parameter(rtype: str) -> str:

@@ -29,6 +29,9 @@ PARAMS: dict[str, dict[str, str]] = {
                     "based-on": "reference", "derived-from": "reference", "date": "date",
                     "_lastUpdated": "date"},
 }
+# the audit log's search parameters (api/audit.py: an admin scope reads it); `agent` is the
+# client's name (AuditEvent.agent.who.display), matched exactly
+AUDIT_PARAMS = {"date": "date", "agent": "token", "entity": "reference", "action": "token"}
 CONTROL = {"_count", "_offset", "_format", "_pretty", "_include", "_summary", "_elements"}
 # the elements R4 makes mandatory (min 1) on each type we serve, kept by `_elements`
 MANDATORY = {"DiagnosticReport": ("status", "code"), "Observation": ("status", "code"),
@@ -74,14 +77,16 @@ def included_keys(page: Page, wanted: list[tuple[str, str]]) -> list[tuple[str, 
     return keys
 
 
-def parse(rtype: str, args: MultiDict) -> tuple[list[Criterion], int, int]:
-    known = PARAMS[rtype]
-    criteria = []
+def parse(rtype: str, args: MultiDict) -> tuple[list[Criterion | DateCriterion], int, int]:
+    known = AUDIT_PARAMS if rtype == "AuditEvent" else PARAMS[rtype]
+    criteria: list[Criterion | DateCriterion] = []
     for name, values in args.lists():
         if name in CONTROL:
             continue
         base, _, modifier = name.partition(":")
-        if base not in known or (modifier and (modifier != "identifier" or known[base] != "reference")):
+        # references are indexed by identifier too (store/index.py), audit entities are not
+        identifiers = known[base] == "reference" and rtype != "AuditEvent" if base in known else False
+        if base not in known or (modifier and (modifier != "identifier" or not identifiers)):
             raise RequestError("malformed", f"unknown search parameter '{name}' for {rtype}; known: "
                                f"{', '.join(sorted(known))} (references also with :identifier)",
                                code="not-supported")
