@@ -88,6 +88,17 @@ def validate_type(rtype: str) -> Response:
     return fhir_response(validate.run(validate.parse(request.get_data(), request.args, rtype)))
 
 
+@bp.post("/<rtype>/<rid>/$validate")
+@requires("operation", lambda rtype, rid: [(rtype, "r")])
+def validate_instance(rtype: str, rid: str) -> Response:
+    """Validate a resource against a stored instance: as its update, its deletion, or a profile."""
+    _readable(rtype, rid)
+    audit.touched(f"{rtype}/{rid}")
+    if reads.read(store(), rtype, rid) is None:
+        raise _gone(rtype, rid)
+    return fhir_response(validate.run(validate.parse(request.get_data(), request.args, rtype, rid)))
+
+
 def _readable(rtype: str, rid: str | None = None) -> None:
     if rtype not in READABLE:
         raise RequestError("not-found", f"resource type '{rtype}' is not served here; served: "
