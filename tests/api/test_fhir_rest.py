@@ -56,7 +56,7 @@ def test_metadata_lists_exactly_what_is_implemented(api: Api) -> None:
     types = {res["type"]: res for res in rest["resource"]}
     assert list(types) == ["DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device",
                            "MedicationStatement", "AuditEvent", "StructureDefinition", "CodeSystem",
-                           "ValueSet", "ConceptMap", "NamingSystem"]
+                           "ValueSet", "ConceptMap", "NamingSystem", "OperationDefinition"]
     assert [i["code"] for i in types["Task"]["interaction"]] == ["read", "vread", "history-instance"]
     assert [i["code"] for i in types["DiagnosticReport"]["interaction"]] == [
         "read", "vread", "history-instance", "search-type"]
