@@ -46,3 +46,13 @@ def test_the_order_id_naming_system_is_compiled() -> None:
 def test_the_definition_is_valid_r4(profile_validator: object) -> None:
     issues = profile_validator.validate(compiled("OperationDefinition", "convert"))  # type: ignore[attr-defined]
     assert [i.text() for i in issues if i.severity == "error"] == []
+
+
+def test_openapi_describes_the_same_parameters(api: Api) -> None:
+    ops = api.client.get("/openapi.json").get_json()["paths"]
+    assert [p["name"] for p in ops["/fhir/$convert"]["post"]["parameters"]] == [
+        "_format", "_pretty", *VALUE_TYPES]
+    assert [p["name"] for p in ops["/fhir/AuditEvent"]["get"]["parameters"]] == [
+        "_format", "_pretty", "date", "agent", "entity", "action", "_count", "_offset", "_elements"]
+    assert [p["name"] for p in ops["/fhir/{rtype}/{rid}/$validate"]["post"]["parameters"]] == [
+        "rtype", "rid", "_format", "_pretty", "mode", "profile"]
