@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -13,13 +12,6 @@ from allfhir.convert import convert
 from allfhir.errors import RequestError
 from allfhir.store import Store, reads, submissions
 from tests.store.test_submissions import ALLSORTS, sub
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    s = Store(database_url)
-    yield s
-    s.dispose()
 
 
 @pytest.fixture(scope="module")
