@@ -99,11 +99,12 @@ class Progress:
 
 def cmd_convert(args: argparse.Namespace) -> int:
     from .fhir.bundle import BuildOptions, id_systems
-    from .fhir.common import order_problem, reference_problem
+    from .fhir.common import effective_problem, order_problem, reference_problem
     from .settings import Settings
 
     wrong = [p for p in (args.specimen and reference_problem("--specimen", args.specimen, "Specimen"),
-                         args.order and order_problem(args.order)) if p]
+                         args.order and order_problem(args.order),
+                         args.effective and effective_problem("--effective", args.effective)) if p]
     if wrong:
         raise InputError([Problem(p, code="value") for p in wrong])
     # the same ALLFHIR_* identifier systems as the service: a lab's reports name its namespaces

@@ -111,9 +111,11 @@ def test_cli_and_api_agree_on_specimen_and_order(api: Api, capsys: pytest.Captur
     strip = [{k: v for k, v in e["resource"].items() if k != "meta"} for e in cli_bundle["entry"]]
     assert [{k: v for k, v in e["resource"].items() if k != "meta"} for e in api_bundle["entry"]] == strip
     assert api_bundle["entry"][0]["resource"]["basedOn"] == BASED_ON
-    assert main(["convert", str(GENERIC), "--specimen", "bm-7"]) == 2
+    assert main(["convert", str(GENERIC), "--specimen", "bm-7", "--effective", "2026-02-30"]) == 2
     err = json.loads(capsys.readouterr().err)
-    assert err["issue"][0]["diagnostics"] == "--specimen 'bm-7' is neither 'Specimen/<id>' nor 'system|value'"
+    assert [i["diagnostics"] for i in err["issue"]] == [
+        "--specimen 'bm-7' is neither 'Specimen/<id>' nor 'system|value'",
+        "--effective '2026-02-30' is not a FHIR dateTime (e.g. 2026-11-25 or 2026-11-25T10:00:00Z)"]
 
 
 def test_refused_parameters(api: Api) -> None:

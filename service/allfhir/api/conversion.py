@@ -26,10 +26,9 @@ from .. import ingest
 from ..convert import convert
 from ..errors import InputError, Problem, RequestError, operation_outcome
 from ..fhir.bundle import BuildOptions
-from ..fhir.common import IdSystems, order_problem, reference_problem
+from ..fhir.common import IdSystems, effective_problem, order_problem, reference_problem
 from ..jsonout import dumps_bytes
 from ..store import Store, submissions
-from ..store.index import date_range
 
 Json = dict[str, Any]
 
@@ -38,8 +37,6 @@ Json = dict[str, Any]
 RAW_TYPES = {"text/csv": "upload.csv", "text/tab-separated-values": "upload.tsv",
              "application/json": "upload.json"}
 BOOLEAN = {"true": True, "false": False}
-# R4 dateTime: a year, month or day, or a time to the second with its zone
-DATETIME = re.compile(r"\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?)?)?$")
 ETAG = re.compile(r'(?:W/)?"(\d+)"$')
 FHIR_JSON, NDJSON = "application/fhir+json", "application/fhir+ndjson"
 # $convert parameters besides `file`, and the value[x] each takes in a Parameters body
@@ -96,8 +93,7 @@ def options(args: Any, systems: IdSystems) -> Options:
     effective = args.get("effective") or None
     wrong = (specimen and reference_problem("specimen", specimen, "Specimen")) or \
         (order and order_problem(order)) or \
-        (effective and not (DATETIME.match(effective) and date_range(effective)) and
-         f"effective '{effective}' is not a FHIR dateTime (e.g. 2026-11-25 or 2026-11-25T10:00:00Z)")
+        (effective and effective_problem("effective", effective))
     if wrong:
         raise RequestError("malformed", wrong, code="value")
     return Options(fmt, args.get("sample") or None,

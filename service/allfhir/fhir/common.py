@@ -6,12 +6,16 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from .. import codes
 from ..knowledge import Coding
 
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}$")  # R4 id datatype
+# R4 dateTime: a year, month or day, or a time to the second with its zone
+DATETIME = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})"
+                      r"(T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))?)?)?$")
 
 Json = dict[str, Any]
 
@@ -88,6 +92,20 @@ def reference_problem(name: str, ref: str, rtype: str) -> str | None:
     if kind == rtype and FHIR_ID.match(rid):
         return None
     return f"{name} '{ref}' is neither '{rtype}/<id>' nor 'system|value'"
+
+
+def effective_problem(name: str, value: str) -> str | None:
+    """Why `value` is no R4 dateTime for effectiveDateTime; None if it is one."""
+    m = DATETIME.match(value)
+    try:
+        if m:
+            date(int(m[1]), int(m[2] or 1), int(m[3] or 1))  # 2026-02-30 matches the pattern
+            if m[4]:
+                datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return None
+    except ValueError:
+        pass
+    return f"{name} '{value}' is not a FHIR dateTime (e.g. 2026-11-25 or 2026-11-25T10:00:00Z)"
 
 
 def order_problem(order: str) -> str | None:
