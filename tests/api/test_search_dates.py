@@ -140,3 +140,15 @@ def test_refused_date_and_elements_values(api: Api) -> None:
     assert issue(minutes) == (
         400, "value", "effective '2026-11-25T10:00' is not a FHIR dateTime (e.g. 2026-11-25 or "
         "2026-11-25T10:00:00Z)")
+
+
+def test_read_and_vread_take_elements_too(api: Api, stored: Stored) -> None:
+    rid = stored.day["id"]
+    for path in (f"/fhir/DiagnosticReport/{rid}", f"/fhir/DiagnosticReport/{rid}/_history/1"):
+        r = api.client.get(f"{path}?_elements=subject", headers=api.auth("reader"))
+        assert (r.status_code, r.headers["ETag"]) == (200, 'W/"1"')
+        res = r.get_json()
+        assert set(res) == {"resourceType", "id", "meta", "status", "code", "subject"}
+        assert (res["subject"], res["meta"]["tag"]) == ({"reference": "Patient/p42"}, [SUBSETTED])
+    whole = api.client.get(f"/fhir/DiagnosticReport/{rid}", headers=api.auth("reader")).get_json()
+    assert "tag" not in whole["meta"] and "presentedForm" in whole

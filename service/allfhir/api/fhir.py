@@ -108,8 +108,10 @@ def _readable(rtype: str, rid: str | None = None) -> None:
 
 
 def _versioned(v: Version, rtype: str, rid: str) -> Response:
-    return fhir_response(v.resource, headers={"ETag": f'W/"{v.version_id}"',
-                                              "Last-Modified": format_datetime(v.last_updated, usegmt=True)})
+    names = search.elements(request.args)  # read and vread take _elements as search does
+    return fhir_response(search.subset(v.resource, names) if names else v.resource,
+                         headers={"ETag": f'W/"{v.version_id}"',
+                                  "Last-Modified": format_datetime(v.last_updated, usegmt=True)})
 
 
 def _gone(rtype: str, rid: str, vid: str | None = None) -> RequestError:
