@@ -123,6 +123,8 @@ def _parameters_body(mimetype: str, body: bytes) -> Json | None:
     # is a Parameters resource (clients often send FHIR with the plain JSON type)
     if mimetype not in (FHIR_JSON, "application/json"):
         return None
+    if mimetype == "application/json" and b'"Parameters"' not in body:
+        return None  # cannot be one: spare a cohort's generic JSON a second parse
     try:
         doc = json.loads(body) if body.strip() else None
     except ValueError as err:
