@@ -37,6 +37,9 @@ def test_parameters_body_converts_like_multipart(api: Api) -> None:
     assert [[e["resource"]["id"] for e in b["entry"]] for b in got] == pipeline_ids(EXAMPLE, ARRIBA)
     report = next(b for b in got if "SJBALL043684" in json.dumps(b["entry"][0]["resource"]["identifier"]))
     assert "BCR::ABL1" in json.dumps(report)  # the companion attachment was converted too
+    # FHIR sent with the plain JSON type is a Parameters body too (the same submission)
+    plain = post(api, body, "application/json")
+    assert (plain.status_code, reports(plain.get_json())) == (200, got)
 
 
 def test_parameters_carry_every_conversion_parameter(api: Api) -> None:
@@ -48,7 +51,7 @@ def test_parameters_carry_every_conversion_parameter(api: Api) -> None:
         {"name": "order", "valueIdentifier": ORDER},
         {"name": "bundle-type", "valueCode": "transaction"},
         {"name": "actionability", "valueBoolean": False})
-    r = post(api, body, "application/fhir+json")  # plain application/json works as well
+    r = post(api, body, "application/fhir+json")
     assert r.status_code == 200
     (bundle,) = reports(r.get_json())
     assert bundle["type"] == "transaction"
