@@ -152,3 +152,14 @@ def test_read_and_vread_take_elements_too(api: Api, stored: Stored) -> None:
         assert (res["subject"], res["meta"]["tag"]) == ({"reference": "Patient/p42"}, [SUBSETTED])
     whole = api.client.get(f"/fhir/DiagnosticReport/{rid}", headers=api.auth("reader")).get_json()
     assert "tag" not in whole["meta"] and "presentedForm" in whole
+
+
+def test_the_mandatory_elements_are_r4s(profile_validator: object) -> None:
+    from allfhir.api.search import MANDATORY
+
+    packages = profile_validator.packages  # type: ignore[attr-defined]
+    for rtype, kept in MANDATORY.items():
+        sd = packages.structure_definition(f"http://hl7.org/fhir/StructureDefinition/{rtype}")
+        required = tuple(e["path"].split(".", 1)[1] for e in sd["snapshot"]["element"]
+                         if e["path"].count(".") == 1 and e.get("min", 0) >= 1)
+        assert (rtype, kept) == (rtype, required)
