@@ -68,3 +68,29 @@ def test_another_patient_is_refused_and_nothing_is_written(store: Store, report:
     assert submissions.find(store, submissions.digest(b"p2"), None) is None
     rid = report[0]["entry"][0]["resource"]["id"]
     assert reads.read(store, "DiagnosticReport", rid).resource["subject"] == {"reference": "Patient/p1"}
+
+
+def test_racing_changed_submissions_all_become_versions(store: Store, report: list[dict]) -> None:
+    # without If-Match every amendment stands, one after the other (none is lost or refused)
+    submissions.save(store, sub(b"v1"), report, None)
+    rid = report[0]["entry"][0]["resource"]["id"]
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def amend(i: int) -> None:
+        try:
+            barrier.wait()
+            submissions.save(store, sub(f"v2-{i}".encode()), changed(report, f"change {i}"), None)
+        except BaseException as exc:  # collected: a thread's exception would be lost otherwise
+            errors.append(exc)
+
+    threads = [threading.Thread(target=amend, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert [v.version_id for v in reads.history(store, "DiagnosticReport", rid)] == list(range(9, 0, -1))
+    notes = {v.resource.get("note", [{}])[0].get("text") for v in reads.history(store, "Observation", next(
+        e["resource"]["id"] for e in report[0]["entry"] if e["resource"]["resourceType"] == "Observation"))}
+    assert notes == {None} | {f"change {i}" for i in range(8)}

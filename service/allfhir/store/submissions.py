@@ -6,6 +6,8 @@
 - A changed submission for the same report (same deterministic resource ids) makes a new version
   of each resource whose content changed; the DiagnosticReport of a changed report becomes
   `amended`. Unchanged resources keep their version.
+- The stored reports a submission amends are locked (FOR UPDATE) in its transaction: racing
+  amendments of one report on PostgreSQL queue and each becomes a version, none fails.
 - `If-Match` (a version number, or '*') guards the reports a submission amends: checked in the
   writing transaction, so of two racing amendments of version 1 one stands and the other is a
   412. A changed submission that names another patient than the stored report is a 409: the
@@ -110,18 +112,22 @@ def save(store: Store, sub: Submission, bundles: list[Json], outcome: Json | Non
             if found:
                 return found
             if attempt == RETRIES - 1:
-                raise
+                raise RequestError("conflict", f"the report was changed by {RETRIES} other "
+                                   "submissions while this one was stored: submit it again") from None
     raise AssertionError("unreachable")
 
 
 def _guard(conn: Connection, bundles: list[Json], if_match: int | str | None) -> None:
     """412 when a report is not at the version `if_match` names; 409 when a report would move
-    to another patient."""
+    to another patient. The stored reports stay locked until this transaction ends, so
+    amendments of one report queue on PostgreSQL instead of colliding and retrying (SQLite's
+    writers queue anyway); locked in id order, so two multi-report submissions cannot deadlock."""
     reports = [b["entry"][0]["resource"] for b in bundles]
     r = resources.c
     stored = {row.id: row for row in conn.execute(
         select(r.id, r.version_id, r.resource).where(
-            r.type == "DiagnosticReport", r.id.in_([rep["id"] for rep in reports])))}
+            r.type == "DiagnosticReport", r.id.in_([rep["id"] for rep in reports]))
+        .order_by(r.id).with_for_update())}
     for rep in reports:
         old = stored.get(rep["id"])
         if if_match is not None and old is None:
