@@ -163,3 +163,16 @@ def test_the_mandatory_elements_are_r4s(profile_validator: object) -> None:
         required = tuple(e["path"].split(".", 1)[1] for e in sd["snapshot"]["element"]
                          if e["path"].count(".") == 1 and e.get("min", 0) >= 1)
         assert (rtype, kept) == (rtype, required)
+
+
+def test_subset_keeps_choices_of_a_name_not_longer_names() -> None:
+    from allfhir.api.search import subset
+
+    statement = {"resourceType": "MedicationStatement", "id": "m", "meta": {}, "status": "active",
+                 "statusReason": [{"text": "x"}], "medicationCodeableConcept": {"text": "imatinib"},
+                 "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-11-25",
+                 "dateAsserted": "2026-11-26"}
+    assert subset(statement, ("effective",)) == {
+        "resourceType": "MedicationStatement", "id": "m", "meta": {"tag": [SUBSETTED]},
+        "status": "active", "medicationCodeableConcept": {"text": "imatinib"},
+        "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-11-25"}

@@ -41,6 +41,14 @@ MANDATORY = {"DiagnosticReport": ("status", "code"), "Observation": ("status", "
 SUBSETTED = {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
              "code": "SUBSETTED", "display": "subsetted"}
 ELEMENT = re.compile(r"[a-z][A-Za-z]*$")
+# the data types a choice element [x] can take in R4 (the open type list), as they end its name
+CHOICE_TYPES = frozenset(
+    "Base64Binary Boolean Canonical Code Date DateTime Decimal Id Instant Integer Markdown Oid "
+    "PositiveInt String Time UnsignedInt Uri Url Uuid Address Age Annotation Attachment "
+    "CodeableConcept Coding ContactPoint Count Distance Duration HumanName Identifier Money "
+    "Period Quantity Range Ratio Reference SampledData Signature Timing ContactDetail "
+    "Contributor DataRequirement Expression ParameterDefinition RelatedArtifact "
+    "TriggerDefinition UsageContext Dosage Meta".split())
 INCLUDES = {"DiagnosticReport": {"DiagnosticReport:result": ("result", "Observation")}}
 DEFAULT_COUNT, MAX_COUNT = 20, 100
 
@@ -142,8 +150,9 @@ def subset(resource: Json, names: tuple[str, ...]) -> Json:
 
 
 def _named(key: str, keep: set[str]) -> bool:
-    # a choice element: 'effective' + a capitalised type name ('DateTime', 'Period', ...)
-    return key in keep or any(key.startswith(n) and key[len(n):][:1].isupper() for n in keep)
+    # a choice element is its name + a data type ('effectiveDateTime'); 'statusReason' is no
+    # choice of 'status'
+    return key in keep or any(key.startswith(n) and key[len(n):] in CHOICE_TYPES for n in keep)
 
 
 def _value(kind: str, modifier: str, raw: str) -> tuple[str | None, str]:
