@@ -99,13 +99,19 @@ class Progress:
 
 def cmd_convert(args: argparse.Namespace) -> int:
     from .fhir.bundle import BuildOptions, id_systems
+    from .fhir.common import effective_problem, order_problem, reference_problem
     from .settings import Settings
 
+    wrong = [p for p in (args.specimen and reference_problem("--specimen", args.specimen, "Specimen"),
+                         args.order and order_problem(args.order),
+                         args.effective and effective_problem("--effective", args.effective)) if p]
+    if wrong:
+        raise InputError([Problem(p, code="value") for p in wrong])
     # the same ALLFHIR_* identifier systems as the service: a lab's reports name its namespaces
     opts = BuildOptions(bundle_type=args.bundle_type, patient=args.patient,
                         effective=args.effective, actionability=not args.no_actionability,
-                        assembly=args.assembly, reviewed=args.reviewed,
-                        systems=id_systems(Settings()))
+                        assembly=args.assembly, reviewed=args.reviewed, specimen=args.specimen,
+                        order=args.order, systems=id_systems(Settings()))
     output = Path(args.output) if args.output else None
     if output is not None and any(same_file(f, output) for f in args.files):
         raise InputError(Problem("the output file is one of the input files; choose another -o",
@@ -166,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="input format (default: detected per file)")
     conv.add_argument("--patient", help="subject: 'Patient/123' or 'system|value'")
     conv.add_argument("--sample", help="sample id for files that do not name their sample")
+    conv.add_argument("--specimen", help="the specimen: 'Specimen/123' or 'system|value' "
+                      "(default: the sample id in the sample-id system)")
+    conv.add_argument("--order", help="the order (ServiceRequest) identifier, 'system|value' or a "
+                      "value in ALLFHIR_ORDER_ID_SYSTEM: the report's basedOn")
     conv.add_argument("--bundle-type", choices=["collection", "transaction"], default="collection")
     conv.add_argument("--effective", help="dateTime of the results (e.g. 2026-11-25)")
     conv.add_argument("--no-actionability", action="store_true",

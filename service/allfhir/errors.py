@@ -25,6 +25,7 @@ STATUS: dict[str, tuple[int, int, str]] = {
     "method-not-allowed": (405, EXIT_INPUT, "not-supported"),
     "not-acceptable": (406, EXIT_INPUT, "not-supported"),
     "conflict": (409, EXIT_INPUT, "conflict"),
+    "precondition-failed": (412, EXIT_INPUT, "conflict"),  # If-Match names another version
     "too-large": (413, EXIT_INPUT, "too-costly"),
     "unsupported-media-type": (415, EXIT_INPUT, "not-supported"),
     "unprocessable": (422, EXIT_INPUT, "processing"),  # an InputError from the pipeline

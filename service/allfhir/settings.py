@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     report_id_system: str = Field(codes.NS_REPORT_ID, description="the lab's report-id system")
     resource_id_system: str = Field(codes.NS_RESOURCE_ID,
                                     description="identifier system of the other resources")
+    order_id_system: str = Field(codes.NS_ORDER_ID,
+                                 description="the lab's order (ServiceRequest) identifier system")
 
     # The report's header (service/allfhir/report/): who issues it.
     lab_name: str = Field("Molecular Pathology Laboratory", description="the laboratory's name, "

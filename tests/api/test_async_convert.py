@@ -133,3 +133,18 @@ def test_the_worker_command_runs_what_is_due(api: Api) -> None:
     assert api.client.get(path, headers=api.auth()).status_code == 200
     job = jobs.get(api.store, int(path.rsplit("/", 1)[1]))
     assert (job.state, job.attempts) == ("done", 1)
+
+
+def test_a_stale_if_match_is_checked_when_the_job_runs_and_polled_as_412(api: Api) -> None:
+    first = api.client.post("/fhir/$convert", data=ALLSORTS.read_bytes(), content_type="text/csv",
+                            headers=api.auth())
+    assert first.status_code == 200
+    changed = ALLSORTS.read_bytes().replace(b"SJALL015972,High hyperdiploid", b"SJALL015972,Low hyperdiploid")
+    assert changed != ALLSORTS.read_bytes()
+    r = api.client.post("/fhir/$convert", data=changed, content_type="text/csv",
+                        headers={**api.auth(), **ASYNC, "If-Match": 'W/"7"'})
+    path = status_path(r)
+    work(api)
+    poll = api.client.get(path, headers=api.auth())
+    assert poll.status_code == 412
+    assert poll.get_json()["issue"][0]["code"] == "conflict"

@@ -55,15 +55,16 @@ def test_metadata_lists_exactly_what_is_implemented(api: Api) -> None:
     rest = cs["rest"][0]
     types = {res["type"]: res for res in rest["resource"]}
     assert list(types) == ["DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device",
-                           "MedicationStatement", "StructureDefinition", "CodeSystem", "ValueSet",
-                           "ConceptMap", "NamingSystem"]
+                           "MedicationStatement", "AuditEvent", "StructureDefinition", "CodeSystem",
+                           "ValueSet", "ConceptMap", "NamingSystem", "OperationDefinition"]
     assert [i["code"] for i in types["Task"]["interaction"]] == ["read", "vread", "history-instance"]
     assert [i["code"] for i in types["DiagnosticReport"]["interaction"]] == [
         "read", "vread", "history-instance", "search-type"]
     assert [p["name"] for p in types["DiagnosticReport"]["searchParam"]] == [
-        "identifier", "status", "code", "subject", "specimen", "based-on"]
+        "identifier", "status", "code", "subject", "specimen", "based-on", "date", "_lastUpdated"]
     assert [p["name"] for p in types["Observation"]["searchParam"]] == [
-        "identifier", "status", "code", "value-concept", "subject", "specimen", "based-on", "derived-from"]
+        "identifier", "status", "code", "value-concept", "subject", "specimen", "based-on", "derived-from",
+        "date", "_lastUpdated"]
     assert [(o["name"], o["definition"]) for o in rest["operation"]] == [
         ("convert", "https://allfhir.org/fhir/OperationDefinition/convert"),
         ("validate", "http://hl7.org/fhir/OperationDefinition/Resource-validate")]
@@ -258,7 +259,8 @@ def test_errors_are_operation_outcomes_with_their_status(api: Api) -> None:
     assert issue(post(api, b"x" * (LIMIT + 1), "text/csv"))[:2] == (413, "too-costly")
     assert issue(post(api, b"<x/>", "application/xml")) == (
         415, "not-supported", "cannot convert a 'application/xml' body: send text/csv, "
-        "text/tab-separated-values, application/json or multipart/form-data")
+        "text/tab-separated-values, application/json, multipart/form-data or a Parameters resource "
+        "(application/fhir+json)")
     assert issue(post(api, b"", "text/csv")) == (400, "required", "the request body is empty")
     assert issue(post(api, b"a,b\n", "text/csv", query="?bundle-type=batch")) == (
         400, "value", "bundle-type 'batch' is not one of: collection, transaction")

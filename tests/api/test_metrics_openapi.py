@@ -68,4 +68,5 @@ def test_openapi_lists_every_route(api: Api) -> None:
     assert [p["name"] for p in ops["/fhir/ValueSet"]["get"]["parameters"]] == [
         "_format", "_pretty", "url"]
     assert sorted(ops["/fhir/$convert"]["post"]["requestBody"]["content"]) == [
-        "application/json", "multipart/form-data", "text/csv", "text/tab-separated-values"]
+        "application/fhir+json", "application/json", "multipart/form-data", "text/csv",
+        "text/tab-separated-values"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,6 @@ from allfhir.store.schema import submissions as submissions_table
 from tests.conftest import DATA
 
 ALLSORTS = DATA / "classifiers" / "allsorts-predictions.csv"
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    s = Store(database_url)
-    yield s
-    s.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -29,3 +29,8 @@ Instance: classifier
 InstanceOf: NamingSystem
 Usage: #definition
 * insert AllfhirNamingSystem(AllfhirClassifier, Identifier of the classifier or caller - a Device - that produced a result, https://allfhir.org/fhir/NamingSystem/classifier)
+
+Instance: order-id
+InstanceOf: NamingSystem
+Usage: #definition
+* insert AllfhirNamingSystem(AllfhirOrderId, Order number - a ServiceRequest identifier - when the caller gives no system of its own, https://allfhir.org/fhir/NamingSystem/order-id)

@@ -19,7 +19,7 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import InputError, Problem, RequestError, operation_outcome
+from ..errors import BY_HTTP_STATUS, InputError, Problem, RequestError, http_status, operation_outcome
 from ..fhir.bundle import id_systems
 from ..jsonout import dumps
 from ..store import Store, jobs, submissions
@@ -34,13 +34,15 @@ def wanted(prefer: str | None) -> bool:
 
 
 def kick_off(store: Store, up: conversion.Upload, args: dict[str, str],
-             sub: submissions.Submission) -> int:
-    """Queue the conversion; the job's id names the status URL."""
+             sub: submissions.Submission, if_match: int | str | None = None) -> int:
+    """Queue the conversion; the job's id names the status URL. `args` are the conversion
+    parameters (query and Parameters body merged); `if_match` guards the amendment when the job
+    runs, as it would the synchronous write."""
     payload = {
         "files": [[name, base64.b64encode(data).decode()] for name, data in up.files],
         "body": base64.b64encode(up.body).decode(), "content_type": up.content_type,
         "args": args, "client": sub.client, "idempotency_key": sub.idempotency_key,
-        "sha256": sub.sha256, "requested": datetime.now(UTC).isoformat(),
+        "sha256": sub.sha256, "if_match": if_match, "requested": datetime.now(UTC).isoformat(),
     }
     return jobs.submit(store, KIND, payload, key=f"{KIND}:{sub.sha256}")
 
@@ -56,9 +58,10 @@ def run_job(ctx: Any) -> Json:
     sub = conversion.submission(up, opts, p["client"], p["idempotency_key"])
     ctx.progress("converting")
     try:
-        stored = conversion.run(ctx.store, up, opts, sub)
-    except InputError as err:
-        raise Refused(err.problems[0].text(), {"outcome": operation_outcome(err.problems)}) from None
+        stored = conversion.run(ctx.store, up, opts, sub, p.get("if_match"))
+    except InputError as err:  # also a RequestError: a stale If-Match (412), another patient (409)
+        raise Refused(err.problems[0].text(), {"outcome": operation_outcome(err.problems),
+                                               "status": http_status(err)}) from None
     return {"sha256": sub.sha256, "reports": len(stored.reports),
             "refused": bool(stored.outcome)}
 
@@ -83,8 +86,12 @@ def status(job: jobs.Job, base: str) -> tuple[int, Json | None, dict[str, str]]:
     if job.state == jobs.FAILED:
         outcome = (job.result or {}).get("outcome")
         if outcome:
-            raise InputError([Problem(i["diagnostics"], code=i.get("code", "processing"))
-                              for i in outcome["issue"]])
+            problems = [Problem(i["diagnostics"], code=i.get("code", "processing"))
+                        for i in outcome["issue"]]
+            kind = BY_HTTP_STATUS.get((job.result or {}).get("status", 422), "unprocessable")
+            if kind == "unprocessable":
+                raise InputError(problems)
+            raise RequestError(kind, problems[0].message, code=problems[0].code)
         raise RequestError("internal", f"conversion job {job.id} failed")
     result = job.result or {}
     output = f"{base}/$convert-output/{job.id}"

@@ -1,5 +1,11 @@
 """An AuditEvent per read, search and write (IHE Basic Audit Log Patterns: who, what, when,
-outcome), stored after the response is decided. Views say what they touched in `g.audit`."""
+outcome), stored after the response is decided. Views say what they touched in `g.audit`.
+
+The audit log is for administrators: reading or searching it needs a scope that names AuditEvent
+itself (`system/AuditEvent.rs`, or v1 `system/AuditEvent.read`). A wildcard such as
+`system/*.read` does not grant it: a service account that reads reports has no business reading
+who else read them.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,11 @@ from dataclasses import dataclass, field
 
 from flask import Flask, Response, current_app, g, request
 
+from ..errors import RequestError
 from ..store import audit
+from . import scopes
+
+ADMIN_SCOPE = "system/AuditEvent.rs"  # the admin scope (v1: system/AuditEvent.read)
 
 # restful-interaction -> AuditEvent.action (C create, R read, E execute)
 ACTIONS = {"read": "R", "vread": "R", "history-instance": "R", "search-type": "E", "operation": "E"}
@@ -32,6 +42,17 @@ def touched(*entities: str, query: bool = False) -> None:
     if access is not None:
         access.entities.extend(entities)
         access.query = access.query or query
+
+
+def require_admin(letter: str) -> None:
+    """403 unless the caller's scopes name AuditEvent with this permission (no wildcard)."""
+    for scope in g.get("scopes") or ():
+        granted = scopes.permissions(scope)
+        if granted and granted[0] == "AuditEvent" and letter in granted[1]:
+            return
+    raise RequestError("forbidden", f"the API key '{g.get('client')}' lacks the admin scope of the "
+                       f"audit log: needs {ADMIN_SCOPE} (a wildcard such as system/*.read does not "
+                       "grant it)")
 
 
 def outcome(status: int) -> str:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__, codes
+from .audit import ADMIN_SCOPE
 from .catalogue import TYPES
-from .search import INCLUDES, PARAMS
+from .search import AUDIT_PARAMS, INCLUDES, PARAMS
 
 READABLE = ("DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device", "MedicationStatement")
 CONVERT = f"{codes.ALLFHIR}/OperationDefinition/convert"
@@ -47,6 +48,7 @@ def capability_statement(base: str) -> dict[str, Any]:
         if rtype in INSTANCE_OPERATIONS:
             entry["operation"] = INSTANCE_OPERATIONS[rtype]
         resources.append(entry)
+    resources.append(_audit_log())
     for rtype in TYPES:
         entry = {"type": rtype, "interaction": [{"code": "read"}, {"code": "search-type"}],
                  "versioning": "no-version", "readHistory": False, "updateCreate": False,
@@ -82,6 +84,21 @@ def capability_statement(base: str) -> dict[str, Any]:
     }
 
 
+def _audit_log() -> dict[str, Any]:
+    params = []
+    for name, kind in AUDIT_PARAMS.items():
+        param = {"name": name, "type": kind}
+        if name == "agent":  # not R4's AuditEvent-agent (a reference): the client's name
+            param["documentation"] = "the client (API key name) of agent.who.display, exactly"
+        else:
+            param["definition"] = f"http://hl7.org/fhir/SearchParameter/AuditEvent-{name}"
+        params.append(param)
+    return {"type": "AuditEvent", "documentation": f"The audit log: one event per access. Needs "
+            f"the admin scope {ADMIN_SCOPE} (v1 system/AuditEvent.read); wildcards do not grant it.",
+            "interaction": [{"code": "read"}, {"code": "search-type"}], "versioning": "no-version",
+            "readHistory": False, "updateCreate": False, "searchParam": params}
+
+
 def _url_parameter(rtype: str) -> str:
     # R4 defines `url` once for the canonical resources; NamingSystem has none, and here `url`
     # matches its uri-typed uniqueId, which is not an R4 parameter: declared as our own use
@@ -89,5 +106,8 @@ def _url_parameter(rtype: str) -> str:
 
 
 def _definition(rtype: str, name: str) -> str:
-    # R4 defines identifier and code once for the clinical resources, the rest per type
-    return f"clinical-{name}" if name in ("identifier", "code") else f"{rtype}-{name}"
+    # R4 defines identifier, code and date once for the clinical resources, _lastUpdated once for
+    # every resource, the rest per type
+    if name == "_lastUpdated":
+        return "Resource-lastUpdated"
+    return f"clinical-{name}" if name in ("identifier", "code", "date") else f"{rtype}-{name}"

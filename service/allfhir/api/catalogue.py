@@ -16,7 +16,8 @@ from typing import Any
 from ..conformance import compiled_dir
 
 Json = dict[str, Any]
-TYPES = ("StructureDefinition", "CodeSystem", "ValueSet", "ConceptMap", "NamingSystem")
+TYPES = ("StructureDefinition", "CodeSystem", "ValueSet", "ConceptMap", "NamingSystem",
+         "OperationDefinition")
 
 
 @dataclass(frozen=True, slots=True)

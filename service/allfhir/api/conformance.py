@@ -1,6 +1,6 @@
 """Conformance resources and terminology operations under /fhir: read and `?url=` search of the
-StructureDefinitions, CodeSystems, ValueSets, ConceptMaps and NamingSystems compiled from
-profiles/, `ConceptMap/$translate` and `CodeSystem/$lookup`.
+StructureDefinitions, CodeSystems, ValueSets, ConceptMaps, NamingSystems and OperationDefinitions
+compiled from profiles/, `ConceptMap/$translate` and `CodeSystem/$lookup`.
 
 They describe the server, not a patient: any valid API key may read them (no scope), and each
 access is audited like any other.

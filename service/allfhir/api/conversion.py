@@ -8,7 +8,11 @@ same Idempotency-Key) is answered from the store without converting again.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
+import json
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,14 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from werkzeug.datastructures import FileStorage
+from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.utils import secure_filename
 
 from .. import ingest
 from ..convert import convert
 from ..errors import InputError, Problem, RequestError, operation_outcome
 from ..fhir.bundle import BuildOptions
-from ..fhir.common import IdSystems
+from ..fhir.common import IdSystems, effective_problem, order_problem, reference_problem
+from ..jsonout import dumps_bytes
 from ..report.embed import with_pdf
 from ..store import Store, submissions
 
@@ -34,6 +39,21 @@ Json = dict[str, Any]
 RAW_TYPES = {"text/csv": "upload.csv", "text/tab-separated-values": "upload.tsv",
              "application/json": "upload.json"}
 BOOLEAN = {"true": True, "false": False}
+ETAG = re.compile(r'(?:W/)?"(\d+)"$')
+FHIR_JSON, NDJSON = "application/fhir+json", "application/fhir+ndjson"
+# $convert parameters besides `file`, and the value[x] each takes in a Parameters body
+# (profiles/input/fsh/OperationDefinitions.fsh defines them)
+VALUE_TYPES: dict[str, tuple[str, ...]] = {
+    "format": ("valueCode", "valueString"),
+    "patient": ("valueString", "valueReference"),
+    "sample": ("valueString",),
+    "specimen": ("valueString", "valueReference"),
+    "order": ("valueString", "valueIdentifier"),
+    "effective": ("valueDateTime", "valueDate", "valueString"),
+    "bundle-type": ("valueCode", "valueString"),
+    "actionability": ("valueBoolean",),
+    "presented-form": ("valueCode", "valueString"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +75,9 @@ class Options:
         # the identifier systems shape the reports too: a deployment that changes them gets
         # reports in the new namespaces, not the stored ones
         key = f"format={self.format}|sample={self.sample}|patient={b.patient}|" \
-              f"bundle-type={b.bundle_type}|actionability={b.actionability}|" \
-              f"systems={b.systems.sample} {b.systems.report} {b.systems.resource}"
+               f"specimen={b.specimen}|order={b.order}|effective={b.effective}|" \
+               f"bundle-type={b.bundle_type}|actionability={b.actionability}|" \
+               f"systems={b.systems.sample} {b.systems.report} {b.systems.resource} {b.systems.order}"
         return key + (f"|presented-form={self.presented_form}" if self.presented_form else "")
 
 
@@ -73,36 +94,154 @@ def options(args: Any, systems: IdSystems) -> Options:
     if actionability not in BOOLEAN:
         raise RequestError("malformed", f"actionability '{actionability}' is not true or false",
                            code="value")
+    specimen, order = args.get("specimen") or None, args.get("order") or None
+    effective = args.get("effective") or None
     presented = args.get("presented-form") or None
     if presented not in (None, "pdf"):
         raise RequestError("malformed", f"presented-form '{presented}' is not supported: pdf (the "
                            "HTML is always presented)", code="value")
+    wrong = (specimen and reference_problem("specimen", specimen, "Specimen")) or \
+        (order and order_problem(order)) or \
+        (effective and effective_problem("effective", effective))
+    if wrong:
+        raise RequestError("malformed", wrong, code="value")
     return Options(fmt, args.get("sample") or None,
                    BuildOptions(bundle_type=bundle_type, patient=args.get("patient") or None,
-                                actionability=BOOLEAN[actionability], systems=systems), presented)
+                                actionability=BOOLEAN[actionability], specimen=specimen,
+                                order=order, effective=effective, systems=systems), presented)
+
+
+def receive(mimetype: str, body: bytes, files: list[FileStorage], args: MultiDict
+            ) -> tuple[Upload, MultiDict]:
+    """The files to convert and the conversion parameters, from any of the accepted bodies:
+    a raw file, multipart/form-data, or a FHIR Parameters resource (then its parameters join
+    the query's; one given in both is refused rather than silently picked)."""
+    doc = _parameters_body(mimetype, body)
+    if doc is None:
+        return upload(mimetype, body, files), args
+    named, given = from_parameters(doc)
+    twice = sorted(set(given) & set(args))
+    if twice:
+        raise RequestError("malformed", f"parameter '{twice[0]}' is given both in the query and "
+                           "in the Parameters body: give it once", code="value")
+    return Upload(named, body, mimetype), MultiDict([*args.items(multi=True), *given.items()])
+
+
+def _parameters_body(mimetype: str, body: bytes) -> Json | None:
+    # application/fhir+json is a FHIR resource; application/json is our generic JSON unless it
+    # is a Parameters resource (clients often send FHIR with the plain JSON type)
+    if mimetype not in (FHIR_JSON, "application/json"):
+        return None
+    if mimetype == "application/json" and b'"Parameters"' not in body:
+        return None  # cannot be one: spare a cohort's generic JSON a second parse
+    try:
+        doc = json.loads(body) if body.strip() else None
+    except ValueError as err:
+        if mimetype == FHIR_JSON:
+            raise RequestError("malformed", f"the body is not JSON: {err}") from None
+        return None  # generic JSON: the adapter reports where it breaks, with line and column
+    if isinstance(doc, dict) and doc.get("resourceType") == "Parameters":
+        return doc
+    if mimetype == FHIR_JSON:
+        raise RequestError("malformed", "a FHIR body to $convert is a Parameters resource with "
+                           "'file' parameters (valueAttachment)", code="structure")
+    return None
+
+
+def from_parameters(doc: Json) -> tuple[list[tuple[str, bytes]], dict[str, str]]:
+    """(file name, content) of every `file` part, and the other parameters as query strings."""
+    files: list[tuple[str | None, bytes]] = []
+    given: dict[str, str] = {}
+    for part in doc.get("parameter") or []:
+        name = part.get("name") if isinstance(part, dict) else None
+        if name == "file":
+            files.append(_attachment(part.get("valueAttachment")))
+        elif name in VALUE_TYPES:
+            if name in given:
+                raise RequestError("malformed", f"parameter '{name}' is given twice", code="value")
+            given[name] = _value(name, part)
+        else:
+            raise RequestError("malformed", f"unknown $convert parameter '{name}'; known: file, "
+                               f"{', '.join(VALUE_TYPES)}", code="not-supported")
+    if not files:
+        raise RequestError("malformed", "the Parameters carry no 'file' parameter: send the "
+                           "classifier file (and its companion files) as valueAttachment data",
+                           code="required")
+    return _named(files), given
+
+
+def _attachment(att: Any) -> tuple[str | None, bytes]:
+    if not isinstance(att, dict) or not isinstance(att.get("data"), str):
+        raise RequestError("malformed", "a 'file' parameter is a valueAttachment with the file's "
+                           "content as base64 'data' (a 'url' is not fetched)", code="required")
+    try:
+        data = base64.b64decode(att["data"], validate=True)
+    except binascii.Error:
+        raise RequestError("malformed", f"the data of file '{att.get('title', '')}' is not "
+                           "base64", code="value") from None
+    # the title names the file (problems then name it); else the content type's usual name
+    return att.get("title") or RAW_TYPES.get(str(att.get("contentType") or "").split(";")[0]), data
+
+
+def _value(name: str, part: Json) -> str:
+    """A Parameters value as the query would spell it."""
+    for kind in VALUE_TYPES[name]:
+        if kind in part:
+            value = part[kind]
+            if kind == "valueBoolean":
+                return "true" if value is True else "false" if value is False else str(value)
+            if kind in ("valueReference", "valueIdentifier"):
+                ident = (value.get("identifier") if kind == "valueReference" else value) or {}
+                if kind == "valueReference" and value.get("reference"):
+                    return str(value["reference"])
+                return f"{ident.get('system', '')}|{ident.get('value', '')}" \
+                    if ident.get("system") else str(ident.get("value", ""))
+            return str(value)
+    raise RequestError("malformed", f"parameter '{name}' takes {' or '.join(VALUE_TYPES[name])}",
+                       code="value")
+
+
+def _named(files: list[tuple[str | None, bytes]]) -> list[tuple[str, bytes]]:
+    """Safe, distinct file names (the pipeline reads files; problems name them)."""
+    named: list[tuple[str, bytes]] = []
+    seen: set[str] = set()
+    for i, (given, data) in enumerate(files):
+        name = secure_filename(given or "") or f"file{i + 1}"
+        if name in seen:
+            name = f"{i + 1}-{name}"
+        seen.add(name)
+        named.append((name, data))
+    return named
 
 
 def upload(mimetype: str, body: bytes, files: list[FileStorage]) -> Upload:
     if mimetype == "multipart/form-data":
-        named: list[tuple[str, bytes]] = []
-        seen: set[str] = set()
-        for i, f in enumerate(files):
-            name = secure_filename(f.filename or "") or f"file{i + 1}"
-            if name in seen:
-                name = f"{i + 1}-{name}"
-            seen.add(name)
-            named.append((name, f.read()))
+        named = _named([(f.filename, f.read()) for f in files])
         if not named:
             raise RequestError("malformed", "the multipart body carries no file: send the "
                                "classifier file (and its companion files) as file fields")
         return Upload(named, body, mimetype)
     if mimetype not in RAW_TYPES:
         raise RequestError("unsupported-media-type", f"cannot convert a '{mimetype or 'untyped'}' "
-                           "body: send text/csv, text/tab-separated-values, application/json or "
-                           "multipart/form-data")
+                           "body: send text/csv, text/tab-separated-values, application/json, "
+                           "multipart/form-data or a Parameters resource (application/fhir+json)")
     if not body.strip():
         raise RequestError("malformed", "the request body is empty", code="required")
     return Upload([(RAW_TYPES[mimetype], body)], body, mimetype)
+
+
+def precondition(header: str | None) -> int | str | None:
+    """The version an `If-Match` header names: W/"3" (our ETags) or "3" -> 3, * -> '*'."""
+    if header is None:
+        return None
+    value = header.strip()
+    if value == "*":
+        return value
+    m = ETAG.match(value)
+    if not m:
+        raise RequestError("malformed", f"If-Match '{header}' is not an ETag of this server "
+                           '(W/"<versionId>") or *', code="value")
+    return int(m[1])
 
 
 def submission(up: Upload, opts: Options, client: str, idempotency_key: str | None
@@ -116,17 +255,19 @@ def submission(up: Upload, opts: Options, client: str, idempotency_key: str | No
 
 
 def run(store: Store, up: Upload, opts: Options, sub: submissions.Submission,
-        whole: bool = False) -> submissions.Stored:
+        if_match: int | str | None = None, whole: bool = False) -> submissions.Stored:
     """Convert and store; an InputError when no sample converted (nothing is stored then).
-    `whole`: also when any row was refused (the web page stores an upload whole or not at all,
-    so a lab fixes its file rather than signing out part of a run)."""
+    `if_match`: the version the amended reports must be at ('*': any stored version).
+    `whole`: also refuse when any row was refused (the web page stores an upload whole or not at
+    all, so a lab fixes its file rather than signing out part of a run)."""
     found = submissions.find(store, sub.sha256, sub.idempotency_key)
     if found:
         return found
     bundles, problems = _convert(up, opts)
     if not bundles or (whole and problems):
         raise InputError(problems or [Problem("no sample in the input", code="required")])
-    return submissions.save(store, sub, bundles, operation_outcome(problems) if problems else None)
+    return submissions.save(store, sub, bundles, operation_outcome(problems) if problems else None,
+                            if_match)
 
 
 @contextmanager
@@ -185,3 +326,13 @@ def parameters(stored: submissions.Stored) -> Json:
     if stored.outcome:
         parts.append({"name": "outcome", "resource": stored.outcome})
     return {"resourceType": "Parameters", "parameter": parts}
+
+
+def ndjson(stored: submissions.Stored) -> Iterator[bytes]:
+    """The report Bundles one per line, as `allfhir convert` writes them. The CLI puts the refused
+    rows' OperationOutcome on stderr; HTTP has one stream, so it is the last line (its
+    resourceType tells it apart)."""
+    for bundle in stored.reports:
+        yield dumps_bytes(bundle) + b"\n"
+    if stored.outcome:
+        yield dumps_bytes(stored.outcome) + b"\n"

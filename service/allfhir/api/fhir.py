@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from email.utils import format_datetime
 
 from flask import Blueprint, Response, current_app, g, request
 
 from ..errors import RequestError
+from ..fhir.common import FHIR_ID as ID
 from ..store import Store, jobs, reads
+from ..store import audit as audit_store
 from ..store.reads import Version
 from . import async_convert, audit, conversion, metrics, scopes, search, validate
 from .auth import requires
 from .capability import READABLE, capability_statement
-from .negotiation import check_acceptable, fhir_response
+from .negotiation import FHIR_JSON, check_acceptable, fhir_response
 
 bp = Blueprint("fhir", __name__)
-ID = re.compile(r"[A-Za-z0-9\-.]{1,64}$")
 WRITES = ("DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device", "MedicationStatement")
 
 
@@ -30,8 +30,9 @@ def base() -> str:
 
 @bp.before_request
 def _negotiate() -> None:
-    if request.endpoint != "fhir.convert_output":  # NDJSON files, whatever the Accept says
-        check_acceptable()
+    # $convert also streams NDJSON, as `allfhir convert` writes it; async output files are NDJSON
+    if request.endpoint != "fhir.convert_output":
+        check_acceptable(also=(conversion.NDJSON,) if request.endpoint == "fhir.convert" else ())
 
 
 @bp.get("/metadata")
@@ -49,20 +50,23 @@ def _write_needs() -> list[tuple[str, str]]:
 @requires("operation", _write_needs)
 def convert() -> Response:
     """Convert classifier output into stored report Bundles."""
-    opts = conversion.options(request.args, current_app.extensions["allfhir.id_systems"])
     body = request.get_data()  # cached: the multipart parser reads the same bytes
     # Every part, also several under one field name (`curl -F file=@a -F file=@b`): a dropped
     # companion file would silently lose its findings.
     parts = [f for _, f in request.files.items(multi=True)]
-    up = conversion.upload(request.mimetype, body, parts)
+    up, args = conversion.receive(request.mimetype, body, parts, request.args)
+    opts = conversion.options(args, current_app.extensions["allfhir.id_systems"])
     sub = conversion.submission(up, opts, g.client, request.headers.get("Idempotency-Key"))
+    if_match = conversion.precondition(request.headers.get("If-Match"))
     if async_convert.wanted(request.headers.get("Prefer")):
-        job = async_convert.kick_off(store(), up, request.args.to_dict(), sub)
+        job = async_convert.kick_off(store(), up, args.to_dict(), sub, if_match)
         return fhir_response(_accepted(job), status=202,
                              headers={"Content-Location": f"{base()}/$convert-status/{job}"})
-    stored = conversion.run(store(), up, opts, sub)
+    stored = conversion.run(store(), up, opts, sub, if_match)
     metrics.converted(stored)
     audit.touched(*(f"DiagnosticReport/{b['entry'][0]['resource']['id']}" for b in stored.reports))
+    if _wants_ndjson():
+        return Response(conversion.ndjson(stored), content_type=conversion.NDJSON)
     return fhir_response(conversion.parameters(stored))
 
 
@@ -104,8 +108,14 @@ def convert_output(job: int, kind: str) -> Response:
     return Response(text, content_type="application/fhir+ndjson")
 
 
+def _wants_ndjson() -> bool:
+    best = request.accept_mimetypes.best_match([FHIR_JSON, "application/json", conversion.NDJSON])
+    return best == conversion.NDJSON
+
+
 def _no_scope(**_: str) -> list[tuple[str, str]]:
-    # validation reads and writes no stored resource: any valid key may ask
+    # validation reads and writes no stored resource: any valid key may ask; the audit log
+    # checks its admin scope in the view, as that scope admits no wildcard (api/audit.py)
     return []
 
 
@@ -123,6 +133,17 @@ def validate_type(rtype: str) -> Response:
     return fhir_response(validate.run(validate.parse(request.get_data(), request.args, rtype)))
 
 
+@bp.post("/<rtype>/<rid>/$validate")
+@requires("operation", lambda rtype, rid: [(rtype, "r")])
+def validate_instance(rtype: str, rid: str) -> Response:
+    """Validate a resource against a stored instance: as its update, its deletion, or a profile."""
+    _readable(rtype, rid)
+    audit.touched(f"{rtype}/{rid}")
+    if reads.read(store(), rtype, rid) is None:
+        raise _gone(rtype, rid)
+    return fhir_response(validate.run(validate.parse(request.get_data(), request.args, rtype, rid)))
+
+
 def _readable(rtype: str, rid: str | None = None) -> None:
     if rtype not in READABLE:
         raise RequestError("not-found", f"resource type '{rtype}' is not served here; served: "
@@ -132,13 +153,41 @@ def _readable(rtype: str, rid: str | None = None) -> None:
 
 
 def _versioned(v: Version, rtype: str, rid: str) -> Response:
-    return fhir_response(v.resource, headers={"ETag": f'W/"{v.version_id}"',
-                                              "Last-Modified": format_datetime(v.last_updated, usegmt=True)})
+    names = search.elements(request.args)  # read and vread take _elements as search does
+    return fhir_response(search.subset(v.resource, names) if names else v.resource,
+                         headers={"ETag": f'W/"{v.version_id}"',
+                                  "Last-Modified": format_datetime(v.last_updated, usegmt=True)})
 
 
 def _gone(rtype: str, rid: str, vid: str | None = None) -> RequestError:
     what = f"{rtype}/{rid}" + (f" version {vid}" if vid else "")
     return RequestError("not-found", f"{what} is not known")
+
+
+@bp.get("/AuditEvent")
+@requires("search-type", _no_scope)
+def audit_search() -> Response:
+    """Search the audit log (admin scope)."""
+    audit.require_admin("s")
+    criteria, count, offset = search.parse("AuditEvent", request.args)
+    search.includes("AuditEvent", request.args)  # none: refuse any asked for
+    audit.touched(query=True)
+    page = audit_store.search(store(), criteria, count, offset)
+    return fhir_response(search.searchset(base(), "AuditEvent", request.args, page, count, offset))
+
+
+@bp.get("/AuditEvent/<rid>")
+@requires("read", _no_scope)
+def audit_read(rid: str) -> Response:
+    """Read one AuditEvent (admin scope)."""
+    audit.require_admin("r")
+    if not ID.match(rid):
+        raise RequestError("malformed", f"'{rid}' is not a FHIR id", code="value")
+    audit.touched(f"AuditEvent/{rid}")
+    event = audit_store.read(store(), rid)
+    if event is None:
+        raise _gone("AuditEvent", rid)
+    return fhir_response(event)
 
 
 @bp.get("/<rtype>/<rid>")

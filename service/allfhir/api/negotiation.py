@@ -21,13 +21,14 @@ JSON_FORMATS = {"json", "application/json", FHIR_JSON, "application/json+fhir"}
 log = logging.getLogger("allfhir.api")
 
 
-def check_acceptable() -> None:
+def check_acceptable(also: tuple[str, ...] = ()) -> None:
+    """406 unless the client accepts FHIR JSON (or one of `also`, the route's other types)."""
     fmt = request.args.get("_format")
     if fmt is not None and fmt.split(";")[0].strip() not in JSON_FORMATS:
         raise RequestError("not-acceptable", f"_format '{fmt}' is not supported: this server "
                            "speaks FHIR JSON only (_format=json)")
     if request.headers.get("Accept") and request.accept_mimetypes.best_match(
-            [FHIR_JSON, "application/json"]) is None:
+            [FHIR_JSON, "application/json", *also]) is None:
         raise RequestError("not-acceptable", f"cannot answer in {request.headers['Accept']}: this "
                            "server speaks FHIR JSON only (application/fhir+json)")
 

@@ -14,7 +14,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify
 
 from .. import __version__
-from .search import PARAMS
+from .conversion import VALUE_TYPES
+from .search import AUDIT_PARAMS, PARAMS
 
 bp = Blueprint("openapi", __name__)
 Json = dict[str, Any]
@@ -25,13 +26,17 @@ BODIES: dict[str, Json] = {
     "fhir.convert": {"text/csv": {"schema": {"type": "string"}},
                      "text/tab-separated-values": {"schema": {"type": "string"}},
                      "application/json": {"schema": {"type": "object"}},
-                     "multipart/form-data": {"schema": {"type": "object"}}},
+                     "multipart/form-data": {"schema": {"type": "object"}},
+                     **PARAMETERS_BODY},
     "fhir.validate_any": PARAMETERS_BODY, "fhir.validate_type": PARAMETERS_BODY,
+    "fhir.validate_instance": PARAMETERS_BODY,
     "conformance.translate": PARAMETERS_BODY, "conformance.lookup": PARAMETERS_BODY,
 }
 QUERY: dict[str, list[str]] = {
-    "fhir.convert": ["format", "patient", "sample", "bundle-type", "actionability", "presented-form"],
+    "fhir.convert": list(VALUE_TYPES),
     "fhir.validate_any": ["mode", "profile"], "fhir.validate_type": ["mode", "profile"],
+    "fhir.validate_instance": ["mode", "profile"],
+    "fhir.audit_search": [*AUDIT_PARAMS, "_count", "_offset", "_elements"],
     "conformance.translate": ["url", "code", "system", "target", "targetsystem", "reverse"],
     "conformance.lookup": ["code", "system"],
     "render.render": ["format"],
@@ -41,7 +46,7 @@ QUERY: dict[str, list[str]] = {
 OPEN_MEDIA = {"health.health": "application/json", "health.ready": "application/json",
               "metrics.scrape": "text/plain", "openapi.document": "application/json",
               "fhir.convert_output": "application/fhir+ndjson"}
-HEADERS: dict[str, list[str]] = {"fhir.convert": ["Prefer", "Idempotency-Key"]}
+HEADERS: dict[str, list[str]] = {"fhir.convert": ["Prefer", "Idempotency-Key", "If-Match"]}
 # routes that answer in something other than FHIR JSON
 RESPONSE_MEDIA: dict[str, list[str]] = {"render.render": ["text/html", "application/pdf"]}
 _ARG = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")

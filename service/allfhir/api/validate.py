@@ -21,9 +21,10 @@ from ..validation.packages import missing_reason, packages_dir
 
 Json = dict[str, Any]
 
-# resource-validation-mode codes a type-level $validate can honour; update and delete need an
-# existing instance ([base]/[type]/[id]/$validate), which this server does not offer
+# resource-validation-mode codes a type-level $validate honours; update and delete name an
+# existing instance ([base]/[type]/[id]/$validate), where create does not apply
 MODES = ("create", "profile")
+INSTANCE_MODES = ("update", "delete", "profile")
 
 _lock = threading.Lock()
 _validators: dict[Path, Any] = {}  # packages folder -> Validator
@@ -31,21 +32,25 @@ _validators: dict[Path, Any] = {}  # packages folder -> Validator
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    resource: Json
+    resource: Json | None  # None: mode delete, which validates no content
     mode: str | None
     profile: str | None
+    instance: str | None = None  # 'Type/id' of an instance-level $validate
 
 
-def parse(body: bytes, args: Any, rtype: str | None) -> Request:
-    """The operation's parameters; query parameters `mode` and `profile` count as well."""
+def parse(body: bytes, args: Any, rtype: str | None, rid: str | None = None) -> Request:
+    """The operation's parameters; query parameters `mode` and `profile` count as well. `rid`:
+    the instance of [base]/[type]/[id]/$validate (the view has checked it is stored)."""
     try:
         doc = json.loads(body) if body.strip() else None
     except ValueError as err:
         raise RequestError("malformed", f"the body is not JSON: {err}") from None
+    mode, profile = args.get("mode"), args.get("profile")
+    if rid is not None and mode == "delete" and doc is None:
+        return Request(None, mode, profile, f"{rtype}/{rid}")  # R4: delete needs no resource
     if not isinstance(doc, dict) or not isinstance(doc.get("resourceType"), str):
         raise RequestError("malformed", "send the resource to validate as the body, or a "
                            "Parameters resource with a 'resource' parameter", code="required")
-    mode, profile = args.get("mode"), args.get("profile")
     resource: Json | None = doc
     if doc["resourceType"] == "Parameters":
         resource = None
@@ -60,7 +65,11 @@ def parse(body: bytes, args: Any, rtype: str | None) -> Request:
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             raise RequestError("malformed", "the Parameters carry no 'resource' parameter with a "
                                "resource to validate", code="required")
-    if mode is not None and mode not in MODES:
+    if rid is not None and mode is not None and mode not in INSTANCE_MODES:
+        raise RequestError("malformed", f"mode '{mode}' is not supported at an instance: "
+                           f"{', '.join(INSTANCE_MODES)} (create is type-level: {rtype}/$validate)",
+                           code="not-supported")
+    if rid is None and mode is not None and mode not in MODES:
         raise RequestError("malformed", f"mode '{mode}' is not supported here: {', '.join(MODES)} "
                            "(update and delete need an instance-level $validate)", code="not-supported")
     if mode == "profile" and not profile:
@@ -70,7 +79,10 @@ def parse(body: bytes, args: Any, rtype: str | None) -> Request:
         raise RequestError("malformed", f"a {resource['resourceType']} cannot be validated at "
                            f"{rtype}/$validate: post it to {resource['resourceType']}/$validate "
                            "or $validate", code="invalid")
-    return Request(resource, mode, profile)
+    if rid is not None and resource.get("id", rid) != rid:
+        raise RequestError("malformed", f"the resource's id '{resource['id']}' is not the id of "
+                           f"{rtype}/{rid}", code="invalid")
+    return Request(resource, mode, profile, f"{rtype}/{rid}" if rid is not None else None)
 
 
 def validator() -> Any:
@@ -92,7 +104,19 @@ def validator() -> Any:
 
 
 def run(req: Request) -> Json:
-    """The OperationOutcome of the validation (200 whether or not the resource is valid)."""
+    """The OperationOutcome of the validation (200 whether or not the resource is valid).
+    Stored resources change only through $convert (a new version), never by PUT or DELETE:
+    mode update and delete say so, as the R4 operation asks ("would the server accept it")."""
+    refused = None
+    if req.mode == "delete":
+        refused = Issue(f"{req.instance} cannot be deleted: stored reports are amended by a new "
+                        "version ($convert), never deleted", req.instance or "", code="not-supported")
+    elif req.mode == "update":
+        refused = Issue(f"{req.instance} cannot be updated directly: a changed report is "
+                        "submitted again through $convert, which makes the new version",
+                        req.instance or "", code="not-supported")
+    if req.resource is None:
+        return operation_outcome([refused] if refused else [])
     v = validator()
     resource = req.resource
     if req.profile:
@@ -108,4 +132,4 @@ def run(req: Request) -> Json:
         resource = {**resource, "meta": meta}
     with _lock:
         issues: list[Issue] = v.validate(resource)
-    return operation_outcome(issues)
+    return operation_outcome([*issues, *([refused] if refused else [])])

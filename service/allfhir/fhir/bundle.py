@@ -18,7 +18,7 @@ from ..knowledge import Knowledge
 from ..resolve import ResolvedSample
 from ..settings import Settings
 from . import cytogenomic, fusion, report, subtype, therapy, variant
-from .common import IdSystems, Json, ReportContext, identifier_ref, ref_to
+from .common import IdSystems, Json, ReportContext, identifier_ref, order_ref, ref_to
 
 BundleType = Literal["collection", "transaction"]
 
@@ -33,13 +33,17 @@ class BuildOptions:
     # A discordant or dual-driver call keeps the report preliminary until a haematopathologist
     # has reviewed the case; the caller says so (`--reviewed`).
     reviewed: bool = False
+    # 'Specimen/123' or 'system|value'; the sample's own specimen wins if the input names one
+    specimen: str | None = None
+    # the order's identifier ('system|value', or a value in the lab's order system): basedOn
+    order: str | None = None
     systems: IdSystems = field(default_factory=IdSystems)  # the lab's (settings)
 
 
 def id_systems(settings: Settings) -> IdSystems:
     """The lab's identifier systems as the CLI and the service configure them."""
     return IdSystems(sample=settings.sample_id_system, report=settings.report_id_system,
-                     resource=settings.resource_id_system)
+                     resource=settings.resource_id_system, order=settings.order_id_system)
 
 
 def report_key(rs: ResolvedSample) -> str:
@@ -49,8 +53,12 @@ def report_key(rs: ResolvedSample) -> str:
 
 
 def judged_on(opts: BuildOptions) -> date | None:
-    """The date trial statuses are judged at: the results' date when given."""
-    return date.fromisoformat(opts.effective[:10]) if opts.effective else None
+    """The date trial statuses are judged at: the results' date when given (a dateTime known to
+    the year or month only: its first day)."""
+    if not opts.effective:
+        return None
+    year, month, day = ([*map(int, opts.effective[:10].split("-")), 1, 1])[:3]
+    return date(year, month, day)
 
 
 def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
@@ -60,12 +68,14 @@ def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
     `integrated` the integrated calls (entity and call basis) of the sample's calls."""
     s = rs.sample
     patient = s.patient or opts.patient
+    specimen = s.specimen or opts.specimen
     ctx = ReportContext(
         key=report_key(rs),
         subject=identifier_ref(patient, opts.systems.sample) if patient else None,
-        specimen=(identifier_ref(s.specimen, opts.systems.sample) if s.specimen else
+        specimen=(identifier_ref(specimen, opts.systems.sample) if specimen else
                   {"identifier": {"system": opts.systems.sample, "value": s.sample_id},
                    "display": f"sample {s.sample_id}"}),
+        based_on=order_ref(opts.order, opts.systems.order) if opts.order else None,
         effective=opts.effective,
         assembly=opts.assembly,
         systems=opts.systems,

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from .. import codes
 from ..knowledge import Coding
+
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}$")  # R4 id datatype
+# R4 dateTime: a year, month or day, or a time to the second with its zone
+DATETIME = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})"
+                      r"(T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))?)?)?$")
 
 Json = dict[str, Any]
 
@@ -76,6 +83,43 @@ def identifier_ref(ref: str, default_system: str) -> Json:
     return {"reference": ref}
 
 
+def reference_problem(name: str, ref: str, rtype: str) -> str | None:
+    """Why `ref` can be no reference to a `rtype` ('Type/id' or 'system|value'); None if it can.
+    The CLI and the API both ask, so they refuse the same values."""
+    if "|" in ref:
+        return None if ref.rpartition("|")[2] else f"{name} '{ref}' has no value after '|'"
+    kind, _, rid = ref.partition("/")
+    if kind == rtype and FHIR_ID.match(rid):
+        return None
+    return f"{name} '{ref}' is neither '{rtype}/<id>' nor 'system|value'"
+
+
+def effective_problem(name: str, value: str) -> str | None:
+    """Why `value` is no R4 dateTime for effectiveDateTime; None if it is one."""
+    m = DATETIME.match(value)
+    try:
+        if m:
+            date(int(m[1]), int(m[2] or 1), int(m[3] or 1))  # 2026-02-30 matches the pattern
+            if m[4]:
+                datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return None
+    except ValueError:
+        pass
+    return f"{name} '{value}' is not a FHIR dateTime (e.g. 2026-11-25 or 2026-11-25T10:00:00Z)"
+
+
+def order_problem(order: str) -> str | None:
+    return None if order.rpartition("|")[2] else f"order '{order}' has no identifier value"
+
+
+def order_ref(order: str, default_system: str) -> Json:
+    """The order a report answers, a logical reference by the ServiceRequest's identifier
+    ('system|value', or a bare value in the lab's order system): the LIMS knows its order
+    numbers, rarely the ServiceRequest's id on the EHR's server."""
+    system, _, value = order.rpartition("|")
+    return {"type": "ServiceRequest", "identifier": {"system": system or default_system, "value": value}}
+
+
 @dataclass(frozen=True, slots=True)
 class IdSystems:
     """The identifier systems of a report's resources. They belong to the lab (its LIMS names
@@ -85,6 +129,7 @@ class IdSystems:
     sample: str = codes.NS_SAMPLE_ID
     report: str = codes.NS_REPORT_ID
     resource: str = codes.NS_RESOURCE_ID
+    order: str = codes.NS_ORDER_ID
 
 
 @dataclass(slots=True)
@@ -95,6 +140,7 @@ class ReportContext:
     subject: Json | None
     specimen: Json | None
     device_ref: Json | None = None
+    based_on: Json | None = None  # the order (ServiceRequest) the report answers
     effective: str | None = None
     # reference assembly of genomic positions the input files do not name (GRCh37 | GRCh38);
     # None: not given, and never guessed
@@ -140,6 +186,8 @@ def observation(
         # A stable business identifier lets a transaction create it conditionally (no duplicates
         # when a report is delivered twice).
         "identifier": [{"system": ctx.systems.resource, "value": rid}],
+        # every finding answers the order, as the report does (searchable as based-on)
+        **({"basedOn": [ctx.based_on]} if ctx.based_on else {}),
         "status": "final",
         "category": category,
         "code": code,

@@ -18,6 +18,7 @@ def build(ctx: ReportContext, results: list[Json], conclusion: str, narrative_ro
         "meta": {"profile": [codes.PROFILE_GENOMIC_REPORT]},
         "text": {"status": "generated", "div": div},
         "identifier": [{"system": ctx.systems.report, "value": ctx.key}],
+        **({"basedOn": [ctx.based_on]} if ctx.based_on else {}),
         "status": "final",
         "category": [concept(coding(codes.DIAGNOSTIC_SERVICE, "GE", "Genetics"))],
         "code": loinc(codes.LOINC_GENOMIC_REPORT),

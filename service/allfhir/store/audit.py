@@ -1,4 +1,5 @@
-"""AuditEvents (IHE BALP style: who, what, when, outcome), one per access, append-only."""
+"""AuditEvents (IHE BALP style: who, what, when, outcome), one per access, append-only, and
+their search (date, agent, entity, action) for the administrators who review them."""
 
 from __future__ import annotations
 
@@ -6,12 +7,19 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, exists, func, insert, not_, or_, select
 
 from .engine import Store
-from .schema import audit_events
+from .reads import Criterion, DateCriterion, Page
+from .schema import audit_entities, audit_events
 
 Json = dict[str, Any]
+
+
+def entity_references(event: Json) -> list[str]:
+    """What an event is about: the 'Type/id' of each entity (a query has none)."""
+    refs = [(e.get("what") or {}).get("reference") for e in event.get("entity") or []]
+    return sorted({r[:255] for r in refs if isinstance(r, str) and r})
 
 
 def record(store: Store, event: Json) -> None:
@@ -24,9 +32,44 @@ def record(store: Store, event: Json) -> None:
         conn.execute(insert(audit_events).values(
             id=event["id"], recorded=now, agent=agent[:100], action=event.get("action", "E"),
             outcome=event.get("outcome", "0"), resource=event))
+        refs = entity_references(event)
+        if refs:
+            conn.execute(insert(audit_entities), [{"event_id": event["id"], "reference": r} for r in refs])
 
 
 def recent(store: Store, limit: int = 100) -> list[Json]:
     with store.engine.connect() as conn:
         return list(conn.execute(select(audit_events.c.resource)
                                  .order_by(audit_events.c.recorded.desc()).limit(limit)).scalars())
+
+
+def read(store: Store, event_id: str) -> Json | None:
+    with store.engine.connect() as conn:
+        return conn.execute(select(audit_events.c.resource)
+                            .where(audit_events.c.id == event_id)).scalar_one_or_none()
+
+
+def _at(prefix: str, t: Any, low: datetime, high: datetime) -> ColumnElement[bool]:
+    # `recorded` is an instant: a point t against the search range [low, high) (R4 prefixes)
+    return {"eq": (t >= low) & (t < high), "ne": not_((t >= low) & (t < high)), "gt": t >= high,
+            "lt": t < low, "ge": t >= low, "le": t < high, "sa": t >= high, "eb": t < low}[prefix]
+
+
+def search(store: Store, criteria: list[Criterion | DateCriterion], count: int, offset: int) -> Page:
+    """Events matching every criterion (date, agent, entity, action), newest first."""
+    a, e = audit_events.c, audit_entities.c
+    conds: list[ColumnElement[bool]] = []
+    for crit in criteria:
+        if isinstance(crit, DateCriterion):
+            conds.append(or_(*[_at(p, a.recorded, low, high) for p, low, high in crit.values]))
+        elif crit.param == "entity":
+            conds.append(exists().where(e.event_id == a.id,
+                                        e.reference.in_([v for _, v in crit.values])))
+        else:  # agent (the client's name) and action are columns of the event
+            conds.append({"agent": a.agent, "action": a.action}[crit.param].in_(
+                [v for _, v in crit.values]))
+    with store.engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(audit_events).where(*conds)).scalar_one()
+        rows = conn.execute(select(a.resource).where(*conds).order_by(a.recorded.desc(), a.id)
+                            .limit(count).offset(offset)).scalars().all() if count else []
+    return Page(list(rows), total)

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
 
 from .engine import Store
-from .schema import resource_history, resources, search_index
+from .schema import resource_history, resources, search_dates, search_index
 
 Json = dict[str, Any]
 
@@ -28,6 +28,27 @@ class Criterion:
 
     param: str
     values: list[tuple[str | None, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class DateCriterion:
+    """One date search parameter: the resource matches when ANY of `values` (prefix, low, high)
+    matches one of its dates; [low, high) is the search value's range at its precision (UTC)."""
+
+    param: str
+    values: list[tuple[str, datetime, datetime]]
+
+
+# FHIR's date prefixes as comparisons of the target range [tl, th) with the search range [sl, sh)
+# (R4 search.html#prefix): eq = the search range contains the target's; gt/lt = the range above /
+# below the search value overlaps the target's; sa/eb = the target lies wholly after / before.
+def date_match(prefix: str, tl: Any, th: Any, sl: datetime, sh: datetime) -> ColumnElement[bool]:
+    eq = and_(tl >= sl, th <= sh)
+    return {"eq": eq, "ne": not_(eq), "gt": th > sh, "lt": tl < sl, "ge": or_(th > sh, eq),
+            "le": or_(tl < sl, eq), "sa": tl >= sh, "eb": th <= sl}[prefix]
+
+
+PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +89,17 @@ def history(store: Store, rtype: str, rid: str) -> list[Version]:
     return [_version(*r) for r in rows]
 
 
-def search(store: Store, rtype: str, criteria: list[Criterion], count: int, offset: int) -> Page:
+def search(store: Store, rtype: str, criteria: list[Criterion | DateCriterion], count: int,
+           offset: int) -> Page:
     """Resources of `rtype` matching every criterion, ordered by id (stable across pages)."""
-    r, s = resources.c, search_index.c
+    r, s, d = resources.c, search_index.c, search_dates.c
     conds = [r.type == rtype]
     for crit in criteria:
+        if isinstance(crit, DateCriterion):
+            dates = [date_match(prefix, d.low, d.high, low, high) for prefix, low, high in crit.values]
+            conds.append(exists().where(d.type == r.type, d.id == r.id, d.param == crit.param,
+                                        or_(*dates)))
+            continue
         alternatives = [and_(s.value == value, *([s.system == system] if system is not None else []))
                         for system, value in crit.values]
         conds.append(exists().where(s.type == r.type, s.id == r.id, s.param == crit.param,

@@ -72,6 +72,18 @@ search_index = Table(
     Index("ix_search_index_lookup", "type", "param", "value"),
 )
 
+# date search parameters (`date`, `_lastUpdated`): each value as the range its precision spans,
+# [low, high) in UTC, so FHIR's prefixes (eq, lt, sa, ...) are comparisons of range ends
+search_dates = Table(
+    "search_dates", metadata,
+    Column("type", String(64), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("param", String(64), primary_key=True),
+    Column("low", DateTime(timezone=True), primary_key=True),
+    Column("high", DateTime(timezone=True), primary_key=True),
+    Index("ix_search_dates_lookup", "type", "param", "low"),
+)
+
 api_keys = Table(
     "api_keys", metadata,
     Column("name", String(100), primary_key=True),
@@ -130,4 +142,12 @@ app_secrets = Table(
     "app_secrets", metadata,
     Column("name", String(40), primary_key=True),
     Column("value", String(128), nullable=False),
+)
+
+# what each AuditEvent is about (entity.what.reference), for `AuditEvent?entity=`
+audit_entities = Table(
+    "audit_entities", metadata,
+    Column("event_id", String(36), ForeignKey("audit_events.id"), primary_key=True),
+    Column("reference", String(255), primary_key=True),
+    Index("ix_audit_entities_reference", "reference"),
 )

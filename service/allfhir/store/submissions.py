@@ -6,6 +6,12 @@
 - A changed submission for the same report (same deterministic resource ids) makes a new version
   of each resource whose content changed; the DiagnosticReport of a changed report becomes
   `amended`. Unchanged resources keep their version.
+- The stored reports a submission amends are locked (FOR UPDATE) in its transaction: racing
+  amendments of one report on PostgreSQL queue and each becomes a version, none fails.
+- `If-Match` (a version number, or '*') guards the reports a submission amends: checked in the
+  writing transaction, so of two racing amendments of version 1 one stands and the other is a
+  412. A changed submission that names another patient than the stored report is a 409: the
+  same report identity for two patients is a mix-up to resolve, never an amendment.
 - Stored copies point at each other as `Type/id` (what a FHIR server resolves); the Bundles
   returned keep their `urn:uuid:` references, which resolve inside the Bundle.
 """
@@ -23,9 +29,10 @@ from typing import Any
 from sqlalchemy import Connection, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..errors import RequestError
 from .engine import Store
-from .index import index_rows
-from .schema import resource_history, resources, search_index, submissions
+from .index import date_rows, index_rows
+from .schema import resource_history, resources, search_dates, search_index, submissions
 
 Json = dict[str, Any]
 RETRIES = 5
@@ -92,15 +99,17 @@ AfterWrite = Callable[[Connection, list[Json]], None]
 
 
 def save(store: Store, sub: Submission, bundles: list[Json], outcome: Json | None,
-         after: AfterWrite | None = None) -> Stored:
-    """Store the submission and its Bundles; a resubmission returns the first result (and runs
-    no `after`: its work was queued by the first)."""
+         if_match: int | str | None = None, after: AfterWrite | None = None) -> Stored:
+    """Store the submission and its Bundles; a resubmission returns the first result (it
+    writes nothing, so `if_match` has nothing to guard then, and runs no `after`: its work was
+    queued by the first)."""
     for attempt in range(RETRIES):
         try:
             with store.transaction() as conn:
                 found = _find(conn, sub.sha256, sub.idempotency_key)
                 if found:
                     return found
+                _guard(conn, bundles, if_match)
                 stored = _write(conn, sub, copy.deepcopy(bundles), outcome)
                 if after is not None:
                     after(conn, stored.reports)
@@ -113,8 +122,37 @@ def save(store: Store, sub: Submission, bundles: list[Json], outcome: Json | Non
             if found:
                 return found
             if attempt == RETRIES - 1:
-                raise
+                raise RequestError("conflict", f"the report was changed by {RETRIES} other "
+                                   "submissions while this one was stored: submit it again") from None
     raise AssertionError("unreachable")
+
+
+def _guard(conn: Connection, bundles: list[Json], if_match: int | str | None) -> None:
+    """412 when a report is not at the version `if_match` names; 409 when a report would move
+    to another patient. The stored reports stay locked until this transaction ends, so
+    amendments of one report queue on PostgreSQL instead of colliding and retrying (SQLite's
+    writers queue anyway); locked in id order, so two multi-report submissions cannot deadlock."""
+    reports = [b["entry"][0]["resource"] for b in bundles]
+    r = resources.c
+    stored = {row.id: row for row in conn.execute(
+        select(r.id, r.version_id, r.resource).where(
+            r.type == "DiagnosticReport", r.id.in_([rep["id"] for rep in reports]))
+        .order_by(r.id).with_for_update())}
+    for rep in reports:
+        old = stored.get(rep["id"])
+        if if_match is not None and old is None:
+            raise RequestError("precondition-failed", f"If-Match: DiagnosticReport/{rep['id']} is "
+                               "not stored yet, so no version of it matches")
+        if if_match not in (None, "*") and old.version_id != if_match:
+            raise RequestError("precondition-failed", f"If-Match: DiagnosticReport/{rep['id']} is "
+                               f"at version {old.version_id}, not {if_match}: read it again and "
+                               "resubmit against the current version")
+        before, now = (old.resource.get("subject") if old else None), rep.get("subject")
+        if before and now and before != now:
+            raise RequestError("conflict", f"DiagnosticReport/{rep['id']} (report "
+                               f"{rep['identifier'][0]['value']}) is stored for another patient: "
+                               "the same sample reported for two patients is a mix-up to resolve "
+                               "in the LIMS, not an amendment")
 
 
 def _write(conn: Connection, sub: Submission, bundles: list[Json], outcome: Json | None) -> Stored:
@@ -174,14 +212,14 @@ def _write_bundle(conn: Connection, bundle: Json, sub_id: int, now: datetime) ->
                 (resources.c.type == key[0]) & (resources.c.id == key[1])
                 & (resources.c.version_id == old.version_id)
             ).values(version_id=version, last_updated=now, content_hash=digest_, resource=stored))
-            conn.execute(search_index.delete().where(
-                (search_index.c.type == key[0]) & (search_index.c.id == key[1])))
+            for index in (search_index, search_dates):
+                conn.execute(index.delete().where((index.c.type == key[0]) & (index.c.id == key[1])))
         conn.execute(insert(resource_history).values(
             type=key[0], id=key[1], version_id=version, last_updated=now,
             submission_id=sub_id, resource=stored))
-        rows = index_rows(stored)
-        if rows:
-            conn.execute(insert(search_index), rows)
+        for index, rows in ((search_index, index_rows(stored)), (search_dates, date_rows(stored))):
+            if rows:
+                conn.execute(insert(index), rows)
 
 
 def _with_server_references(resource: Json, local: dict[str, str]) -> Json:
