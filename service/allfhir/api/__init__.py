@@ -14,7 +14,7 @@ from .. import knowledge
 from ..fhir.bundle import id_systems
 from ..settings import Settings
 from ..store import init_app as init_store
-from . import audit, conformance, errors, fhir, health, metrics, negotiation, openapi
+from . import audit, auth, conformance, errors, fhir, health, metrics, negotiation, openapi
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     negotiation.init_app(app)
     audit.init_app(app)
+    auth.init_app(app, settings)
     metrics.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(fhir.bp, url_prefix="/fhir")
