@@ -13,6 +13,7 @@ from typing import Any
 def cmd_serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
+    from .api.logs import gunicorn_config
     from .settings import Settings  # on use: building the CLI parser stays light
     from .store import upgrade
     from .store.migrate import is_empty
@@ -27,17 +28,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "bind": f"{args.host}:{args.port}", "workers": args.workers,
                 "worker_class": "gthread", "threads": args.threads,
                 "accesslog": None,  # our own request log carries no query strings (PHI)
+                "logconfig_dict": gunicorn_config(),  # JSON lines, ours and gunicorn's
                 "timeout": 60, "graceful_timeout": 10,
             }.items():
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            import logging
-
             from .api import create_app
-
-            # the request log: one JSON object per line on stderr, beside gunicorn's own log
-            logging.basicConfig(level=logging.INFO, format="%(message)s")
 
             return create_app(settings)
 

@@ -1,4 +1,4 @@
-"""FHIR JSON in and out: `_format`, `Accept`, `_pretty`, and the request id.
+"""FHIR JSON in and out: `_format`, `Accept`, `_pretty`, the request id and the request log.
 
 We speak JSON only; asking for XML (or anything else) is 406 with an OperationOutcome, as the
 FHIR http page says for an unsupported `_format`.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from typing import Any
@@ -19,6 +20,9 @@ from ..errors import RequestError
 FHIR_JSON = "application/fhir+json"
 JSON_FORMATS = {"json", "application/json", FHIR_JSON, "application/json+fhir"}
 log = logging.getLogger("allfhir.api")
+# A client's X-Request-ID is kept when it looks like an id; anything else (free text could carry a
+# name, or forge log lines) is replaced by our own.
+REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 
 def check_acceptable() -> None:
@@ -46,17 +50,17 @@ def fhir_response(resource: dict[str, Any], status: int = 200,
 def init_app(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
-        g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
         g.started = time.perf_counter()
 
     @app.after_request
     def _finish(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         # ids, route and timing only: never query strings, bodies or names (they carry PHI)
-        log.info(json.dumps({
-            "request_id": g.get("request_id"), "method": request.method,
-            "route": request.url_rule.rule if request.url_rule else None,
+        log.info("request", extra={
+            "method": request.method, "route": request.url_rule.rule if request.url_rule else None,
             "status": response.status_code, "client": g.get("client"),
             "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
-        }))
+        })
         return response
