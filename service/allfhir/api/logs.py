@@ -36,7 +36,7 @@ class Formatter(JsonFormatter):
         super().__init__(FIELDS, rename_fields={"levelname": "level", "name": "logger"},
                          timestamp=True, json_ensure_ascii=False, **kwargs)
 
-    def formatException(self, ei: ExcInfo) -> str:  # noqa: N802 (logging's name)
+    def formatException(self, ei: ExcInfo) -> str:
         kind, _, tb = ei
         frames = traceback.extract_tb(tb)
         where = " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames))
