@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.routing import BaseConverter
 
 from .. import knowledge
 from ..fhir.bundle import id_systems
@@ -17,11 +18,19 @@ from ..store import init_app as init_store
 from . import audit, auth, conformance, errors, fhir, health, metrics, negotiation, openapi
 
 
+class Segment(BaseConverter):
+    """A path variable (type, id, version) never starts with `$`: such a segment names an
+    operation, so GET /fhir/$convert is 405 (Allow: POST), not a search of a type '$convert'."""
+
+    regex = r"[^/$][^/]*"
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
     # Load the curated knowledge now, in each worker, not on the first conversion (seconds).
     knowledge.default()
     app = Flask("allfhir")
+    app.url_map.converters["default"] = Segment  # before any route is added
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["allfhir.settings"] = settings
     app.extensions["allfhir.id_systems"] = id_systems(settings)

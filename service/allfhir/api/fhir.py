@@ -115,7 +115,7 @@ def read(rtype: str, rid: str) -> Response:
 def vread(rtype: str, rid: str, vid: str) -> Response:
     """Read one version of a stored resource."""
     _readable(rtype, rid)
-    if not vid.isdigit():
+    if not (vid.isascii() and vid.isdigit()):  # '²'.isdigit() is true, int('²') fails
         raise RequestError("malformed", f"'{vid}' is not a version id", code="value")
     audit.touched(f"{rtype}/{rid}/_history/{vid}")
     v = reads.vread(store(), rtype, rid, int(vid))

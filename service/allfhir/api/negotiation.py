@@ -30,6 +30,9 @@ def check_acceptable() -> None:
     if fmt is not None and fmt.split(";")[0].strip() not in JSON_FORMATS:
         raise RequestError("not-acceptable", f"_format '{fmt}' is not supported: this server "
                            "speaks FHIR JSON only (_format=json)")
+    pretty = request.args.get("_pretty")
+    if pretty is not None and pretty not in ("true", "false"):
+        raise RequestError("malformed", f"_pretty '{pretty}' is not true or false", code="value")
     if request.headers.get("Accept") and request.accept_mimetypes.best_match(
             [FHIR_JSON, "application/json"]) is None:
         raise RequestError("not-acceptable", f"cannot answer in {request.headers['Accept']}: this "
