@@ -7,6 +7,7 @@ database is migrated first, once, in the master process.
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 
@@ -26,10 +27,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         def load_config(self) -> None:
             for key, value in {
                 "bind": f"{args.host}:{args.port}", "workers": args.workers,
-                "worker_class": "gthread", "threads": args.threads,
+                "worker_class": args.worker_class, "threads": args.threads,
                 "accesslog": None,  # our own request log carries no query strings (PHI)
                 "logconfig_dict": gunicorn_config(),  # JSON lines, ours and gunicorn's
                 "timeout": 60, "graceful_timeout": 10,
+                # the workers' heartbeat files: on tmpfs, not on a (container overlay) disk where
+                # their updates can stall a worker (gunicorn's own advice for Docker)
+                "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None,
             }.items():
                 self.cfg.set(key, value)
 
@@ -47,5 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=int, default=2)
-    serve.add_argument("--threads", type=int, default=4, help="threads per worker")
+    serve.add_argument("--threads", type=int, default=4, help="threads per worker (gthread)")
+    serve.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"],
+                       help="gunicorn worker class (sync: one request at a time per worker)")
     serve.set_defaults(func=cmd_serve)

@@ -71,7 +71,9 @@ def instant(when: datetime) -> str:
 
 
 def find(store: Store, sha256: str, idempotency_key: str | None) -> Stored | None:
-    with store.transaction() as conn:
+    # a read: no write transaction (on SQLite that would queue on the write lock and wait for the
+    # disk at commit, for nothing); save() looks again inside its own transaction
+    with store.engine.connect() as conn:
         return _find(conn, sha256, idempotency_key)
 
 
@@ -132,6 +134,10 @@ def _write_bundle(conn: Connection, bundle: Json, sub_id: int, now: datetime) ->
     changed_report = any(
         k in current and current[k].content_hash != content_hash(e["resource"])
         for k, e in zip(keys, entries, strict=True))
+    # new rows go in one multi-row INSERT per table (a statement per resource was most of the time)
+    created: list[Json] = []
+    history: list[Json] = []
+    index: list[Json] = []
     for key, entry in zip(keys, entries, strict=True):
         resource = entry["resource"]
         digest_ = content_hash(resource)
@@ -153,9 +159,8 @@ def _write_bundle(conn: Connection, bundle: Json, sub_id: int, now: datetime) ->
         meta["lastUpdated"] = instant(now)
         stored = _with_server_references(resource, local)
         if old is None:
-            conn.execute(insert(resources).values(
-                type=key[0], id=key[1], version_id=version, last_updated=now,
-                content_hash=digest_, resource=stored))
+            created.append({"type": key[0], "id": key[1], "version_id": version, "last_updated": now,
+                            "content_hash": digest_, "resource": stored})
         else:
             # optimistic: only the version we read is replaced; a concurrent writer makes the
             # history insert below collide and this transaction retry
@@ -165,12 +170,12 @@ def _write_bundle(conn: Connection, bundle: Json, sub_id: int, now: datetime) ->
             ).values(version_id=version, last_updated=now, content_hash=digest_, resource=stored))
             conn.execute(search_index.delete().where(
                 (search_index.c.type == key[0]) & (search_index.c.id == key[1])))
-        conn.execute(insert(resource_history).values(
-            type=key[0], id=key[1], version_id=version, last_updated=now,
-            submission_id=sub_id, resource=stored))
-        rows = index_rows(stored)
+        history.append({"type": key[0], "id": key[1], "version_id": version, "last_updated": now,
+                        "submission_id": sub_id, "resource": stored})
+        index.extend(index_rows(stored))
+    for table, rows in ((resources, created), (resource_history, history), (search_index, index)):
         if rows:
-            conn.execute(insert(search_index), rows)
+            conn.execute(insert(table), rows)
 
 
 def _with_server_references(resource: Json, local: dict[str, str]) -> Json:
