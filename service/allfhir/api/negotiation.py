@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
+from .. import jsonout
 from ..errors import RequestError
 
 FHIR_JSON = "application/fhir+json"
@@ -41,9 +42,9 @@ def check_acceptable() -> None:
 
 def fhir_response(resource: dict[str, Any], status: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
-    pretty = request.args.get("_pretty") == "true"
-    body = json.dumps(resource, ensure_ascii=False, indent=2 if pretty else None,
-                      separators=None if pretty else (",", ":"))
+    # compact: jsonout (orjson, the same bytes as the stdlib's compact form, several times faster)
+    body = json.dumps(resource, ensure_ascii=False, indent=2) \
+        if request.args.get("_pretty") == "true" else jsonout.dumps_bytes(resource)
     response = Response(body, status=status, content_type=f"{FHIR_JSON}; charset=utf-8")
     for key, value in (headers or {}).items():
         response.headers[key] = value

@@ -7,8 +7,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+
+from .. import jsonout
 
 WRITE = "allfhir_write"  # execution option: this connection's transaction writes
 DURABLE = "allfhir_durable"  # execution option: its commit waits for the disk (the default)
@@ -25,11 +28,14 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     u = make_url(url)
+    # the JSON columns through orjson (jsonout: the stdlib's bytes, several times faster); every
+    # read and write of a stored resource passes here
+    codec: dict[str, Any] = {"json_serializer": jsonout.dumps, "json_deserializer": orjson.loads}
     if u.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, **codec)
     if u.database and u.database != ":memory:":
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": 30}, **codec)
 
     # SQLAlchemy's documented recipe for SQLite: let SQLAlchemy, not the driver, begin
     # transactions. Write transactions begin IMMEDIATE, so two writers queue on the lock (busy
