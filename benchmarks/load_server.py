@@ -11,7 +11,9 @@ request is a new sample (converted and stored), never a resubmission. The server
 SQLite file unless --database-url names a database (PostgreSQL: an empty schema or database).
 The generator shares the machine with the server: wrk runs one thread (it costs the least CPU
 of the load generators). Prints the load average before and after: on a shared machine it says
-how much of the two cores the server had. ALLFHIR_BENCH_TREE serves another source tree.
+how much of the two cores the server had. ALLFHIR_BENCH_TREE serves another source tree; the
+last line is a JSON object of the figures, so `compare.py /tmp/before 3 load_server.py` gives
+before/after medians.
 """
 
 from __future__ import annotations
@@ -148,6 +150,7 @@ def main() -> int:
         print("| scenario | run | connections | requests/s | p50 ms | p90 ms | p99 ms | non-2xx | "
               "server CPU ms/request | target |")
         print("|---|---|---|---|---|---|---|---|---|---|")
+        figures: dict[str, float] = {}
         for s in SCENARIOS:
             target = urls["convert"] if s.mode == "convert" else urls[s.name]
             for label, rate, conns in (("max", 0, args.connections),
@@ -160,7 +163,11 @@ def main() -> int:
                 print(f"| {s.name} | {label} | {conns} | {r['rps']:.0f} | {r['p50_ms']:.1f} | "
                       f"{r['p90_ms']:.1f} | {r['p99_ms']:.1f} | {r['non_2xx'] + r['socket_errors']} | "
                       f"{r['cpu_ms']:.1f} | {verdict or '-'} |", flush=True)
+                tag = f"{s.name.split()[0].strip('$')}_{'max' if not rate else 'paced'}"
+                figures.update({f"{tag}_rps": round(r["rps"], 1), f"{tag}_p50_ms": r["p50_ms"],
+                                f"{tag}_p99_ms": r["p99_ms"], f"{tag}_cpu_ms": round(r["cpu_ms"], 2)})
         print(f"load average after: {os.getloadavg()[0]:.2f}")
+        print(json.dumps(figures))  # the last line: figures for compare.py
     finally:
         proc.terminate()
         try:
