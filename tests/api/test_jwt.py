@@ -266,6 +266,19 @@ def test_a_rotated_jwks_file_is_read_again(database_url: str, jwks_file: Path) -
         a.app.extensions["allfhir.store"].dispose()
 
 
+def test_an_unreadable_jwks_file_is_503(database_url: str, jwks_file: Path) -> None:
+    a = make_app(database_url, str(jwks_file))
+    try:
+        jwks_file.write_text("{not json")
+        assert outcome(a.get("/fhir/DiagnosticReport/nope", RSA.token())) == (
+            503, "transient", "the JWKS file (ALLFHIR_JWT_JWKS) cannot be read, so tokens cannot be "
+            "verified now: JSONDecodeError")
+        jwks_file.unlink()
+        assert outcome(a.get("/fhir/DiagnosticReport/nope", RSA.token()))[:2] == (503, "transient")
+    finally:
+        a.app.extensions["allfhir.store"].dispose()
+
+
 def test_without_a_jwks_tokens_are_refused_and_issuer_audience_are_required(database_url: str) -> None:
     app = create_app(Settings(database_url=database_url))
     try:

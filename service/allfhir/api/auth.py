@@ -77,14 +77,19 @@ class Keys:
                                f"matches its kid '{kid}'") from None
 
     def _file_set(self) -> jwt.PyJWKSet:
-        stat = os.stat(self.source)
-        stamp = (stat.st_mtime_ns, stat.st_size)
-        with self._lock:
-            if stamp != self._stamp:
-                self._set = jwt.PyJWKSet.from_dict(json.loads(Path(self.source).read_text()))
-                self._stamp = stamp
-            assert self._set is not None
-            return self._set
+        try:
+            stat = os.stat(self.source)
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            with self._lock:
+                if stamp != self._stamp:
+                    self._set = jwt.PyJWKSet.from_dict(json.loads(Path(self.source).read_text()))
+                    self._stamp = stamp
+                assert self._set is not None
+                return self._set
+        except (OSError, ValueError, jwt.PyJWKSetError) as err:
+            # the deployment's fault, not the client's: tokens cannot be judged right now
+            raise RequestError("unavailable", "the JWKS file (ALLFHIR_JWT_JWKS) cannot be read, so "
+                               f"tokens cannot be verified now: {type(err).__name__}") from None
 
 
 def init_app(app: Flask, settings: Settings) -> None:
