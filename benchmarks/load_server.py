@@ -144,9 +144,10 @@ def main() -> int:
                 "search by identifier": f"{url}/fhir/DiagnosticReport?identifier="
                                         f"{urllib.parse.quote(ident['system'] + '|' + ident['value'])}"}
         backend = database.split("://")[0]
+        tmp = os.environ.get("TMPDIR", "unset (serve: /dev/shm)")
         print(f"allfhir serve --workers {args.workers} --threads {args.threads} --worker-class "
-              f"{args.worker_class}; {backend}; TMPDIR={os.environ.get('TMPDIR', '/tmp')}; wrk -t1, "
-              f"{args.seconds} s per run; load average before: {os.getloadavg()[0]:.2f}")
+              f"{args.worker_class}; {backend}; TMPDIR={tmp}; wrk -t1, {args.seconds} s per run; "
+              f"load average before: {os.getloadavg()[0]:.2f}")
         print("| scenario | run | connections | requests/s | p50 ms | p90 ms | p99 ms | non-2xx | "
               "server CPU ms/request | target |")
         print("|---|---|---|---|---|---|---|---|---|---|")
