@@ -162,7 +162,7 @@ def search_type(rtype: str) -> Response:
     missing = sorted({f"system/{target}.r" for _, target in wanted
                       if not scopes.allows(g.scopes, target, "r")})
     if missing:
-        raise RequestError("forbidden", f"the API key '{g.client}' lacks the scope for the "
+        raise RequestError("forbidden", f"{g.caller.describe()} lacks the scope for the "
                            f"included resources: needs {', '.join(missing)}")
     audit.touched(query=True)
     page = reads.search(store(), rtype, criteria, count, offset)
