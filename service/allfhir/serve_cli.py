@@ -7,17 +7,25 @@ database is migrated first, once, in the master process.
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 from typing import Any
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
+    from .api.logs import gunicorn_config
     from .settings import Settings  # on use: building the CLI parser stays light
     from .store import upgrade
     from .store.migrate import is_empty
 
     settings = Settings()
+    # $convert passes each upload through a temporary folder (the pipeline reads files): on
+    # tmpfs that costs a tenth of a millisecond, on a busy disk tens (benchmarks/README.md).
+    # TMPDIR, when set, still decides.
+    if "TMPDIR" not in os.environ and os.path.isdir("/dev/shm"):
+        tempfile.tempdir = "/dev/shm"
     if is_empty(settings.database_url):
         upgrade(settings.database_url)
 
@@ -25,19 +33,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         def load_config(self) -> None:
             for key, value in {
                 "bind": f"{args.host}:{args.port}", "workers": args.workers,
-                "worker_class": "gthread", "threads": args.threads,
+                "worker_class": args.worker_class, "threads": args.threads,
                 "accesslog": None,  # our own request log carries no query strings (PHI)
+                "logconfig_dict": gunicorn_config(),  # JSON lines, ours and gunicorn's
                 "timeout": 60, "graceful_timeout": 10,
+                # the workers' heartbeat files: on tmpfs, not on a (container overlay) disk where
+                # their updates can stall a worker (gunicorn's own advice for Docker)
+                "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None,
             }.items():
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            import logging
-
             from .api import create_app
-
-            # the request log: one JSON object per line on stderr, beside gunicorn's own log
-            logging.basicConfig(level=logging.INFO, format="%(message)s")
 
             return create_app(settings)
 
@@ -50,5 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=int, default=2)
-    serve.add_argument("--threads", type=int, default=4, help="threads per worker")
+    serve.add_argument("--threads", type=int, default=4, help="threads per worker (gthread)")
+    serve.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"],
+                       help="gunicorn worker class (sync: one request at a time per worker)")
     serve.set_defaults(func=cmd_serve)

@@ -42,9 +42,18 @@ class Settings(BaseSettings):
                                 description="largest request body accepted (413 above)")
 
     api_keys: bool = Field(True, description="accept API keys (`allfhir apikey create`)")
-    jwt_jwks: str | None = Field(None, description="JWKS file path or https URL for bearer JWTs")
+    jwt_jwks: str | None = Field(None, description="JWKS file path or https URL for bearer JWTs "
+                                 "(with it, jwt_issuer and jwt_audience are required)")
     jwt_issuer: str | None = Field(None, description="required `iss` of bearer JWTs")
     jwt_audience: str | None = Field(None, description="required `aud` of bearer JWTs")
+
+    @model_validator(mode="after")
+    def _jwt_claims_named(self) -> Settings:
+        # a token is only as trustworthy as the claims checked: without a required iss and aud,
+        # any token signed by that authorisation server (for any other API) would be accepted
+        if self.jwt_jwks and not (self.jwt_issuer and self.jwt_audience):
+            raise ValueError("ALLFHIR_JWT_JWKS needs ALLFHIR_JWT_ISSUER and ALLFHIR_JWT_AUDIENCE")
+        return self
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -4,88 +4,20 @@ SQLite file and an empty PostgreSQL schema (serve migrates them)."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
-from allfhir.store import Store
-from allfhir.store.schema import resource_history, resources, submissions
+from allfhir.store.schema import resource_history, submissions
 from tests.conftest import DATA, REPO, fresh_database
+from tests.server.live import LIMIT, Server, running_server
+from tests.server.live import rows as count_rows
 
 ALLSORTS = DATA / "classifiers" / "allsorts-predictions.csv"
 EXAMPLE = REPO / "examples" / "allsorts" / "probabilities.csv"
 ARRIBA = REPO / "examples" / "allsorts" / "SJBALL043684.arriba.fusions.tsv"
-LIMIT = 100_000
-
-
-@dataclass
-class Server:
-    url: str
-    key: str
-    database_url: str
-
-    def headers(self, **extra: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key}", **extra}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"allfhir serve exited with {proc.returncode}")
-        try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:  # not listening yet, or workers still loading
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("allfhir serve did not become healthy")
-
-
-@contextmanager
-def running_server(database_url: str, settings: dict[str, str] | None = None
-                   ) -> Iterator[tuple[Server, subprocess.Popen]]:
-    env = {**os.environ, "ALLFHIR_DATABASE_URL": database_url, "ALLFHIR_MAX_BODY_BYTES": str(LIMIT),
-           **(settings or {})}
-    port = free_port()
-    # its own process group, so a test can kill the master and its workers at once
-    proc = subprocess.Popen([sys.executable, "-m", "allfhir", "serve", "--host", "127.0.0.1",
-                             "--port", str(port), "--workers", "2"], env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
-        created = subprocess.run([sys.executable, "-m", "allfhir", "apikey", "create", "lims",
-                                  "--scope", "system/*.read", "system/*.write"], env=env,
-                                 check=True, capture_output=True, text=True)
-        yield Server(url, created.stdout.splitlines()[-1], database_url), proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -97,12 +29,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 def rows(server: Server, table) -> int:
-    store = Store(server.database_url)
-    try:
-        with store.engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(table)).scalar_one()
-    finally:
-        store.dispose()
+    return count_rows(server.database_url, table)
 
 
 def test_serve_migrated_the_empty_database_and_is_ready(server: Server) -> None:
@@ -199,53 +126,6 @@ def test_failures_over_http_are_operation_outcomes(server: Server) -> None:
     assert outcome(bad) == (422, "not-supported")
     assert bad.json()["issue"][0]["location"] == ["upload.csv, line 1"]
     assert "Traceback" not in bad.text
-
-
-def writer(kind: str, database_url: str) -> Callable[[], bool]:
-    """True once the server is inside its write transaction (rows not yet committed)."""
-    if kind == "sqlite":
-        wal = Path(make_url(database_url).database + "-wal")
-        baseline = wal.stat().st_size if wal.exists() else 0
-        return lambda: wal.exists() and wal.stat().st_size > baseline + 256 * 1024
-    import psycopg
-
-    name = make_url(database_url).query["application_name"]
-    conn = psycopg.connect(database_url.split("?")[0].replace("+psycopg", ""), autocommit=True)
-
-    def inserting() -> bool:
-        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND "
-                            "query ILIKE 'INSERT INTO resource%%'", [name]).fetchone()[0] > 0
-    return inserting
-
-
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_kill_9_while_storing_leaves_all_or_nothing(kind: str, tmp_path: Path) -> None:
-    cohort = {"samples": [{"sample_id": f"K-{i}", "calls": [{"label": "high-hyperdiploid",
-                                                             "probability": 0.8}]}
-                          for i in range(300)]}
-    with fresh_database(kind, tmp_path, migrate=False) as url:
-        if kind == "postgresql":  # names the server's connections, to see them in pg_stat_activity
-            url += f"&application_name=k{os.getpid()}"
-        with running_server(url) as (srv, proc):
-            writing = writer(kind, url)
-
-            def submit() -> None:
-                try:
-                    requests.post(f"{srv.url}/fhir/$convert", data=json.dumps(cohort), timeout=120,
-                                  headers=srv.headers(**{"Content-Type": "application/json"}))
-                except requests.RequestException:
-                    pass  # the server died under it: that is the point
-
-            with ThreadPoolExecutor(1) as pool:
-                pool.submit(submit)
-                deadline = time.monotonic() + 60
-                while not writing() and time.monotonic() < deadline:
-                    time.sleep(0.005)
-                assert time.monotonic() < deadline, "the server never started storing"
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        stored = rows(srv, submissions), rows(srv, resources)
-        assert stored == (0, 0) or (stored[0] == 1 and stored[1] >= 300), stored
 
 
 def test_validate_over_http(server: Server) -> None:

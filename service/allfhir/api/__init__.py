@@ -9,13 +9,21 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.routing import BaseConverter
 
 from .. import knowledge
 from ..fhir.bundle import id_systems
 from ..settings import Settings
 from ..store import init_app as init_store
 from ..web import init_app as init_web
-from . import audit, conformance, errors, fhir, health, metrics, negotiation, openapi, render
+from . import audit, auth, conformance, errors, fhir, health, metrics, negotiation, openapi, render
+
+
+class Segment(BaseConverter):
+    """A path variable (type, id, version) never starts with `$`: such a segment names an
+    operation, so GET /fhir/$convert is 405 (Allow: POST), not a search of a type '$convert'."""
+
+    regex = r"[^/$][^/]*"
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -23,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Load the curated knowledge now, in each worker, not on the first conversion (seconds).
     knowledge.default()
     app = Flask("allfhir")
+    app.url_map.converters["default"] = Segment  # before any route is added
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["allfhir.settings"] = settings
     app.extensions["allfhir.id_systems"] = id_systems(settings)
@@ -30,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     negotiation.init_app(app)
     audit.init_app(app)
+    auth.init_app(app, settings)
     metrics.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(fhir.bp, url_prefix="/fhir")

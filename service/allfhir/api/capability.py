@@ -72,7 +72,9 @@ def capability_statement(base: str) -> dict[str, Any]:
         "rest": [{
             "mode": "server",
             "security": {"cors": False, "description": "Every request except metadata needs an API "
-                         "key (Authorization: Bearer <key> or X-API-Key) whose SMART system scopes "
+                         "key (Authorization: Bearer <key> or X-API-Key), or an OAuth2 bearer JWT "
+                         "of the deployment's authorisation server (SMART Backend Services; "
+                         "signature, iss, aud, exp, nbf checked), whose SMART system scopes "
                          "(v1 system/<Type>.read|write, v2 system/<Type>.cruds) allow it."},
             "resource": resources,
             "operation": [{"name": "convert", "definition": CONVERT,

@@ -46,6 +46,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _internal(err: Exception) -> Response:
-        log.exception("internal error", extra={"request_id": g.get("request_id")})
+        log.exception("internal error")  # api/logs.py: frames and type only, request id added
         return outcome_response([Problem(f"internal error ({type(err).__name__}); request id "
                                          f"{g.get('request_id')}", code="exception")], 500)

@@ -207,7 +207,7 @@ def read(rtype: str, rid: str) -> Response:
 def vread(rtype: str, rid: str, vid: str) -> Response:
     """Read one version of a stored resource."""
     _readable(rtype, rid)
-    if not vid.isdigit():
+    if not (vid.isascii() and vid.isdigit()):  # '²'.isdigit() is true, int('²') fails
         raise RequestError("malformed", f"'{vid}' is not a version id", code="value")
     audit.touched(f"{rtype}/{rid}/_history/{vid}")
     v = reads.vread(store(), rtype, rid, int(vid))
@@ -254,7 +254,7 @@ def search_type(rtype: str) -> Response:
     missing = sorted({f"system/{target}.r" for _, target in wanted
                       if not scopes.allows(g.scopes, target, "r")})
     if missing:
-        raise RequestError("forbidden", f"the API key '{g.client}' lacks the scope for the "
+        raise RequestError("forbidden", f"{g.caller.describe()} lacks the scope for the "
                            f"included resources: needs {', '.join(missing)}")
     audit.touched(query=True)
     page = reads.search(store(), rtype, criteria, count, offset)

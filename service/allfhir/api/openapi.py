@@ -13,9 +13,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from .. import __version__
+from .. import __version__, ingest
 from .conversion import VALUE_TYPES
-from .search import AUDIT_PARAMS, PARAMS
+from .negotiation import JSON_FORMATS
+from .search import AUDIT_PARAMS, INCLUDES, PARAMS
 
 bp = Blueprint("openapi", __name__)
 Json = dict[str, Any]
@@ -43,6 +44,19 @@ QUERY: dict[str, list[str]] = {
     "fhir.search_type": sorted({name for params in PARAMS.values() for name in params}
                                | {"_count", "_offset", "_include", "_summary", "_elements"}),
 }
+# parameters whose values the server checks: said here, so clients (and schemathesis) know them
+BOOLEAN = {"type": "string", "enum": ["true", "false"]}
+NUMBER = {"type": "string", "pattern": "^[0-9]+$"}
+SCHEMAS: dict[str, Json] = {
+    "_format": {"type": "string", "enum": sorted(JSON_FORMATS)}, "_pretty": BOOLEAN,
+    "format": {"type": "string", "enum": sorted(ingest.ADAPTERS)},
+    "bundle-type": {"type": "string", "enum": ["collection", "transaction"]},
+    "actionability": BOOLEAN, "reverse": BOOLEAN, "mode": {"type": "string", "enum": ["create", "profile"]},
+    "_count": NUMBER, "_offset": NUMBER, "_summary": {"type": "string", "enum": ["count"]},
+    "_include": {"type": "string", "enum": sorted({i for t in INCLUDES.values() for i in t})},
+    "vid": NUMBER, "rid": {"type": "string", "pattern": "^[A-Za-z0-9.-]{1,64}$"},
+}
+STRING: Json = {"type": "string"}
 OPEN_MEDIA = {"health.health": "application/json", "health.ready": "application/json",
               "metrics.scrape": "text/plain", "openapi.document": "application/json",
               "fhir.convert_output": "application/fhir+ndjson"}
@@ -64,7 +78,8 @@ def document() -> Response:
 def describe() -> Json:
     paths: dict[str, Json] = {}
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
-        if rule.endpoint == "static":
+        # the lab's web pages are for people (HTML forms with CSRF tokens), not an API
+        if rule.endpoint == "static" or rule.endpoint.startswith("web."):
             continue
         view = current_app.view_functions[rule.endpoint]
         path = _ARG.sub(r"{\1}", rule.rule)
@@ -95,19 +110,19 @@ def _operation(rule: Any, view: Any, method: str) -> Json:
         "operationId": f"{endpoint}.{method.lower()}",
         "summary": doc[0] if doc else endpoint,
         "parameters": [{"name": name, "in": "path", "required": True,
-                        "schema": {"type": CONVERTER_TYPES.get(converter, "string")}}
+                        "schema": SCHEMAS.get(name, {"type": CONVERTER_TYPES.get(converter, "string")})}
                        for converter, name in _TYPED_ARG.findall(rule.rule)],
         "responses": {"200": {"description": "OK", "content": ok},
                       "default": {"description": "an OperationOutcome", "content": {
                           FHIR_JSON: {"schema": {"$ref": "#/components/schemas/Resource"}}}}},
     }
     if endpoint.startswith(("fhir.", "conformance.")):
-        op["parameters"] += [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+        op["parameters"] += [{"name": n, "in": "query", "required": False, "schema": SCHEMAS[n]}
                              for n in ("_format", "_pretty")]
     query = QUERY.get(endpoint, ["url"] if endpoint.startswith("conformance.search_") else [])
-    op["parameters"] += [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
-                         for n in query]
-    op["parameters"] += [{"name": n, "in": "header", "required": False, "schema": {"type": "string"}}
+    op["parameters"] += [{"name": n, "in": "query", "required": False,
+                          "schema": SCHEMAS.get(n, STRING)} for n in query]
+    op["parameters"] += [{"name": n, "in": "header", "required": False, "schema": STRING}
                          for n in HEADERS.get(endpoint, [])]
     if method == "POST" and endpoint in BODIES:
         op["requestBody"] = {"required": True, "content": BODIES[endpoint]}

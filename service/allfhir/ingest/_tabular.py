@@ -11,6 +11,7 @@ import csv
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import InputError, Problem
 from ..model import SourceRef
@@ -120,8 +121,9 @@ def read_table(
             raise InputError(Problem("the file is empty", file=name, code="required"))
         raise InputError(Problem("no header line found", file=name, code="structure"))
     reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter, quoting=quoting)
+    records = _records(reader, name, skipped + 1)
     try:
-        header = next(reader)
+        header = next(records)
     except StopIteration:
         raise InputError(Problem("no header line found", file=name, code="structure")) from None
     if comment_header_prefix and header and header[0].startswith(comment_header_prefix):
@@ -166,7 +168,7 @@ def read_table(
     columns = len(header)
 
     def rows() -> Iterator[Row]:
-        for cells in reader:
+        for cells in records:
             line = header_line + reader.line_num - 1
             if not cells or all(not c.strip() for c in cells):
                 continue
@@ -189,6 +191,23 @@ def read_table(
             yield Row(line=line, cells=dict(zip(header, cells, strict=True)), file=name)
 
     return header, rows()
+
+
+def _records(reader: Any, name: str, first_line: int) -> Iterator[list[str]]:
+    """The reader's records; csv's own errors (a bare carriage return inside an unquoted field,
+    an oversized field) become InputErrors naming the line, not an internal error."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            message = ("a carriage return (\\r) inside an unquoted field: end lines with \\n or "
+                       "\\r\\n, or quote the field" if "new-line" in str(exc) else
+                       f"the line cannot be read as delimited text ({exc})")
+            raise InputError(Problem(message, file=name, row=first_line + reader.line_num - 1,
+                                     code="structure")) from None
+        yield cells
 
 
 def _only_blank(lines: Iterator[str]) -> bool:

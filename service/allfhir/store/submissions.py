@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Callable
@@ -26,9 +25,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import jsonout
 from ..errors import RequestError
 from .engine import Store
 from .index import date_rows, index_rows
@@ -79,7 +80,9 @@ def instant(when: datetime) -> str:
 
 
 def find(store: Store, sha256: str, idempotency_key: str | None) -> Stored | None:
-    with store.transaction() as conn:
+    # a read: no write transaction (on SQLite that would queue on the write lock and wait for the
+    # disk at commit, for nothing); save() looks again inside its own transaction
+    with store.engine.connect() as conn:
         return _find(conn, sha256, idempotency_key)
 
 
@@ -110,7 +113,9 @@ def save(store: Store, sub: Submission, bundles: list[Json], outcome: Json | Non
                 if found:
                     return found
                 _guard(conn, bundles, if_match)
-                stored = _write(conn, sub, copy.deepcopy(bundles), outcome)
+                # a copy to stamp meta into (a retry starts from the pipeline's Bundles again);
+                # through JSON: these are JSON documents, and orjson copies them faster than deepcopy
+                stored = _write(conn, sub, orjson.loads(jsonout.dumps_bytes(bundles)), outcome)
                 if after is not None:
                     after(conn, stored.reports)
                 return stored
@@ -181,6 +186,11 @@ def _write_bundle(conn: Connection, bundle: Json, sub_id: int, now: datetime) ->
     changed_report = any(
         k in current and current[k].content_hash != content_hash(e["resource"])
         for k, e in zip(keys, entries, strict=True))
+    # new rows go in one multi-row INSERT per table (a statement per resource was most of the time)
+    created: list[Json] = []
+    history: list[Json] = []
+    index: list[Json] = []
+    dates: list[Json] = []
     for key, entry in zip(keys, entries, strict=True):
         resource = entry["resource"]
         digest_ = content_hash(resource)
@@ -202,9 +212,8 @@ def _write_bundle(conn: Connection, bundle: Json, sub_id: int, now: datetime) ->
         meta["lastUpdated"] = instant(now)
         stored = _with_server_references(resource, local)
         if old is None:
-            conn.execute(insert(resources).values(
-                type=key[0], id=key[1], version_id=version, last_updated=now,
-                content_hash=digest_, resource=stored))
+            created.append({"type": key[0], "id": key[1], "version_id": version, "last_updated": now,
+                            "content_hash": digest_, "resource": stored})
         else:
             # optimistic: only the version we read is replaced; a concurrent writer makes the
             # history insert below collide and this transaction retry
@@ -212,14 +221,16 @@ def _write_bundle(conn: Connection, bundle: Json, sub_id: int, now: datetime) ->
                 (resources.c.type == key[0]) & (resources.c.id == key[1])
                 & (resources.c.version_id == old.version_id)
             ).values(version_id=version, last_updated=now, content_hash=digest_, resource=stored))
-            for index in (search_index, search_dates):
-                conn.execute(index.delete().where((index.c.type == key[0]) & (index.c.id == key[1])))
-        conn.execute(insert(resource_history).values(
-            type=key[0], id=key[1], version_id=version, last_updated=now,
-            submission_id=sub_id, resource=stored))
-        for index, rows in ((search_index, index_rows(stored)), (search_dates, date_rows(stored))):
-            if rows:
-                conn.execute(insert(index), rows)
+            for table in (search_index, search_dates):
+                conn.execute(table.delete().where((table.c.type == key[0]) & (table.c.id == key[1])))
+        history.append({"type": key[0], "id": key[1], "version_id": version, "last_updated": now,
+                        "submission_id": sub_id, "resource": stored})
+        index.extend(index_rows(stored))
+        dates.extend(date_rows(stored))
+    for table, rows in ((resources, created), (resource_history, history), (search_index, index),
+                        (search_dates, dates)):
+        if rows:
+            conn.execute(insert(table), rows)
 
 
 def _with_server_references(resource: Json, local: dict[str, str]) -> Json:
