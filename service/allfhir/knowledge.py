@@ -244,6 +244,10 @@ class Knowledge:
     defining_fusions: frozenset[str] = frozenset()
     # gene pair -> the karyotype the rearrangement comes from (mappings/fusion_karyotypes.csv)
     fusion_karyotypes: dict[frozenset[str], FusionKaryotype] = field(default_factory=dict)
+    # driver_defined() by subtype id, for the entities it was worked out from: it is asked per
+    # finding and subtype on the hot path
+    _driver_defined: tuple[object, dict[str, bool]] = field(
+        default=(None, {}), init=False, repr=False, compare=False)
 
     # -- labels ----------------------------------------------------------------------------------
     def resolve_label(self, classifier: str, column: str | None, label: str) -> Subtype | None:
@@ -319,8 +323,12 @@ class Knowledge:
             return bool(genes & set(st.defining_genes)) and name not in self.defining_fusions
         if isinstance(finding, SequenceVariant):
             change = protein_change(finding.hgvs_p)
-            return change is not None and f"{self.symbol(finding.gene)}:{change}" in {
-                _normalise_variant(v) for v in st.defining_variants}
+            if change is None:
+                return False
+            defining, changes = _defining_variants(st.defining_variants)
+            # The gene look-up only for a change some defining variant has (a change has no ':',
+            # so it is what follows the last ':' of the defining 'GENE:p.Xxx1Yyy' it matches).
+            return change in changes and f"{self.symbol(finding.gene)}:{change}" in defining
         if isinstance(finding, Ploidy):
             return _ploidy_matches(st, finding)
         if isinstance(finding, CopyNumberChange):
@@ -331,8 +339,15 @@ class Knowledge:
     def driver_defined(self, st: Subtype) -> bool:
         """A subtype whose entity needs its driver: it has entity rows and none stands on the
         expression class alone (Ph, KMT2A-r, ...; not Ph-like or the -like classes)."""
-        rows = self.entities.get(st.id, ())
-        return bool(rows) and all(e.driver != "none" for e in rows)
+        entities, memo = self._driver_defined
+        if entities is not self.entities:  # entities assigned since: start again
+            memo = {}
+            self._driver_defined = (self.entities, memo)
+        known = memo.get(st.id)
+        if known is None:
+            rows = self.entities.get(st.id, ())
+            known = memo[st.id] = bool(rows) and all(e.driver != "none" for e in rows)
+        return known
 
     # -- other terminology -------------------------------------------------------------------------
     def so(self, name: str) -> Coding | None:
@@ -357,6 +372,14 @@ def protein_change(hgvs_p: str | None) -> str | None:
         return None
     m = _PCHANGE.search(hgvs_p)
     return f"p.{m.group(1)}" if m else None
+
+
+@cache
+def _defining_variants(written: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """A subtype's defining variants normalised ('PAX5:p.Pro80Arg'), and their protein changes:
+    asked for every variant of a VCF against every subtype, so worked out once per tuple."""
+    defining = frozenset(_normalise_variant(v) for v in written)
+    return defining, frozenset(v.rpartition(":")[2] for v in defining)
 
 
 def _normalise_variant(defining: str) -> str:

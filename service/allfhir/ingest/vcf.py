@@ -335,7 +335,8 @@ def _records(lines: Iterator[tuple[int, str]], header: _Header,
             continue
         info = _info(rec["INFO"])
         annotations = [
-            dict(zip(scheme.fields, (unquote(v).strip() for v in entry.split("|")), strict=False))
+            dict(zip(scheme.fields, (unquote(v).strip() for v in entry.split("|")) if "%" in entry
+                     else (v.strip() for v in entry.split("|")), strict=False))
             for entry in info.get(scheme.key, "").split(",") if entry
         ]
         keys = _vep_allele(ref, alts) if scheme.key == "CSQ" else alts
@@ -382,12 +383,18 @@ def _records(lines: Iterator[tuple[int, str]], header: _Header,
             yield InputError(problems)
             continue
         formats = rec.get("FORMAT", "").split(":") if header.samples else []
+        values_of = {sample: dict(zip(formats, rec[sample].split(":"), strict=False))
+                     if sample is not None else {} for sample in per_sample}
+        # Each carrier gets its own copy of a variant (its depths are set on it), except the last
+        # one, which takes the parsed variant itself: nothing reads it after that.
+        last_carrier = {alt_index: sample for alt_index, _ in record_variants for sample in per_sample
+                        if sample is None or _carries(values_of[sample].get("GT"), alt_index + 1)}
         for sample in per_sample:
-            values = dict(zip(formats, rec[sample].split(":"), strict=False)) if sample is not None else {}
+            values = values_of[sample]
             for alt_index, variant in record_variants:
                 if sample is not None and not _carries(values.get("GT"), alt_index + 1):
                     continue
-                v = variant.model_copy(deep=True)
+                v = variant if last_carrier[alt_index] == sample else variant.model_copy(deep=True)
                 if sample is not None:
                     _depths(v, values, alt_index, len(alts), problem, sample)
                 per_sample[sample].variants.append(v)
