@@ -11,7 +11,7 @@ import csv
 import re
 import threading
 from collections import namedtuple
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, Mapping, ValuesView
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -460,7 +460,7 @@ class _GeneTables:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._rows: list[list[str]] | None = None
+        self._rows: list[tuple[str, ...]] | None = None
         self._built: list[dict[str, Any] | None] = [None, None, None]
         self._lock = threading.Lock()
 
@@ -480,7 +480,8 @@ class _GeneTables:
             self._rows = _gene_rows(self._path)
         rows = self._rows
         if index == 0:
-            return {symbol: Gene(symbol, hgnc_id) for symbol, hgnc_id, _, _ in rows}
+            # symbol -> HGNC id, strings only: see GeneTable
+            return {symbol: hgnc_id for symbol, hgnc_id, _, _ in rows}
         if index == 1:
             synonyms: dict[str, str] = {}
             for symbol, _, prev, alias in rows:
@@ -549,8 +550,43 @@ class LazyTable(Mapping[str, V]):
         return repr(self._table())
 
 
-def _gene_rows(path: Path) -> list[list[str]]:
-    """(symbol, hgnc_id, previous symbols, alias symbols) of every genes.tsv row."""
+class GeneTable(LazyTable[Gene]):
+    """`Knowledge.genes`: approved symbol -> Gene, held as symbol -> HGNC id and each Gene made
+    when it is asked for. 43k Gene objects kept for the life of the process would be walked by
+    every full collection of the cyclic garbage collector, which a large VCF (a bundle of
+    thousands of resources growing) triggers again and again: that was half of its CPU time. A
+    dict of strings is not tracked by the collector."""
+
+    __slots__ = ()
+
+    def __init__(self, source: _GeneTables) -> None:
+        super().__init__(source, 0)
+
+    def __getitem__(self, key: str) -> Gene:
+        return Gene(key, self._table()[key])  # type: ignore[arg-type]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        hgnc_id = self._table().get(key)
+        return default if hgnc_id is None else Gene(key, hgnc_id)  # type: ignore[arg-type]
+
+    def items(self) -> Any:
+        return ItemsView(self)
+
+    def values(self) -> Any:
+        return ValuesView(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
+def _gene_rows(path: Path) -> list[tuple[str, ...]]:
+    """(symbol, hgnc_id, previous symbols, alias symbols) of every genes.tsv row (tuples, which the
+    garbage collector stops tracking; they are kept until every gene table is built)."""
     text = path.read_text(encoding="utf-8-sig")
     lines = text.split("\n")
     header = lines[0].split("\t")
@@ -563,11 +599,11 @@ def _gene_rows(path: Path) -> list[list[str]]:
                 row = line.split("\t", 4)
                 if len(row) < 4:
                     row += [""] * (4 - len(row))
-                rows.append(row[:4])
+                rows.append(tuple(row[:4]))
         return rows
     header, table = read_table(path, sep="\t")
     cols = [header.index(name) for name in _GENE_COLUMNS]
-    return [[row[i] for i in cols] for row in table]
+    return [tuple(row[i] for i in cols) for row in table]
 
 
 _GENE_COLUMNS = ["symbol", "hgnc_id", "previous_symbols", "alias_symbols"]
@@ -608,7 +644,7 @@ def load(root: Path | None = None) -> Knowledge:
     for r in _csv(root / "classifier_labels.csv"):
         labels.setdefault((r.classifier, r.column), {})[r.label] = r.subtype_id
     gene_tables = _GeneTables(root / "genes.tsv")
-    genes: LazyTable[Gene] = LazyTable(gene_tables, 0)
+    genes = GeneTable(gene_tables)
     synonyms: LazyTable[str] = LazyTable(gene_tables, 1)
     so_terms = {
         r.name: Coding(codes.SEQUENCE_ONTOLOGY, r.so_id, r.name)
