@@ -44,7 +44,10 @@ try:
 except ImportError:  # a tree whose adapters read paths
     items = vcf.read(Path(sys.argv[1]))
 n = sum(len(s.variants) for s in items if hasattr(s, "variants"))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, n)
+# VmHWM, this program's own peak: ru_maxrss would carry over the parent's peak (Linux keeps it
+# across fork and exec), i.e. the conversion the parent ran before.
+hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")]
+print(hwm[0] // 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, n)
 """
 
 
