@@ -14,7 +14,7 @@ from collections import namedtuple
 from collections.abc import ItemsView, Iterator, Mapping, ValuesView
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -308,8 +308,9 @@ class Knowledge:
     # -- which findings define a subtype -----------------------------------------------------------
     def defines(self, st: Subtype, finding: Finding) -> bool:
         """True when `finding` is one of the alterations that define `st` (or a member of group st)."""
-        subtypes = [st] if st.kind != "group" else [self.subtypes[m] for m in st.members]
-        return any(self._defines_one(s, finding) for s in subtypes)
+        if st.kind != "group":  # asked per finding x subtype: no list and generator for one
+            return self._defines_one(st, finding)
+        return any(self._defines_one(self.subtypes[m], finding) for m in st.members)
 
     def _defines_one(self, st: Subtype, finding: Finding) -> bool:
         if isinstance(finding, Fusion):
@@ -366,6 +367,7 @@ class Knowledge:
 _PCHANGE = re.compile(r"p\.\(?([A-Za-z]{3}\d+[A-Za-z]{3})\)?")
 
 
+@lru_cache(maxsize=4096)  # asked once per subtype for the same variant (a VCF's thousands)
 def protein_change(hgvs_p: str | None) -> str | None:
     """'p.Pro80Arg' from 'NP_...:p.(Pro80Arg)' (three-letter substitutions only), else None."""
     if not hgvs_p:
