@@ -61,7 +61,6 @@ _DESC_RE = re.compile(r'Description="(.*)"')
 _ASSEMBLY_KEYS = ("reference", "assembly", "VEP", "SnpEffCmd", "contig")
 _GRCH38 = re.compile(r"GRCh38|hg38|\bb38\b|GCA_000001405\.15", re.IGNORECASE)
 _GRCH37 = re.compile(r"GRCh37|hg19|\bb37\b|hs37d5|human_g1k_v37|GCA_000001405\.1\b", re.IGNORECASE)
-_GT_SPLIT = re.compile(r"[/|]")
 _CHROM_HEADER = "#CHROM\tPOS\tID\tREF\tALT"
 
 # Records a row-level problem: (column, message, code) for the current record.
@@ -387,12 +386,14 @@ def _records(lines: Iterator[tuple[int, str]], header: _Header,
                      if sample is not None else {} for sample in per_sample}
         # Each carrier gets its own copy of a variant (its depths are set on it), except the last
         # one, which takes the parsed variant itself: nothing reads it after that.
-        last_carrier = {alt_index: sample for alt_index, _ in record_variants for sample in per_sample
-                        if sample is None or _carries(values_of[sample].get("GT"), alt_index + 1)}
+        carries = {(sample, alt_index): sample is None
+                   or _carries(values_of[sample].get("GT"), alt_index + 1)
+                   for sample in per_sample for alt_index, _ in record_variants}
+        last_carrier = {alt_index: sample for (sample, alt_index), carried in carries.items() if carried}
         for sample in per_sample:
             values = values_of[sample]
             for alt_index, variant in record_variants:
-                if sample is not None and not _carries(values.get("GT"), alt_index + 1):
+                if not carries[(sample, alt_index)]:
                     continue
                 v = variant if last_carrier[alt_index] == sample else variant.model_copy(deep=True)
                 if sample is not None:
@@ -580,7 +581,7 @@ def _carries(gt: str | None, allele: int) -> bool:
     """False only when the genotype is known and has no copy of the allele."""
     if gt is None or gt in ("", "."):
         return True
-    calls = [c for c in _GT_SPLIT.split(gt) if c != "."]
+    calls = [c for c in gt.replace("|", "/").split("/") if c != "."]  # phased or not
     if not calls:
         return False  # './.': no call for this sample
     return str(allele) in calls
