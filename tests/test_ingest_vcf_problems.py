@@ -4,6 +4,8 @@ offsets as recorded from the whole-file reader."""
 from __future__ import annotations
 
 import gzip
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,9 @@ CASES = {
     "bad-first-line-and-bad-byte-later": b"hello\n" + REST + b"\n\xfe\n",
     "bad-byte-in-a-record": SRC + b"chr9\t1\xff\n",
     "no-chrom-line": b"##fileformat=VCFv4.2\n##x=1\n",
+    # The header is read first, the rest after it: a bad byte further on still comes first.
+    "bad-format-column-and-bad-byte-later": SRC.replace(b"\tFORMAT\t", b"\tFMT\t", 1) + b"\xfe\n",
+    "bom-and-bad-byte-in-a-record": b"\xef\xbb\xbf" + SRC + b"chr9\t\xff\n",
     # str.splitlines() line breaks (form feed) still split a record, with the same line numbers.
     "form-feed-in-a-record": SRC.replace(b"PASS\t", b"PA\x0cSS\t", 1),
     "gzip-crc": gzip.compress(SRC)[:-8] + b"\0\0\0\0" + gzip.compress(SRC)[-4:],
@@ -39,6 +44,12 @@ EXPECTED = {
     ]),
     "bad-byte-in-a-record": ("raised", [
         ('not UTF-8 text (byte 0xff at offset 2054); save the file as UTF-8', 16, None, 'invalid'),
+    ]),
+    "bad-format-column-and-bad-byte-later": ("raised", [
+        ('not UTF-8 text (byte 0xfe at offset 2045); save the file as UTF-8', 16, None, 'invalid'),
+    ]),
+    "bom-and-bad-byte-in-a-record": ("raised", [
+        ('not UTF-8 text (byte 0x72 at offset 2053); save the file as UTF-8', 16, None, 'invalid'),
     ]),
     "no-chrom-line": ("raised", [
         ("missing the '#CHROM POS ID REF ALT QUAL FILTER INFO' header line", 3, None, 'structure'),
@@ -78,3 +89,34 @@ def test_crlf_and_gzip_read_as_plain(tmp_path: Path) -> None:
                 for v in s.variants] for s in vcf.read(Source(p))] for p in (plain, crlf, gz)]
     assert found[0] == found[1] == found[2]
     assert found[0][0]
+
+
+def test_records_are_streamed_not_read_whole(tmp_path: Path) -> None:
+    # A bad record is reported while the pipe's writer still holds the rest of the file back: a
+    # reader that read the whole input first would wait for the writer, which waits for it.
+    fifo = tmp_path / "streamed.vcf"
+    os.mkfifo(fifo)
+    reported = threading.Event()
+    padding = SRC.partition(b"#CHROM")[2].partition(b"\n")[2] * 200  # past the sniffed head
+    bad = b"chr9\tnot-a-position\t.\tG\tC\t.\tPASS\t.\tGT\t0/1\t0/1\n"
+    waited: list[bool] = []
+
+    def write() -> None:
+        with fifo.open("wb") as fh:
+            fh.write(SRC + padding + bad)
+            fh.flush()
+            waited.append(reported.wait(timeout=60))
+            fh.write(padding)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    items = vcf.read(Source(fifo))
+    first = next(i for i in items if isinstance(i, InputError))
+    reported.set()
+    rest = list(items)
+    writer.join()
+    assert [(p.message, p.row, p.column) for p in first.problems] == [
+        ("POS 'not-a-position' is not a positive integer",
+         SRC.count(b"\n") + padding.count(b"\n") + 1, "POS")]
+    assert waited == [True]
+    assert [len(s.variants) for s in rest] == [401, 401]

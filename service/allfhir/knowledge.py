@@ -11,10 +11,10 @@ import csv
 import re
 import threading
 from collections import namedtuple
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, Mapping, ValuesView
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -244,6 +244,10 @@ class Knowledge:
     defining_fusions: frozenset[str] = frozenset()
     # gene pair -> the karyotype the rearrangement comes from (mappings/fusion_karyotypes.csv)
     fusion_karyotypes: dict[frozenset[str], FusionKaryotype] = field(default_factory=dict)
+    # driver_defined() by subtype id, for the entities it was worked out from: it is asked per
+    # finding and subtype on the hot path
+    _driver_defined: tuple[object, dict[str, bool]] = field(
+        default=(None, {}), init=False, repr=False, compare=False)
 
     # -- labels ----------------------------------------------------------------------------------
     def resolve_label(self, classifier: str, column: str | None, label: str) -> Subtype | None:
@@ -304,8 +308,9 @@ class Knowledge:
     # -- which findings define a subtype -----------------------------------------------------------
     def defines(self, st: Subtype, finding: Finding) -> bool:
         """True when `finding` is one of the alterations that define `st` (or a member of group st)."""
-        subtypes = [st] if st.kind != "group" else [self.subtypes[m] for m in st.members]
-        return any(self._defines_one(s, finding) for s in subtypes)
+        if st.kind != "group":  # asked per finding x subtype: no list and generator for one
+            return self._defines_one(st, finding)
+        return any(self._defines_one(self.subtypes[m], finding) for m in st.members)
 
     def _defines_one(self, st: Subtype, finding: Finding) -> bool:
         if isinstance(finding, Fusion):
@@ -319,8 +324,12 @@ class Knowledge:
             return bool(genes & set(st.defining_genes)) and name not in self.defining_fusions
         if isinstance(finding, SequenceVariant):
             change = protein_change(finding.hgvs_p)
-            return change is not None and f"{self.symbol(finding.gene)}:{change}" in {
-                _normalise_variant(v) for v in st.defining_variants}
+            if change is None:
+                return False
+            defining, changes = _defining_variants(st.defining_variants)
+            # The gene look-up only for a change some defining variant has (a change has no ':',
+            # so it is what follows the last ':' of the defining 'GENE:p.Xxx1Yyy' it matches).
+            return change in changes and f"{self.symbol(finding.gene)}:{change}" in defining
         if isinstance(finding, Ploidy):
             return _ploidy_matches(st, finding)
         if isinstance(finding, CopyNumberChange):
@@ -331,8 +340,15 @@ class Knowledge:
     def driver_defined(self, st: Subtype) -> bool:
         """A subtype whose entity needs its driver: it has entity rows and none stands on the
         expression class alone (Ph, KMT2A-r, ...; not Ph-like or the -like classes)."""
-        rows = self.entities.get(st.id, ())
-        return bool(rows) and all(e.driver != "none" for e in rows)
+        entities, memo = self._driver_defined
+        if entities is not self.entities:  # entities assigned since: start again
+            memo = {}
+            self._driver_defined = (self.entities, memo)
+        known = memo.get(st.id)
+        if known is None:
+            rows = self.entities.get(st.id, ())
+            known = memo[st.id] = bool(rows) and all(e.driver != "none" for e in rows)
+        return known
 
     # -- other terminology -------------------------------------------------------------------------
     def so(self, name: str) -> Coding | None:
@@ -351,12 +367,21 @@ class Knowledge:
 _PCHANGE = re.compile(r"p\.\(?([A-Za-z]{3}\d+[A-Za-z]{3})\)?")
 
 
+@lru_cache(maxsize=4096)  # asked once per subtype for the same variant (a VCF's thousands)
 def protein_change(hgvs_p: str | None) -> str | None:
     """'p.Pro80Arg' from 'NP_...:p.(Pro80Arg)' (three-letter substitutions only), else None."""
     if not hgvs_p:
         return None
     m = _PCHANGE.search(hgvs_p)
     return f"p.{m.group(1)}" if m else None
+
+
+@cache
+def _defining_variants(written: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """A subtype's defining variants normalised ('PAX5:p.Pro80Arg'), and their protein changes:
+    asked for every variant of a VCF against every subtype, so worked out once per tuple."""
+    defining = frozenset(_normalise_variant(v) for v in written)
+    return defining, frozenset(v.rpartition(":")[2] for v in defining)
 
 
 def _normalise_variant(defining: str) -> str:
@@ -437,7 +462,7 @@ class _GeneTables:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._rows: list[list[str]] | None = None
+        self._rows: list[tuple[str, ...]] | None = None
         self._built: list[dict[str, Any] | None] = [None, None, None]
         self._lock = threading.Lock()
 
@@ -457,7 +482,8 @@ class _GeneTables:
             self._rows = _gene_rows(self._path)
         rows = self._rows
         if index == 0:
-            return {symbol: Gene(symbol, hgnc_id) for symbol, hgnc_id, _, _ in rows}
+            # symbol -> HGNC id, strings only: see GeneTable
+            return {symbol: hgnc_id for symbol, hgnc_id, _, _ in rows}
         if index == 1:
             synonyms: dict[str, str] = {}
             for symbol, _, prev, alias in rows:
@@ -526,8 +552,43 @@ class LazyTable(Mapping[str, V]):
         return repr(self._table())
 
 
-def _gene_rows(path: Path) -> list[list[str]]:
-    """(symbol, hgnc_id, previous symbols, alias symbols) of every genes.tsv row."""
+class GeneTable(LazyTable[Gene]):
+    """`Knowledge.genes`: approved symbol -> Gene, held as symbol -> HGNC id and each Gene made
+    when it is asked for. 43k Gene objects kept for the life of the process would be walked by
+    every full collection of the cyclic garbage collector, which a large VCF (a bundle of
+    thousands of resources growing) triggers again and again: that was half of its CPU time. A
+    dict of strings is not tracked by the collector."""
+
+    __slots__ = ()
+
+    def __init__(self, source: _GeneTables) -> None:
+        super().__init__(source, 0)
+
+    def __getitem__(self, key: str) -> Gene:
+        return Gene(key, self._table()[key])  # type: ignore[arg-type]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        hgnc_id = self._table().get(key)
+        return default if hgnc_id is None else Gene(key, hgnc_id)  # type: ignore[arg-type]
+
+    def items(self) -> Any:
+        return ItemsView(self)
+
+    def values(self) -> Any:
+        return ValuesView(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
+def _gene_rows(path: Path) -> list[tuple[str, ...]]:
+    """(symbol, hgnc_id, previous symbols, alias symbols) of every genes.tsv row (tuples, which the
+    garbage collector stops tracking; they are kept until every gene table is built)."""
     text = path.read_text(encoding="utf-8-sig")
     lines = text.split("\n")
     header = lines[0].split("\t")
@@ -540,11 +601,11 @@ def _gene_rows(path: Path) -> list[list[str]]:
                 row = line.split("\t", 4)
                 if len(row) < 4:
                     row += [""] * (4 - len(row))
-                rows.append(row[:4])
+                rows.append(tuple(row[:4]))
         return rows
     header, table = read_table(path, sep="\t")
     cols = [header.index(name) for name in _GENE_COLUMNS]
-    return [[row[i] for i in cols] for row in table]
+    return [tuple(row[i] for i in cols) for row in table]
 
 
 _GENE_COLUMNS = ["symbol", "hgnc_id", "previous_symbols", "alias_symbols"]
@@ -585,7 +646,7 @@ def load(root: Path | None = None) -> Knowledge:
     for r in _csv(root / "classifier_labels.csv"):
         labels.setdefault((r.classifier, r.column), {})[r.label] = r.subtype_id
     gene_tables = _GeneTables(root / "genes.tsv")
-    genes: LazyTable[Gene] = LazyTable(gene_tables, 0)
+    genes = GeneTable(gene_tables)
     synonyms: LazyTable[str] = LazyTable(gene_tables, 1)
     so_terms = {
         r.name: Coding(codes.SEQUENCE_ONTOLOGY, r.so_id, r.name)

@@ -271,7 +271,27 @@ def review_task(ctx: ReportContext, ic: IntegratedCall, implication_ref: Json) -
                  implication_ref)
 
 
+# followup_sentence() by the identities of what it reads (subtype, confirmation, unlocked rules):
+# the same sentence is written for the Task, the narrative and the conclusion of every sample with
+# that call. The cache holds those objects, so their ids stay theirs; it is bounded.
+_FOLLOWUP_SENTENCES: dict[tuple[int, ...], tuple[tuple[object, ...], str]] = {}
+_FOLLOWUP_SENTENCES_MAX = 4096
+
+
 def followup_sentence(fu: FollowUp) -> str:
+    parts = (fu.call.reported, fu.confirmation, *fu.unlocks)
+    key = tuple(map(id, parts))
+    hit = _FOLLOWUP_SENTENCES.get(key)
+    if hit is not None:
+        return hit[1]
+    text = _followup_sentence(fu)
+    if len(_FOLLOWUP_SENTENCES) >= _FOLLOWUP_SENTENCES_MAX:
+        _FOLLOWUP_SENTENCES.clear()
+    _FOLLOWUP_SENTENCES[key] = (parts, text)
+    return text
+
+
+def _followup_sentence(fu: FollowUp) -> str:
     st = fu.call.reported
     conf = fu.confirmation
     wanted = [*conf.fusions]

@@ -55,7 +55,9 @@ class _Replay(io.RawIOBase):
             self._first = self._first[n:]
             return n
         try:
-            data = self._rest.read(len(buffer))
+            # read1: what is there now, at most one read underneath. read() would wait for the
+            # whole buffer, i.e. for a pipe's writer to write on, before handing over lines it has.
+            data = self._rest.read1(len(buffer))
         except _GZIP_ERRORS as exc:
             raise _unreadable(self._name, self._compressed, exc) from None
         n = len(data)

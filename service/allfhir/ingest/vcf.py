@@ -46,7 +46,7 @@ from ..errors import InputError, Problem
 from ..hgvs_syntax import hgvs_error
 from ..model import CopyNumberChange, Fusion, Sample, SequenceVariant, SourceRef
 from ._breakend import Breakend, lines_text, pair, sides, strand_of
-from ._tabular import decode_text
+from ._tabular import _not_utf8
 from .source import Source
 
 NAME = "vcf"
@@ -61,7 +61,6 @@ _DESC_RE = re.compile(r'Description="(.*)"')
 _ASSEMBLY_KEYS = ("reference", "assembly", "VEP", "SnpEffCmd", "contig")
 _GRCH38 = re.compile(r"GRCh38|hg38|\bb38\b|GCA_000001405\.15", re.IGNORECASE)
 _GRCH37 = re.compile(r"GRCh37|hg19|\bb37\b|hs37d5|human_g1k_v37|GCA_000001405\.1\b", re.IGNORECASE)
-_GT_SPLIT = re.compile(r"[/|]")
 _CHROM_HEADER = "#CHROM\tPOS\tID\tREF\tALT"
 
 # Records a row-level problem: (column, message, code) for the current record.
@@ -127,39 +126,47 @@ def _annotation_fields(description: str, key: str) -> list[str]:
     return [f.strip() for f in fmt.strip().split("|")]
 
 
-def _parse_header(lines: list[str], name: str) -> tuple[_Header, int]:
+def _parse_header(lines: Iterator[tuple[int, str]], name: str) -> _Header:
+    """Reads the lines up to and including the #CHROM header, and no further: the records stay in
+    the stream."""
     meta: dict[str, list[str]] = {}
     infos: dict[str, tuple[str, int]] = {}
     notes: list[str] = []
-    i = 0
+    seen = 0  # the last line number read, for a header line missing at the end of the file
+    current: tuple[int, str] | None = None
     # Lines a tool printed before the VCF itself (real SnpEff runs leak log lines into stdout).
-    while i < len(lines) and not lines[i].startswith("#"):
-        if lines[i].strip():
-            notes.append(f"line {i + 1} of {PurePath(name).name} skipped, not part of the VCF: "
-                         f"'{' '.join(lines[i].split())[:80]}'")
-        i += 1
-    first = i
-    while i < len(lines) and lines[i].startswith("##"):
-        line = lines[i]
+    for current in lines:
+        seen, line = current
+        if line.startswith("#"):
+            break
+        if line.strip():
+            notes.append(f"line {seen} of {PurePath(name).name} skipped, not part of the VCF: "
+                         f"'{' '.join(line.split())[:80]}'")
+    else:
+        current = None
+    has_fileformat = current is not None and current[1].startswith("##fileformat=VCF")
+    while current is not None and current[1].startswith("##"):
+        line_no, line = current
         m = _INFO_RE.match(line)
         if m:
             desc = _DESC_RE.search(m.group(2))
-            infos[m.group(1)] = (desc.group(1) if desc else "", i + 1)
+            infos[m.group(1)] = (desc.group(1) if desc else "", line_no)
         key, _, value = line[2:].partition("=")
         meta.setdefault(key, []).append(value)
-        i += 1
-    has_fileformat = first < len(lines) and lines[first].startswith("##fileformat=VCF")
-    if i >= len(lines) or not lines[i].startswith("#CHROM"):
+        current = next(lines, None)
+        seen = current[0] if current is not None else seen
+    if current is None or not current[1].startswith("#CHROM"):
         if not has_fileformat:
             raise InputError(Problem("not a VCF: the first line must be '##fileformat=VCFv4.x'",
                                      file=name, row=1, code="structure"))
         raise InputError(Problem("missing the '#CHROM POS ID REF ALT QUAL FILTER INFO' header line",
-                                 file=name, row=i + 1, code="structure"))
+                                 file=name, row=seen + 1 if current is None else current[0],
+                                 code="structure"))
     if not has_fileformat:
         notes.append(f"{PurePath(name).name} has no ##fileformat line; read as VCF 4.x by its "
                      "#CHROM header")
-    columns = lines[i][1:].rstrip("\r").split("\t")
-    header_line = i + 1
+    header_line, chrom_line = current
+    columns = chrom_line[1:].rstrip("\r").split("\t")
     if tuple(columns[: len(FIXED)]) != FIXED:
         raise InputError(Problem(
             "the header line must start with the tab-separated columns " + " ".join(FIXED),
@@ -191,15 +198,70 @@ def _parse_header(lines: list[str], name: str) -> tuple[_Header, int]:
             "##INFO=<ID=ANN,...> (SnpEff) header line; annotate the VCF first",
             file=name, row=header_line, code="required"))
     return _Header(scheme=scheme, assembly=_assembly(meta), samples=samples, columns=columns,
-                   line=header_line, notes=notes), i + 1
+                   line=header_line, notes=notes)
 
 
 def read(source: Source) -> Iterator[Sample | InputError]:
+    # Not a generator itself: the header is read (and its problems raised) when read() is
+    # called; the records are then streamed, one line at a time.
+    lines = _numbered_lines(source)
+    try:
+        header = _parse_header(lines, source.name)
+    except InputError:
+        # The whole-file read reported a bad byte or a broken gzip stream anywhere in the file
+        # before a header problem: the rest is read (not kept) for those first.
+        for _ in lines:
+            pass
+        raise
+    return _records(lines, header, source.name)
+
+
+def _numbered_lines(source: Source) -> Iterator[tuple[int, str]]:
+    """(line number, text) of every line, decoded one physical line at a time so that a VCF of any
+    size is never held in memory. Lines and their numbers are those of str.splitlines() on the
+    whole text (a form feed or U+2028 inside a line also breaks it), and the problems are those of
+    decoding the text whole: an empty file, or the first non-UTF-8 byte with the offset the
+    whole-file decoder reported (counted after a leading BOM, see _not_utf8_at)."""
     name = source.name
+    number = 0
+    start = 0  # offset of the current physical line in the file
+    blank = True
+    bom = 0
+    recent = b""  # the last bytes before the current line (a BOM shifts the reported offset back)
     with source.open() as fh:
-        lines = decode_text(fh.read(), name).splitlines()
-    header, start = _parse_header(lines, name)
-    return _records(lines, start, header, name)
+        for physical, raw in enumerate(fh, start=1):
+            skip = 0
+            if physical == 1 and raw.startswith(_BOM):
+                bom = skip = len(_BOM)
+            try:
+                text = raw[skip:].decode("utf-8") if skip else raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _not_utf8_at(name, start + skip + exc.start - bom, start, physical, raw,
+                                   recent) from None
+            if blank and raw.strip():
+                blank = False
+            for line in text.splitlines():
+                number += 1
+                yield number, line
+            start += len(raw)
+            if bom:
+                recent = (recent + raw)[-bom:]
+    if blank:
+        raise InputError(Problem("the file is empty", file=name, code="required"))
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _not_utf8_at(name: str, offset: int, start: int, physical: int, raw: bytes,
+                 recent: bytes) -> InputError:
+    """The whole-file decoder's report of a bad byte: after a BOM it gave the offset in the text
+    after the BOM, and named the byte and the line found at that offset of the file (the message
+    is kept as it was). `offset` may then fall up to three bytes before the current line."""
+    if offset >= start:
+        return _not_utf8(name, physical, raw[offset - start], offset)
+    before = recent[len(recent) - (start - offset):]
+    return _not_utf8(name, physical - before.count(b"\n"), before[0], offset)
 
 
 def _vep_allele(ref: str, alts: list[str]) -> list[str]:
@@ -221,7 +283,8 @@ def _info(text: str) -> dict[str, str]:
     return out
 
 
-def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterator[Sample | InputError]:
+def _records(lines: Iterator[tuple[int, str]], header: _Header,
+             name: str) -> Iterator[Sample | InputError]:
     scheme = header.scheme
     column = f"INFO/{scheme.key}"
     per_sample: dict[str | None, _SampleAcc] = (
@@ -232,9 +295,8 @@ def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterat
     not_modelled: dict[str, list[int]] = {}
     breakends: list[Breakend] = []
     ncols = len(header.columns)
-    for index in range(start, len(lines)):
-        line_no = index + 1
-        raw = lines[index].rstrip("\r")
+    for line_no, text in lines:
+        raw = text.rstrip("\r")
         if not raw.strip():
             continue
         if raw.startswith("#"):
@@ -272,7 +334,8 @@ def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterat
             continue
         info = _info(rec["INFO"])
         annotations = [
-            dict(zip(scheme.fields, (unquote(v).strip() for v in entry.split("|")), strict=False))
+            dict(zip(scheme.fields, (unquote(v).strip() for v in entry.split("|")) if "%" in entry
+                     else (v.strip() for v in entry.split("|")), strict=False))
             for entry in info.get(scheme.key, "").split(",") if entry
         ]
         keys = _vep_allele(ref, alts) if scheme.key == "CSQ" else alts
@@ -319,12 +382,20 @@ def _records(lines: list[str], start: int, header: _Header, name: str) -> Iterat
             yield InputError(problems)
             continue
         formats = rec.get("FORMAT", "").split(":") if header.samples else []
+        values_of = {sample: dict(zip(formats, rec[sample].split(":"), strict=False))
+                     if sample is not None else {} for sample in per_sample}
+        # Each carrier gets its own copy of a variant (its depths are set on it), except the last
+        # one, which takes the parsed variant itself: nothing reads it after that.
+        carries = {(sample, alt_index): sample is None
+                   or _carries(values_of[sample].get("GT"), alt_index + 1)
+                   for sample in per_sample for alt_index, _ in record_variants}
+        last_carrier = {alt_index: sample for (sample, alt_index), carried in carries.items() if carried}
         for sample in per_sample:
-            values = dict(zip(formats, rec[sample].split(":"), strict=False)) if sample is not None else {}
+            values = values_of[sample]
             for alt_index, variant in record_variants:
-                if sample is not None and not _carries(values.get("GT"), alt_index + 1):
+                if not carries[(sample, alt_index)]:
                     continue
-                v = variant.model_copy(deep=True)
+                v = variant if last_carrier[alt_index] == sample else variant.model_copy(deep=True)
                 if sample is not None:
                     _depths(v, values, alt_index, len(alts), problem, sample)
                 per_sample[sample].variants.append(v)
@@ -510,7 +581,7 @@ def _carries(gt: str | None, allele: int) -> bool:
     """False only when the genotype is known and has no copy of the allele."""
     if gt is None or gt in ("", "."):
         return True
-    calls = [c for c in _GT_SPLIT.split(gt) if c != "."]
+    calls = [c for c in gt.replace("|", "/").split("/") if c != "."]  # phased or not
     if not calls:
         return False  # './.': no call for this sample
     return str(allele) in calls
