@@ -1,17 +1,21 @@
 """The pages in a real headless Chromium (Debian's, driven by Playwright) against a real
 `allfhir serve` on 127.0.0.1: sign in, upload the README example, read the report, download its
-FHIR JSON, a bad file's line-numbered error, a viewer's refusal, a form without its CSRF token."""
+FHIR JSON and its PDF, search for it and open it, the cohort view's charts, a bad file's
+line-numbered error, a viewer's refusal, a form without its CSRF token."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pypdf
 import pytest
 
 from tests.api.test_server import Server, running_server
@@ -119,6 +123,78 @@ def test_search_and_cohort_show_the_uploaded_reports(page, server) -> None:
     assert page.locator("#total-reports").inner_text() == "3"
     bars = page.locator("svg#subtypes g.bar text.label").all_text_contents()
     assert sorted(bars) == ["High hyperdiploid", "Low hypodiploid", "Ph (BCR::ABL1)"]
+
+
+def open_report(page, server: Server, sample: str) -> None:
+    """Search the report list for `sample` and open its one report."""
+    page.goto(f"{server.url}/web/reports")
+    page.get_by_label("Sample").fill(sample)
+    page.get_by_role("button", name="Search").click()
+    assert page.get_by_role("status").inner_text() == "1 report"
+    page.get_by_role("link", name=f"allsorts:{sample}").click()
+    assert page.get_by_role("heading", level=1).inner_text() == f"Report allsorts:{sample}"
+
+
+def test_the_report_page_downloads_the_pdf_and_it_holds_the_report(page, server) -> None:
+    sign_in(page, server, "ann")
+    open_report(page, server, "SJBALL043684")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="PDF").click()
+    download = info.value
+    assert download.suggested_filename == "allsorts_SJBALL043684.pdf"
+    data = Path(download.path()).read_bytes()
+    assert data.startswith(b"%PDF-")
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    # pypdf breaks lines where the layout does, and may break a table cell anywhere
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    assert "BCP-ALL molecular subtype report - sample SJBALL043684" in text
+    call = ("Ph (BCR::ABL1); WHO-HAEM5: B-lymphoblastic leukaemia/lymphoma with BCR::ABL1 fusion; "
+            "ICC 2022: B-ALL with t(9;22)(q34.1;q11.2)/BCR::ABL1. ALLSorts: expression class "
+            "Ph (BCR::ABL1) ('Ph', probability 0.932). driver BCR::ABL1 by Arriba (11 split reads, "
+            "0 discordant mates).")
+    fusion = ("BCR::ABL1 t(9;22)(q34.1;q11.2) 11 0 5' breakpoint 22:23632600; 3' breakpoint "
+              "9:133729451 Arriba (high), in-frame")
+    for shown in (call, fusion):
+        assert shown.replace(" ", "") in text.replace(" ", ""), shown
+    assert "0.932 (call)" in text
+
+
+def test_a_search_finds_the_uploaded_report_and_opens_it(page, server) -> None:
+    sign_in(page, server, "ann")
+    page.get_by_label("Subtype").fill("Ph (BCR::ABL1)")  # a subtype by its name, as listed
+    page.get_by_role("button", name="Search").click()
+    assert page.get_by_role("status").inner_text() == "1 report"
+    row = page.locator("table.reports tbody tr")
+    assert row.locator("th, td").all_inner_texts()[:5] == [
+        "allsorts:SJBALL043684", "SJBALL043684", "Patient/p-43684", "Ph (BCR::ABL1)", "0.932"]
+    row.get_by_role("link", name="allsorts:SJBALL043684").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Report allsorts:SJBALL043684"
+    framed = page.frame_locator("iframe.report-frame").locator("body").inner_text()
+    assert "driver BCR::ABL1 by Arriba (11 split reads, 0 discordant mates)" in framed
+
+
+def bars(page, chart: str) -> list[tuple[str, str, bool]]:
+    """(label, value text, hatched) of every bar of the cohort chart `chart`, in order."""
+    found = page.locator(f"svg#{chart} g.bar")
+    return [(found.nth(i).locator("text.label").text_content(),
+             found.nth(i).locator("text.value").text_content(),
+             "bar-marked" in found.nth(i).get_attribute("class")) for i in range(found.count())]
+
+
+def test_the_cohort_view_charts_the_uploaded_cohort(page, server) -> None:
+    sign_in(page, server, "ann")
+    page.get_by_role("link", name="Cohort").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Cohort"
+    assert page.locator("#share-unclassified").inner_text() == "0 (0%)"
+    # the README example: one report per sample, each its leading call
+    assert bars(page, "subtypes") == [("High hyperdiploid", "1 (33%)", False),
+                                      ("Low hypodiploid", "1 (33%)", False),
+                                      ("Ph (BCR::ABL1)", "1 (33%)", False)]
+    # 0.902, 0.932 and 0.999 all fall in the last band
+    assert bars(page, "probabilities") == [
+        (f"{band / 10:.1f}", "3" if band == 9 else "0", False) for band in range(10)]
+    assert bars(page, "months") == [(datetime.now(UTC).strftime("%Y-%m"), "3", False)]
+    assert page.locator("svg#subtypes").is_visible() and page.locator("svg#months").is_visible()
 
 
 def test_a_bad_file_shows_its_line_numbered_error_and_nothing_is_stored(page, server,

@@ -11,22 +11,27 @@ from __future__ import annotations
 
 from html import escape
 
-from .view import ScoreSeries
+from .view import Score, ScoreSeries
 
 ROW = 16  # px per bar
 LABEL_WIDTH = 190
 BAR_WIDTH = 360
-VALUE_WIDTH = 80
+VALUE_WIDTH = 80  # at least, right of the bars
+CHAR_WIDTH = 6.5  # px per character of bold 10 px DejaVu Sans, a little over, to size the value text
 TOP = 22  # the axis ticks above the bars
 FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif"
 
 
 def svg(series: ScoreSeries) -> str:
     """One horizontal bar chart, bars as the series orders them (highest first)."""
-    width = LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH
     height = TOP + ROW * len(series.scores) + 8
     # every score the classifiers write lies in 0..1 (probabilities, vote and run shares)
     top = max([1.0, *(s.value for s in series.scores)])
+    # wide enough for the text after the longest bars (a call near 1 with six digits and its
+    # mark would otherwise be cut off at the chart's edge)
+    width = round(max([LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH,
+                       *(LABEL_WIDTH + BAR_WIDTH * s.value / top + 4 + CHAR_WIDTH * len(_value(series, s)) + 4
+                         for s in series.scores)]))
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="score-chart" role="img" '
            f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
            f'aria-label="{escape(series.title)}: {len(series.scores)} labels">',
@@ -48,9 +53,8 @@ def svg(series: ScoreSeries) -> str:
         out.append(f'<rect class="{css}" data-label="{escape(score.label)}" data-value="{score.value:g}" '
                    f'x="{LABEL_WIDTH}" y="{y + 2}" width="{max(length, 0.5):.1f}" height="{ROW - 4}" '
                    f'fill="{fill}" stroke="#000" stroke-width="0.8"/>')
-        mark = " (call)" if series.assigned else " (best label, no call)"
-        value = f"{score.value:g}" + (mark if score.called else "")
-        out.append(f'<text x="{LABEL_WIDTH + length + 4:.1f}" y="{y + 11}"{weight}>{escape(value)}</text>')
+        out.append(f'<text x="{LABEL_WIDTH + length + 4:.1f}" y="{y + 11}"{weight}>'
+                   f'{escape(_value(series, score))}</text>')
     if series.threshold is not None:
         x = LABEL_WIDTH + BAR_WIDTH * series.threshold / top
         # a white casing under the dashes keeps the line visible across the solid call bar
@@ -63,3 +67,9 @@ def svg(series: ScoreSeries) -> str:
                    f'threshold {series.threshold:g}</text>')
     out.append("</g></svg>")
     return "".join(out)
+
+
+def _value(series: ScoreSeries, score: Score) -> str:
+    """The text after a bar: its value, and the call's mark."""
+    mark = " (call)" if series.assigned else " (best label, no call)"
+    return f"{score.value:g}" + (mark if score.called else "")
