@@ -189,7 +189,7 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
     found = []
     for module_name in ("allfhir.validation.cli", "allfhir.knowledge_cli", "allfhir.conformance_cli",
                         "allfhir.db_cli", "allfhir.apikey_cli", "allfhir.serve_cli",
-                        "allfhir.worker_cli"):
+                        "allfhir.worker_cli", "allfhir.endpoint_cli", "allfhir.deliver_cli"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -20,6 +20,7 @@ from werkzeug.utils import secure_filename
 from .. import ingest
 from ..convert import convert
 from ..errors import InputError, Problem, RequestError, operation_outcome
+from ..exchange import outbox
 from ..fhir.bundle import BuildOptions
 from ..fhir.common import IdSystems
 from ..store import Store, submissions
@@ -114,7 +115,9 @@ def run(store: Store, up: Upload, opts: Options, sub: submissions.Submission) ->
     bundles, problems = _convert(up, opts)
     if not bundles:
         raise InputError(problems or [Problem("no sample in the input", code="required")])
-    return submissions.save(store, sub, bundles, operation_outcome(problems) if problems else None)
+    # the deliveries of the new reports are queued in the transaction that stores them (outbox)
+    return submissions.save(store, sub, bundles, operation_outcome(problems) if problems else None,
+                            after=outbox.queue)
 
 
 def _convert(up: Upload, opts: Options) -> tuple[list[Json], list[Problem]]:
