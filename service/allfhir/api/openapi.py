@@ -28,12 +28,14 @@ BODIES: dict[str, Json] = {
                      "multipart/form-data": {"schema": {"type": "object"}}},
     "fhir.validate_any": PARAMETERS_BODY, "fhir.validate_type": PARAMETERS_BODY,
     "conformance.translate": PARAMETERS_BODY, "conformance.lookup": PARAMETERS_BODY,
+    "exchange.endpoint_create": PARAMETERS_BODY, "exchange.process_message": PARAMETERS_BODY,
 }
 QUERY: dict[str, list[str]] = {
     "fhir.convert": ["format", "patient", "sample", "bundle-type", "actionability"],
     "fhir.validate_any": ["mode", "profile"], "fhir.validate_type": ["mode", "profile"],
     "conformance.translate": ["url", "code", "system", "target", "targetsystem", "reverse"],
     "conformance.lookup": ["code", "system"],
+    "exchange.endpoint_search": ["status"],
     "fhir.search_type": sorted({name for params in PARAMS.values() for name in params}
                                | {"_count", "_offset", "_include", "_summary", "_elements"}),
 }
@@ -92,7 +94,7 @@ def _operation(rule: Any, view: Any, method: str) -> Json:
                       "default": {"description": "an OperationOutcome", "content": {
                           FHIR_JSON: {"schema": {"$ref": "#/components/schemas/Resource"}}}}},
     }
-    if endpoint.startswith(("fhir.", "conformance.")):
+    if endpoint.startswith(("fhir.", "conformance.", "exchange.")):
         op["parameters"] += [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
                              for n in ("_format", "_pretty")]
     query = QUERY.get(endpoint, ["url"] if endpoint.startswith("conformance.search_") else [])

@@ -4,8 +4,13 @@
 //   PORT=8103 node --experimental-websocket server.mjs     (Medplum 5 wants Node 22; the flag
 //   gives Node 20 the WebSocket global it looks for at import)
 // $process-message is not in Medplum's router: the route below is this peer's own. It stores the
-// message Bundle and answers a response message whose code the message's first meta.tag asks for
-// (ok by default), so the tests can make the receiver answer transient-error or fatal-error.
+// message Bundle and answers a response message of code MESSAGE_RESPONSE (ok | transient-error |
+// fatal-error, default ok), so the tests can start a receiver that answers each of them.
+// Transactions run through Medplum's batch processor with `transactions: false`: with `true`,
+// Medplum refuses a transaction of more than 8 conditional creates ("requires strict isolation",
+// its guard for PostgreSQL serializable transactions), and the MemoryRepository has no isolation
+// to give anyway (withTransaction just calls back). Entries, conditional creates, urn:uuid
+// rewriting and the transaction-response are the same; a failing entry answers its own status.
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
@@ -26,9 +31,9 @@ router.add('POST', '$process-message', async (req, repository) => {
     return [badRequest('Expected a Bundle of type message with a MessageHeader first')];
   }
   await repository.createResource({ ...message, id: undefined });
-  const code = message.meta?.tag?.[0]?.code ?? 'ok';
+  const code = process.env.MESSAGE_RESPONSE || 'ok';
   const response = { resourceType: 'MessageHeader', id: crypto.randomUUID(), eventCoding: header.eventCoding,
-                     source: { endpoint: `http://127.0.0.1:${PORT}/fhir` },
+                     source: { endpoint: `http://127.0.0.1:${server.address().port}/fhir` },
                      response: { identifier: header.id, code } };
   const entry = [{ fullUrl: `urn:uuid:${response.id}`, resource: response }];
   if (code !== 'ok') {
@@ -44,16 +49,14 @@ router.add('GET', 'metadata', async () => [allOk, {
   resourceType: 'CapabilityStatement', status: 'active', kind: 'instance', fhirVersion: '4.0.1',
   format: ['json'], date: new Date().toISOString(), rest: [{ mode: 'server' }] }]);
 
-const PORT = Number(process.env.PORT || 8103);
-const TRANSACTIONS = process.env.TRANSACTIONS !== 'batch';
-http.createServer(async (req, res) => {
+const PORT = Number(process.env.PORT ?? 8103);
+const server = http.createServer(async (req, res) => {
   const chunks = [];
   for await (const chunk of req) chunks.push(chunk);
   let body;
   try { body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined; } catch { body = undefined; }
-  // transactions: true makes a transaction Bundle one unit (without it the router runs it as a batch)
   const request = { method: req.method, url: req.url.replace(/^\/fhir\/?/, ''), pathname: '', body, params: {},
-                    query: {}, headers: req.headers, config: { transactions: TRANSACTIONS } };
+                    query: {}, headers: req.headers, config: { transactions: false } };
   let result;
   try { result = await router.handleRequest(request, repo); } catch (err) { result = [normalizeOperationOutcome(err)]; }
   const [outcome, resource] = result;
@@ -62,4 +65,5 @@ http.createServer(async (req, res) => {
   if (resource?.id && status === 201) headers.location = `${resource.resourceType}/${resource.id}/_history/${resource.meta?.versionId}`;
   res.writeHead(status, headers);
   res.end(JSON.stringify(resource ?? outcome));
-}).listen(PORT, '127.0.0.1', () => console.log(`listening on 127.0.0.1:${PORT}`));
+});
+server.listen(PORT, '127.0.0.1', () => console.log(`listening on 127.0.0.1:${server.address().port}`));
