@@ -32,6 +32,11 @@ def on_peer(peer: Peer, rtype: str, **params: str) -> list[dict]:
     return [e["resource"] for e in peer.get(rtype, _count="1000", **params).get("entry", [])]
 
 
+def delivery_of(api: Api, report_id: str) -> jobs.Job:
+    (job,) = jobs.of_kind(api.store, "deliver", f"deliver:DiagnosticReport/{report_id}:")
+    return job
+
+
 def status_of(api: Api, report_id: str) -> list[dict[str, object]]:
     r = api.client.get(f"/fhir/DiagnosticReport/{report_id}/$delivery-status", headers=api.auth("reader"))
     assert r.status_code == 200, r.get_data(as_text=True)
@@ -75,7 +80,7 @@ def test_the_readme_example_lands_once_and_delivering_again_creates_nothing(api:
     provenances = on_peer(medplum, "Provenance")
     assert len(provenances) == 3
     (prov,) = [p for p in provenances if p["target"] == [{"reference": f"DiagnosticReport/{report['id']}"}]]
-    job = next(j for j in jobs.of_kind(api.store, "deliver") if j.payload["report"] == f"DiagnosticReport/{ph['id']}")
+    job = delivery_of(api, ph["id"])
     assert prov["meta"]["source"] == delivery_uri(job.key)
     assert prov["agent"] == [{"type": {"coding": [{
         "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
@@ -116,7 +121,7 @@ def test_a_message_endpoint_gets_each_report_as_a_message(api: Api, medplum: Pee
     for b in bundles:
         report = b["entry"][0]["resource"]
         m = by_report[report["id"]]
-        job = next(j for j in jobs.of_kind(api.store, "deliver") if j.payload["report"] == f"DiagnosticReport/{report['id']}")
+        job = delivery_of(api, report["id"])
         assert (m["type"], m["identifier"]) == ("message", {"system": "urn:ietf:rfc:3986",
                                                             "value": delivery_uri(job.key)})
         header = m["entry"][0]["resource"]
@@ -140,8 +145,7 @@ def test_a_receiver_answering_transient_error_gets_the_message_again_later(api: 
         add_endpoint(api, peer.url, "genomic-report-message")
         bundles = convert_example(api)
         assert run_due(api) == 3
-        (job,) = [j for j in jobs.of_kind(api.store, "deliver")
-                  if j.payload["report"] == f"DiagnosticReport/{bundles[1]['entry'][0]['resource']['id']}"]
+        job = delivery_of(api, bundles[1]["entry"][0]["resource"]["id"])
         assert (job.state, job.attempts) == ("queued", 1)
         assert job.error == (f"{peer.url}/$process-message answered transient-error: "
                              "test peer answers transient-error")
@@ -157,7 +161,8 @@ def test_a_receiver_answering_fatal_error_makes_a_dead_letter_with_its_outcome(a
         assert run_due(api) == 3
         (state,) = status_of(api, report["id"])
         assert (state["state"], state["attempts"], state["lastError"]) == (
-            "dead-letter", 1, f"{peer.url}/$process-message answered fatal-error: test peer answers fatal-error")
+            "dead-letter", 1,
+            f"{peer.url}/$process-message answered fatal-error: test peer answers fatal-error")
         assert state["response"]["type"] == "message"
         assert state["response"]["entry"][0]["resource"]["response"]["code"] == "fatal-error"
     finally:
