@@ -53,7 +53,7 @@ def parse(text: str) -> Criteria:
     """`Type?param=value&...`; a Problem (as ValueError) names what is wrong."""
     rtype, _, query = text.strip().partition("?")
     known = parameters(rtype)
-    if not known:
+    if rtype not in TOKENS:  # the types the index knows beyond identifier and status
         raise ValueError(Problem(f"filter '{text}': reports can be filtered on DiagnosticReport or "
                                  "Observation", code="value"))
     terms = []
