@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ import requests
 from allfhir.api import create_app
 from allfhir.exchange import endpoints as endpoint_resources
 from allfhir.settings import Settings
-from allfhir.store import apikeys
+from allfhir.store import apikeys, schema
 from allfhir.store import endpoints as stored_endpoints
 from allfhir.worker import Worker
 from tests.api.conftest import Api
@@ -144,3 +146,16 @@ def run_due(api: Api) -> int:
         ran += 1
     w.store.dispose()
     return ran
+
+
+def due_now(api: Api) -> None:
+    """Make the waiting deliveries due (instead of waiting out their backoff)."""
+    with api.store.transaction() as conn:
+        conn.execute(schema.jobs.update().where(schema.jobs.c.state == "queued")
+                     .values(run_after=datetime.now(UTC)))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -3,7 +3,6 @@ HTTP server process on loopback (tests/peers/status_server.py) and a port nobody
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +11,14 @@ from allfhir.exchange.receiver import retry_after
 from allfhir.store import jobs, schema
 from tests.api.conftest import Api
 from tests.api.test_fhir_rest import GENERIC, reports
-from tests.exchange.conftest import StatusServer, add_endpoint, run_due, start_status_server
+from tests.exchange.conftest import (
+    StatusServer,
+    add_endpoint,
+    due_now,
+    free_port,
+    run_due,
+    start_status_server,
+)
 from tests.exchange.test_deliver_medplum import convert_example, status_of
 
 
@@ -27,19 +33,6 @@ def convert_one(api: Api) -> str:
 def the_delivery(api: Api) -> jobs.Job:
     (job,) = jobs.of_kind(api.store, "deliver")
     return job
-
-
-def due_now(api: Api) -> None:
-    """Make the waiting deliveries due (instead of waiting out their backoff)."""
-    with api.store.transaction() as conn:
-        conn.execute(schema.jobs.update().where(schema.jobs.c.state == "queued")
-                     .values(run_after=datetime.now(UTC)))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def waited(job: jobs.Job) -> float:

@@ -12,7 +12,7 @@ from allfhir.exchange.transaction import delivery_uri
 from allfhir.store import jobs, schema
 from tests.api.conftest import Api
 from tests.api.test_fhir_rest import ARRIBA, EXAMPLE, reports
-from tests.exchange.conftest import Peer, add_endpoint, run_due, start_medplum
+from tests.exchange.conftest import Peer, add_endpoint, due_now, free_port, run_due, start_medplum, worker
 
 
 def convert_example(api: Api) -> list[dict]:
@@ -167,3 +167,32 @@ def test_a_receiver_answering_fatal_error_makes_a_dead_letter_with_its_outcome(a
         assert state["response"]["entry"][0]["resource"]["response"]["code"] == "fatal-error"
     finally:
         peer.stop()
+
+
+def test_the_receiver_killed_mid_run_and_restarted_gets_each_report_once(api: Api) -> None:
+    port = free_port()
+    first = start_medplum(PORT=str(port))
+    try:
+        add_endpoint(api, first.url)
+        bundles = convert_example(api)
+        w = worker(api)
+        assert w.run_once() and w.run_once()  # two of the three reports delivered and confirmed
+        delivered = [identifier(r) for r in on_peer(first, "DiagnosticReport")]
+        first.stop()  # the receiver goes down (and, memory only, forgets everything)
+        assert w.run_once()
+        waiting = [j for j in jobs.of_kind(api.store, "deliver") if j.state == "queued"]
+        assert len(waiting) == 1 and "Connection refused" in waiting[0].error
+        second = start_medplum(PORT=str(port))  # back, on the same address
+        try:
+            due_now(api)
+            assert w.run_once() and not w.run_once()
+            # the confirmed two are not sent again; the unconfirmed one arrives, once
+            again = [identifier(r) for r in on_peer(second, "DiagnosticReport")]
+            assert sorted(delivered + again) == sorted(identifier(b["entry"][0]["resource"]) for b in bundles)
+            assert len(again) == 1 and again[0] not in delivered
+            assert [j.state for j in jobs.of_kind(api.store, "deliver")] == ["done"] * 3
+        finally:
+            second.stop()
+        w.store.dispose()
+    finally:
+        first.stop()
