@@ -104,6 +104,11 @@ def test_what_is_wrong_with_an_endpoint_is_said_all_at_once(api: Api) -> None:
         "filter 'DiagnosticReport?colour=red': DiagnosticReport has no parameter 'colour' here; known: "
         "based-on, based-on:identifier, code, identifier, specimen, specimen:identifier, status, subject, "
         "subject:identifier"])
+    slow = resources.resource("https://x/fhir", "genomic-report-message", connect_timeout=0,
+                              read_timeout=601)
+    assert problems(api, slow) == (422, [
+        f"endpoint-delivery {name} must be a decimal above 0 and at most 600 seconds"
+        for name in ("connect-timeout", "read-timeout")])
     assert problems(api, {"resourceType": "Patient"}) == (422, ["the body is not an Endpoint resource"])
 
 

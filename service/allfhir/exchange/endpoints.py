@@ -139,9 +139,10 @@ def _check_delivery(resource: Json) -> list[Problem]:
         problems += [Problem(f"endpoint-delivery auth '{auth}' needs {name}", code="required")
                      for name in ("token-url", "client-id") if not s.get(name)]
     for name in ("connect-timeout", "read-timeout"):
-        if s.get(name) is not None and not 0 < float(s[name]) <= 600:
-            problems.append(Problem(f"endpoint-delivery {name} must be above 0 and at most 600 "
-                                    "seconds", code="value"))
+        if s.get(name) is not None and not (isinstance(s[name], int | float)
+                                            and 0 < float(s[name]) <= 600):
+            problems.append(Problem(f"endpoint-delivery {name} must be a decimal above 0 and at "
+                                    "most 600 seconds", code="value"))
     if s.get("filter"):
         try:
             criteria.parse(s["filter"])
