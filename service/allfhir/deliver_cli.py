@@ -8,13 +8,15 @@ until `POST /fhir/DiagnosticReport/{id}/$retry`.
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
     from .worker_cli import cmd_worker
 
     if not args.worker:
-        print("allfhir deliver: say --worker (deliveries are queued when reports are stored)")
+        print("allfhir deliver: say --worker (deliveries are queued when reports are stored)",
+              file=sys.stderr)
         return 2
     args.kind = ["deliver"]
     return cmd_worker(args)

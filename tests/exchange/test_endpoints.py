@@ -86,7 +86,7 @@ def test_what_is_wrong_with_an_endpoint_is_said_all_at_once(api: Api) -> None:
                              auth="oauth2-client-credentials", filter="Patient?name=x")
     bad["connectionType"]["code"] = "hl7-fhir-msg"
     assert problems(api, bad) == (422, [
-        "Endpoint.address 'ftp://ehr.example/fhir' is not an http(s) URL",
+        "Endpoint.address 'ftp://ehr.example/fhir' is not a http or https URL",
         "Endpoint.connectionType must be http://terminology.hl7.org/CodeSystem/endpoint-connection-type"
         "#hl7-fhir-rest for payload type genomic-report-transaction",
         "endpoint-delivery auth 'oauth2-client-credentials' needs its secret",

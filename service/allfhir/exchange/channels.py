@@ -37,6 +37,8 @@ class Delivery:
 class Channel:
     connection: str  # the Endpoint.connectionType code this payload travels over
     sender: str  # "module:function"
+    schemes: tuple[str, ...] = ("http", "https")  # of Endpoint.address
+    mime: str = "application/fhir+json"  # Endpoint.payloadMimeType
 
 
 CHANNELS: dict[str, Channel] = {

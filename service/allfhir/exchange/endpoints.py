@@ -114,15 +114,16 @@ def _check_delivery(resource: Json) -> list[Problem]:
     if resource.get("status") not in STATUSES:
         problems.append(Problem(f"Endpoint.status must be one of: {', '.join(STATUSES)}",
                                 code="required" if "status" not in resource else "value"))
-    address = resource.get("address", "")
-    if urlsplit(address).scheme not in ("http", "https") or not urlsplit(address).netloc:
-        problems.append(Problem(f"Endpoint.address '{address}' is not an http(s) URL", code="value"))
     payload = payload_code(resource)
     if payload is None:
         known = ", ".join(f"{codes.CS_ALLFHIR}#{c}" for c in CHANNELS)
         problems.append(Problem(f"Endpoint.payloadType names no payload this service sends; one of: "
                                 f"{known}", code="value"))
         return problems
+    address, schemes = resource.get("address", ""), CHANNELS[payload].schemes
+    if urlsplit(address).scheme not in schemes or not urlsplit(address).netloc:
+        problems.append(Problem(f"Endpoint.address '{address}' is not a {' or '.join(schemes)} URL",
+                                code="value"))
     connection = resource.get("connectionType", {})
     wanted = CHANNELS[payload].connection
     if (connection.get("system"), connection.get("code")) != (CONNECTION_TYPE, wanted):
@@ -174,7 +175,7 @@ def resource(address: str, payload: str, *, name: str | None = None, auth: str =
                            "code": CHANNELS[payload].connection if payload in CHANNELS else "hl7-fhir-rest"},
         "payloadType": [{"coding": [{"system": codes.CS_ALLFHIR, "code": payload,
                                      "display": codes.ALLFHIR_CODE_DISPLAY.get(payload, payload)}]}],
-        "payloadMimeType": ["application/fhir+json"],
+        "payloadMimeType": [CHANNELS[payload].mime if payload in CHANNELS else "application/fhir+json"],
         "address": address,
     }
     if name:
