@@ -12,6 +12,7 @@ from allfhir.cli import main
 from allfhir.exchange import endpoints as resources
 from allfhir.store import endpoints, jobs
 from tests.api.conftest import Api
+from tests.api.test_fhir_rest import EXAMPLE, pipeline_ids
 from tests.exchange.conftest import add_endpoint
 from tests.exchange.test_deliver_medplum import convert_example
 
@@ -126,6 +127,21 @@ def test_each_stored_report_is_queued_once_per_matching_endpoint(api: Api) -> No
                       (reports[1], everything, "queued"), (reports[2], everything, "queued")]
     convert_example(api)  # the same submission again: stored once, queued once
     assert len(jobs.of_kind(api.store, "deliver")) == 4
+
+
+def test_an_asynchronous_conversion_queues_its_deliveries_too(api: Api) -> None:
+    from allfhir.worker import Worker
+
+    endpoint = add_endpoint(api, "https://ehr.example/fhir")
+    r = api.client.post("/fhir/$convert", data=EXAMPLE.read_bytes(), content_type="text/csv",
+                        headers={**api.auth("writer"), "Prefer": "respond-async"})
+    assert r.status_code == 202
+    assert jobs.of_kind(api.store, "deliver") == []
+    converter = Worker(api.app.extensions["allfhir.settings"], ["convert"])
+    assert converter.run_once()
+    converter.store.dispose()
+    assert [(j.payload["endpoint"], j.payload["report"]) for j in jobs.of_kind(api.store, "deliver")] == [
+        (endpoint, f"DiagnosticReport/{ids[0]}") for ids in pipeline_ids(EXAMPLE)]
 
 
 def test_the_cli_adds_lists_and_removes(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

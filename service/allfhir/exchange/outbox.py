@@ -37,10 +37,19 @@ def queue(conn: Connection, reports: list[Json]) -> None:
         report = bundle["entry"][0]["resource"]
         version = report.get("meta", {}).get("versionId", "1")
         for resource in destinations:
-            criteria = target(resource, None).filter
-            if criteria is not None and not criteria.matches(bundle):
+            if not _wanted(resource, bundle):
                 continue
             jobs.enqueue(conn, KIND, {"endpoint": resource["id"],
                                       "report": f"DiagnosticReport/{report['id']}",
                                       "version": version, "bundle": bundle},
                          key=key(report["id"], version, resource["id"]))
+
+
+def _wanted(resource: Json, bundle: Json) -> bool:
+    try:
+        criteria = target(resource, None).filter
+    except ValueError:
+        # a filter this version cannot read (it was checked when the Endpoint was made): the
+        # report goes there rather than being silently held back, and storing it goes on
+        return True
+    return criteria is None or criteria.matches(bundle)
