@@ -241,3 +241,29 @@ def test_a_removed_endpoint_fails_its_deliveries(api: Api, status_server: Status
     run_due(api)
     job = the_delivery(api)
     assert (job.state, job.error) == ("failed", f"Endpoint/{endpoint} was removed")
+
+
+def test_a_token_the_receiver_rejects_is_forgotten_and_a_new_one_fetched(api: Api) -> None:
+    import time
+
+    from allfhir.exchange import auth
+
+    server = start_status_server("--client-id", "allfhir-lab", "--client-secret", "s3cret")
+    try:
+        token_url = server.url.removesuffix("/fhir") + "/token"
+        add_endpoint(api, server.url, auth="oauth2-client-credentials", secret="s3cret",
+                     token_url=token_url, client_id="allfhir-lab")
+        # a cached token the receiver no longer accepts (revoked there, say)
+        auth._tokens[(token_url, "allfhir-lab", "")] = ("tok-revoked", time.monotonic() + 600)
+        report = convert_one(api)
+        assert run_due(api) == 1
+        job = the_delivery(api)
+        assert (job.state, job.error) == ("queued", f"HTTP 401 from {server.url}: bearer token "
+                                          "missing or unknown")
+        due_now(api)
+        assert run_due(api) == 1
+        assert status_of(api, report)[0]["state"] == "delivered"
+        assert server.tokens() == 1
+        assert [r["authorization"] == "Bearer tok-revoked" for r in server.log()] == [True, False]
+    finally:
+        server.stop()
