@@ -213,6 +213,8 @@ EXTENSIONS = (
     "allfhir.v2_cli",
     "allfhir.report_cli",
     "allfhir.user_cli",
+    "allfhir.endpoint_cli",
+    "allfhir.deliver_cli",
 )
 
 

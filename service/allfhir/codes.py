@@ -120,6 +120,12 @@ C_WHO_HAEM5_ENTITY: Final = "who-haem5-entity"
 C_ICC_2022_ENTITY: Final = "icc-2022-entity"
 C_LABEL_SCORE: Final = "label-score"
 C_CLASSIFIER_THRESHOLD: Final = "classifier-threshold"
+# Exchange (service/allfhir/exchange/): message events and the Endpoint payload types we define.
+C_GENOMIC_REPORT_ISSUED: Final = "genomic-report-issued"
+C_CLASSIFIER_OUTPUT_SUBMITTED: Final = "classifier-output-submitted"
+C_PAYLOAD_TRANSACTION: Final = "genomic-report-transaction"
+C_PAYLOAD_MESSAGE: Final = "genomic-report-message"
+EXT_ENDPOINT_DELIVERY: Final = f"{ALLFHIR}/StructureDefinition/endpoint-delivery"
 # The values of a call basis (ValueSet CallBasis in profiles/input/fsh/Profiles.fsh).
 CALL_BASIS_DISPLAY: Final = {
     "driver-confirmed": "Expression class confirmed by its defining driver",
@@ -145,4 +151,8 @@ ALLFHIR_CODE_DISPLAY: Final = {
     C_LABEL_SCORE: "Classifier score of one label",
     C_CLASSIFIER_THRESHOLD: "Classifier call threshold",
     **CALL_BASIS_DISPLAY,
+    C_GENOMIC_REPORT_ISSUED: "Genomic report issued",
+    C_CLASSIFIER_OUTPUT_SUBMITTED: "Classifier output submitted",
+    C_PAYLOAD_TRANSACTION: "Genomic report as a FHIR transaction",
+    C_PAYLOAD_MESSAGE: "Genomic report as a FHIR message",
 }

@@ -51,6 +51,14 @@ ALLFHIR_CODE_DEFINITION: dict[str, str] = {
     "discordant": "The expression class points to one subtype and the driver to another, or to a known "
                   "pitfall; reported as the driver's entity and flagged for review.",
     "dual-driver": "Two subtype-defining drivers in one sample: both named, flagged for review.",
+    codes.C_GENOMIC_REPORT_ISSUED: "Message event: a genomic report was stored and is sent to the receiver; "
+                                   "the MessageHeader's focus is the DiagnosticReport.",
+    codes.C_CLASSIFIER_OUTPUT_SUBMITTED: "Message event: classifier output (a Binary the MessageHeader "
+                                         "focuses on) is sent to be converted into genomic reports.",
+    codes.C_PAYLOAD_TRANSACTION: "Endpoint payload type: each report is sent as a FHIR transaction Bundle "
+                                 "of conditional creates plus a Provenance of the delivery.",
+    codes.C_PAYLOAD_MESSAGE: "Endpoint payload type: each report is sent as a FHIR message Bundle "
+                             "(event genomic-report-issued) to [address]/$process-message.",
 }
 
 # Subtype properties: (code, type, description); values come from subtypes.csv columns.

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0,
                                 description="largest request body accepted (413 above)")
 
+    base_url: str = Field("http://127.0.0.1:8080/fhir", description="this service's public FHIR "
+                          "base URL: the source of the messages and deliveries it sends")
+
     api_keys: bool = Field(True, description="accept API keys (`allfhir apikey create`)")
     jwt_jwks: str | None = Field(None, description="JWKS file path or https URL for bearer JWTs "
                                  "(with it, jwt_issuer and jwt_audience are required)")

@@ -17,7 +17,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if is_empty(settings.database_url):
         upgrade(settings.database_url)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    worker = Worker(settings, args.kind, lease=args.lease)
+    # `allfhir deliver --worker` runs this too, with its own number of attempts
+    worker = Worker(settings, args.kind, lease=args.lease,
+                    max_attempts=getattr(args, "max_attempts", 8))
     if args.once:
         while worker.run_once():
             pass

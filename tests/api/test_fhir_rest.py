@@ -56,7 +56,7 @@ def test_metadata_lists_exactly_what_is_implemented(api: Api) -> None:
     types = {res["type"]: res for res in rest["resource"]}
     assert list(types) == ["DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device",
                            "MedicationStatement", "AuditEvent", "StructureDefinition", "CodeSystem",
-                           "ValueSet", "ConceptMap", "NamingSystem", "OperationDefinition"]
+                           "ValueSet", "ConceptMap", "NamingSystem", "OperationDefinition", "Endpoint"]
     assert [i["code"] for i in types["Task"]["interaction"]] == ["read", "vread", "history-instance"]
     assert [i["code"] for i in types["DiagnosticReport"]["interaction"]] == [
         "read", "vread", "history-instance", "search-type"]
@@ -67,7 +67,11 @@ def test_metadata_lists_exactly_what_is_implemented(api: Api) -> None:
         "date", "_lastUpdated"]
     assert [(o["name"], o["definition"]) for o in rest["operation"]] == [
         ("convert", "https://allfhir.org/fhir/OperationDefinition/convert"),
-        ("validate", "http://hl7.org/fhir/OperationDefinition/Resource-validate")]
+        ("validate", "http://hl7.org/fhir/OperationDefinition/Resource-validate"),
+        ("process-message", "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message")]
+    assert [o["name"] for o in types["DiagnosticReport"]["operation"]] == ["render", "delivery-status", "retry"]
+    assert [i["code"] for i in types["Endpoint"]["interaction"]] == ["create", "read", "delete",
+                                                                     "search-type"]
     assert "Prefer: respond-async" in rest["operation"][0]["documentation"]
 
 

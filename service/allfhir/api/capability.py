@@ -25,6 +25,17 @@ TERMINOLOGY_OPERATIONS = {
                     "definition": "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"}],
 }
 RELEASED = "2026-12-01"
+# delivery destinations (api/exchange.py) and the operations on a report's deliveries
+ENDPOINT = {"type": "Endpoint", "interaction": [{"code": c} for c in ("create", "read", "delete",
+                                                                      "search-type")],
+            "versioning": "no-version", "readHistory": False, "updateCreate": False,
+            "searchParam": [{"name": "status", "type": "token",
+                             "definition": "http://hl7.org/fhir/SearchParameter/Endpoint-status"}],
+            "documentation": "Where reports are delivered; needs system/Endpoint scopes by name."}
+DELIVERY_OPERATIONS = [{"name": "delivery-status", "definition":
+                        f"{codes.ALLFHIR}/OperationDefinition/delivery-status"},
+                       {"name": "retry", "definition": f"{codes.ALLFHIR}/OperationDefinition/retry"}]
+PROCESS_MESSAGE = "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message"
 
 
 def capability_statement(base: str) -> dict[str, Any]:
@@ -45,8 +56,10 @@ def capability_statement(base: str) -> dict[str, Any]:
                 for name, kind in PARAMS[rtype].items()]
         if rtype in INCLUDES:
             entry["searchInclude"] = list(INCLUDES[rtype])
-        if rtype in INSTANCE_OPERATIONS:
-            entry["operation"] = INSTANCE_OPERATIONS[rtype]
+        operations = INSTANCE_OPERATIONS.get(rtype, []) + (
+            DELIVERY_OPERATIONS if rtype == "DiagnosticReport" else [])
+        if operations:
+            entry["operation"] = operations
         resources.append(entry)
     resources.append(_audit_log())
     for rtype in TYPES:
@@ -57,6 +70,7 @@ def capability_statement(base: str) -> dict[str, Any]:
         if rtype in TERMINOLOGY_OPERATIONS:
             entry["operation"] = TERMINOLOGY_OPERATIONS[rtype]
         resources.append(entry)
+    resources.append(ENDPOINT)
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -81,7 +95,11 @@ def capability_statement(base: str) -> dict[str, Any]:
                            "documentation": "Also asynchronous (Prefer: respond-async): 202 with "
                            "a Content-Location status URL polled until it answers a manifest of "
                            "NDJSON report Bundles (http://hl7.org/fhir/R4/async.html)."},
-                          {"name": "validate", "definition": VALIDATE}],
+                          {"name": "validate", "definition": VALIDATE},
+                          {"name": "process-message", "definition": PROCESS_MESSAGE,
+                           "documentation": "Classifier output in a message (event "
+                           "classifier-output-submitted, a DocumentReference per upload); a "
+                           "resent message (same Bundle.identifier) gets the same response."}],
         }],
     }
 

@@ -26,6 +26,7 @@ from werkzeug.utils import secure_filename
 from .. import ingest
 from ..convert import convert
 from ..errors import InputError, Problem, RequestError, operation_outcome
+from ..exchange import outbox
 from ..fhir.bundle import BuildOptions
 from ..fhir.common import IdSystems, effective_problem, order_problem, reference_problem
 from ..jsonout import dumps_bytes
@@ -266,8 +267,9 @@ def run(store: Store, up: Upload, opts: Options, sub: submissions.Submission,
     bundles, problems = _convert(up, opts)
     if not bundles or (whole and problems):
         raise InputError(problems or [Problem("no sample in the input", code="required")])
+    # the deliveries of the new reports are queued in the transaction that stores them (outbox)
     return submissions.save(store, sub, bundles, operation_outcome(problems) if problems else None,
-                            if_match)
+                            if_match, after=outbox.queue)
 
 
 @contextmanager

@@ -32,6 +32,7 @@ BODIES: dict[str, Json] = {
     "fhir.validate_any": PARAMETERS_BODY, "fhir.validate_type": PARAMETERS_BODY,
     "fhir.validate_instance": PARAMETERS_BODY,
     "conformance.translate": PARAMETERS_BODY, "conformance.lookup": PARAMETERS_BODY,
+    "exchange.endpoint_create": PARAMETERS_BODY, "exchange.process_message": PARAMETERS_BODY,
 }
 QUERY: dict[str, list[str]] = {
     "fhir.convert": list(VALUE_TYPES),
@@ -41,6 +42,7 @@ QUERY: dict[str, list[str]] = {
     "conformance.translate": ["url", "code", "system", "target", "targetsystem", "reverse"],
     "conformance.lookup": ["code", "system"],
     "render.render": ["format"],
+    "exchange.endpoint_search": ["status"],
     "fhir.search_type": sorted({name for params in PARAMS.values() for name in params}
                                | {"_count", "_offset", "_include", "_summary", "_elements"}),
 }
@@ -116,7 +118,7 @@ def _operation(rule: Any, view: Any, method: str) -> Json:
                       "default": {"description": "an OperationOutcome", "content": {
                           FHIR_JSON: {"schema": {"$ref": "#/components/schemas/Resource"}}}}},
     }
-    if endpoint.startswith(("fhir.", "conformance.")):
+    if endpoint.startswith(("fhir.", "conformance.", "exchange.")):
         op["parameters"] += [{"name": n, "in": "query", "required": False, "schema": SCHEMAS[n]}
                              for n in ("_format", "_pretty")]
     query = QUERY.get(endpoint, ["url"] if endpoint.startswith("conformance.search_") else [])

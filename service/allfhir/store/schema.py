@@ -151,3 +151,22 @@ audit_entities = Table(
     Column("reference", String(255), primary_key=True),
     Index("ix_audit_entities_reference", "reference"),
 )
+
+endpoints = Table(
+    "endpoints", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("version_id", Integer, nullable=False),
+    Column("last_updated", DateTime(timezone=True), nullable=False),
+    # the Endpoint as served: secrets removed (they live in `secret` and are never returned)
+    Column("resource", Document, nullable=False),
+    Column("secret", Text),
+)
+
+messages = Table(
+    "messages", metadata,
+    # Bundle.identifier of a received message: the same message again gets the same response
+    Column("system", String(255), primary_key=True),
+    Column("value", String(255), primary_key=True),
+    Column("received", DateTime(timezone=True), nullable=False),
+    Column("response", Document, nullable=False),
+)

@@ -9,7 +9,7 @@ Description: "Codes for classifier and fusion-caller observations and components
 * ^experimental = false
 * ^caseSensitive = true
 * ^content = #complete
-* ^count = 20
+* ^count = 24
 * #expression-subtype-signature "BCP-ALL gene-expression subtype signature" "The BCP-ALL subtype a gene-expression classifier assigns to a sample."
 * #classifier-probability "Classifier probability" "The probability (0..1) a classifier reports for its subtype call."
 * #classifier-score "Classifier score" "A classifier's score for a subtype call that is not a probability."
@@ -30,3 +30,7 @@ Description: "Codes for classifier and fusion-caller observations and components
 * #driver-only "Defining driver without a supporting expression call" "A defining finding with no, or an unclassified, expression call."
 * #discordant "Expression class and driver point to different subtypes" "The expression class points to one subtype and the driver to another, or to a known pitfall; reported as the driver's entity and flagged for review."
 * #dual-driver "Two subtype-defining drivers in one sample" "Two subtype-defining drivers in one sample: both named, flagged for review."
+* #genomic-report-issued "Genomic report issued" "Message event: a genomic report was stored and is sent to the receiver; the MessageHeader's focus is the DiagnosticReport."
+* #classifier-output-submitted "Classifier output submitted" "Message event: classifier output (a Binary the MessageHeader focuses on) is sent to be converted into genomic reports."
+* #genomic-report-transaction "Genomic report as a FHIR transaction" "Endpoint payload type: each report is sent as a FHIR transaction Bundle of conditional creates plus a Provenance of the delivery."
+* #genomic-report-message "Genomic report as a FHIR message" "Endpoint payload type: each report is sent as a FHIR message Bundle (event genomic-report-issued) to [address]/$process-message."

@@ -1,0 +1,82 @@
+"""Several `allfhir deliver --worker` processes on PostgreSQL: each delivery is claimed by one
+of them and reaches the receiver once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import select
+
+from allfhir.api import create_app
+from allfhir.settings import Settings
+from allfhir.store import apikeys, schema
+from tests.api.conftest import Api
+from tests.api.test_fhir_rest import EXAMPLE
+from tests.conftest import REPO, fresh_database
+from tests.exchange.conftest import ADMIN, add_endpoint, start_status_server
+
+REPORTS = 60
+
+
+def cohort(n: int) -> bytes:
+    """n samples of the README example's probabilities, each under a sample id of its own."""
+    header, *rows = EXAMPLE.read_text().splitlines()
+    out = [header]
+    for i in range(n):
+        sample, rest = rows[i % len(rows)].split(",", 1)
+        out.append(f"{sample}-{i:03d},{rest}")
+    return ("\n".join(out) + "\n").encode()
+
+
+def deliveries(api: Api) -> list[tuple[str, int, str]]:
+    with api.store.engine.connect() as conn:
+        return [(r.state, r.attempts, r.worker) for r in conn.execute(
+            select(schema.jobs).where(schema.jobs.c.kind == "deliver"))]
+
+
+def test_two_workers_on_postgresql_deliver_each_report_once(tmp_path: Path) -> None:
+    receiver = start_status_server("--delay", "0.02")  # each answer takes a moment: workers overlap
+    workers: list[subprocess.Popen] = []
+    with fresh_database("postgresql", tmp_path) as url:
+        app = create_app(Settings(database_url=url))
+        store = app.extensions["allfhir.store"]
+        api = Api(app, app.test_client(), {"admin": apikeys.create(store, "admin", ADMIN)})
+        try:
+            add_endpoint(api, receiver.url)
+            r = api.client.post("/fhir/$convert?format=allsorts", data=cohort(REPORTS),
+                                content_type="text/csv", headers=api.auth("admin"))
+            assert r.status_code == 200, r.get_data(as_text=True)
+            assert len(deliveries(api)) == REPORTS
+            env = {**os.environ, "ALLFHIR_DATABASE_URL": url}
+            logs = [tmp_path / f"worker-{i}.log" for i in range(2)]
+            workers = [subprocess.Popen([sys.executable, "-m", "allfhir", "deliver", "--worker",
+                                         "--poll", "0.1"], cwd=REPO, env=env,
+                                        stdout=subprocess.DEVNULL, stderr=log.open("w"))
+                       for log in logs]
+            deadline = time.monotonic() + 180  # a bound on a hang, not a measurement
+            while any(state != "done" for state, _, _ in deliveries(api)):
+                assert time.monotonic() < deadline, Counter(s for s, _, _ in deliveries(api))
+                assert all(w.poll() is None for w in workers), [log.read_text() for log in logs]
+                time.sleep(0.2)
+            for w in workers:
+                w.terminate()
+            assert [w.wait(timeout=30) for w in workers] == [0, 0]
+            done = deliveries(api)
+            assert {attempts for _, attempts, _ in done} == {1}
+            assert len({worker for _, _, worker in done}) == 2  # both took part
+            sent = Counter(req["body"]["entry"][0]["resource"]["identifier"][0]["value"]
+                           for req in receiver.log())
+            assert sent == {f"allsorts:{s.split(',')[0]}": 1
+                            for s in cohort(REPORTS).decode().splitlines()[1:]}
+        finally:
+            for w in workers:
+                if w.poll() is None:
+                    w.kill()
+                    w.wait()
+            store.dispose()
+            receiver.stop()
