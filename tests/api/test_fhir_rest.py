@@ -64,9 +64,17 @@ def test_metadata_lists_exactly_what_is_implemented(api: Api) -> None:
         "identifier", "status", "code", "subject", "specimen", "based-on"]
     assert [p["name"] for p in types["Observation"]["searchParam"]] == [
         "identifier", "status", "code", "value-concept", "subject", "specimen", "based-on", "derived-from"]
+    ig = "http://hl7.org/fhir/uv/genomics-reporting/OperationDefinition"
     assert [(o["name"], o["definition"]) for o in rest["operation"]] == [
         ("convert", "https://allfhir.org/fhir/OperationDefinition/convert"),
-        ("validate", "http://hl7.org/fhir/OperationDefinition/Resource-validate")]
+        ("validate", "http://hl7.org/fhir/OperationDefinition/Resource-validate"),
+        *((name, f"{ig}/{name}") for name in (
+            "find-subject-variants", "find-subject-specific-variants",
+            "find-subject-structural-intersecting-variants",
+            "find-subject-structural-subsuming-variants", "find-subject-tx-implications",
+            "find-subject-dx-implications", "find-study-metadata",
+            "find-population-specific-variants", "find-population-tx-implications",
+            "find-population-dx-implications"))]
     assert "Prefer: respond-async" in rest["operation"][0]["documentation"]
 
 

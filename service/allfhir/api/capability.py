@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import __version__, codes
 from .catalogue import TYPES
+from .genomics import capability_operations
 from .search import INCLUDES, PARAMS
 
 READABLE = ("DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device", "MedicationStatement")
@@ -71,7 +72,8 @@ def capability_statement(base: str) -> dict[str, Any]:
                            "documentation": "Also asynchronous (Prefer: respond-async): 202 with "
                            "a Content-Location status URL polled until it answers a manifest of "
                            "NDJSON report Bundles (http://hl7.org/fhir/R4/async.html)."},
-                          {"name": "validate", "definition": VALIDATE}],
+                          {"name": "validate", "definition": VALIDATE},
+                          *capability_operations()],
         }],
     }
 

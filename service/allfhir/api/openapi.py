@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify
 
 from .. import __version__
+from ..genomics.definitions import OPERATIONS
 from .search import PARAMS
 
 bp = Blueprint("openapi", __name__)
@@ -37,6 +38,11 @@ QUERY: dict[str, list[str]] = {
     "fhir.search_type": sorted({name for params in PARAMS.values() for name in params}
                                | {"_count", "_offset", "_include", "_summary", "_elements"}),
 }
+# the Genomics Reporting IG operations, at [base]/$name and the reference implementation's path
+for _op in OPERATIONS.values():
+    for _bp in ("genomics", "genomics_compat"):
+        BODIES[f"{_bp}.{_op.name.replace('-', '_')}"] = PARAMETERS_BODY
+        QUERY[f"{_bp}.{_op.name.replace('-', '_')}"] = [p.name for p in _op.inputs]
 OPEN_MEDIA = {"health.health": "application/json", "health.ready": "application/json",
               "metrics.scrape": "text/plain", "openapi.document": "application/json",
               "fhir.convert_output": "application/fhir+ndjson"}

@@ -1,0 +1,65 @@
+"""The reads the Genomics Reporting IG operations need (allfhir.genomics): one subject's reports
+and Observations in one query, and the subjects of Observations matching index criteria.
+
+Both go through the search index (index.py): `subject` / `subject:identifier` rows name the
+subject of a resource, the `genomics-*` rows what a population operation counts by. A subject is
+named as its reference ('Patient/123') or, for reports that know the patient only by
+identifier, as 'system|value'.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, exists, or_, select
+
+from .engine import Store
+from .reads import Criterion
+from .schema import resources, search_index
+
+Json = dict[str, object]
+SUBJECT_PARAMS = ("subject", "subject:identifier")
+
+
+def subject_resources(store: Store, param: str, system: str | None, value: str,
+                      types: tuple[str, ...] = ("DiagnosticReport", "Observation")) -> list[Json]:
+    """Current versions of the resources of `types` whose subject is the one named."""
+    r, s = resources.c, search_index.c
+    match = [s.type == r.type, s.id == r.id, s.param == param, s.value == value]
+    if system is not None:
+        match.append(s.system == system)
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(r.resource).where(r.type.in_(types), exists().where(*match))
+                            .order_by(r.type, r.id)).scalars().all()
+    return list(rows)
+
+
+def _matches(table, crit: Criterion):
+    c = table.c
+    return and_(c.param == crit.param, or_(*[
+        and_(c.value == value, *([c.system == system] if system is not None else []))
+        for system, value in crit.values]))
+
+
+def subjects(store: Store, rtype: str, criteria: list[Criterion]) -> set[str]:
+    """The subjects of the resources of `rtype` matching every criterion (an empty list of
+    criteria: every resource of the type)."""
+    s = search_index.alias("s")
+    query = select(s.c.id, s.c.param, s.c.system, s.c.value).where(
+        s.c.type == rtype, s.c.param.in_(SUBJECT_PARAMS))
+    if criteria:
+        # the first criterion drives the query (its values through the lookup index); the
+        # others are checked per resource found
+        first = search_index.alias("c0")
+        query = query.join(first, and_(first.c.type == s.c.type, first.c.id == s.c.id)).where(
+            _matches(first, criteria[0]))
+        for n, crit in enumerate(criteria[1:], 1):
+            other = search_index.alias(f"c{n}")
+            query = query.where(exists().where(other.c.type == s.c.type, other.c.id == s.c.id,
+                                               _matches(other, crit)))
+    per_resource: dict[str, str] = {}
+    with store.engine.connect() as conn:
+        for row in conn.execute(query.distinct()):
+            key = row.value if row.param == "subject" else f"{row.system}|{row.value}"
+            # a resource naming its subject both ways counts once, by its reference
+            if row.param == "subject" or row.id not in per_resource:
+                per_resource[row.id] = key
+    return set(per_resource.values())
