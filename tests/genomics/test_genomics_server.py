@@ -22,7 +22,8 @@ def test_structural_variants_and_population_counts_over_http(server: Server) -> 
                        headers=server.headers(), timeout=10)
     assert got.status_code == 200 and got.headers["Content-Type"] == "application/fhir+json; charset=utf-8"
     [variants] = got.json()["parameter"]
-    assert [(p["name"], p.get("valueBoolean"), p.get("resource", {}).get("id")) for p in variants["part"]] == [
+    parts = variants["part"]
+    assert [(p["name"], p.get("valueBoolean"), p.get("resource", {}).get("id")) for p in parts] == [
         ("rangeItem", None, None), ("presence", True, None), ("variant", None, A_BCR),
         ("variant", None, A_FUSION)]
     counted = requests.post(f"{server.url}/fhir/$find-population-dx-implications", timeout=10,
