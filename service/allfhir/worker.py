@@ -35,6 +35,7 @@ log = logging.getLogger("allfhir.worker")
 # job kind -> "module:function" of its handler
 HANDLERS: dict[str, str] = {
     "convert": "allfhir.api.async_convert:run_job",
+    "export": "allfhir.api.export:run_job",
 }
 
 

@@ -74,7 +74,9 @@ def test_metadata_lists_exactly_what_is_implemented(api: Api) -> None:
             "find-subject-structural-subsuming-variants", "find-subject-tx-implications",
             "find-subject-dx-implications", "find-study-metadata",
             "find-population-specific-variants", "find-population-tx-implications",
-            "find-population-dx-implications"))]
+            "find-population-dx-implications")),
+        *(("export", f"http://hl7.org/fhir/uv/bulkdata/OperationDefinition/{name}")
+          for name in ("export", "patient-export", "group-export"))]
     assert "Prefer: respond-async" in rest["operation"][0]["documentation"]
 
 

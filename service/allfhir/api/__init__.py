@@ -14,7 +14,7 @@ from .. import knowledge
 from ..fhir.bundle import id_systems
 from ..settings import Settings
 from ..store import init_app as init_store
-from . import audit, conformance, errors, fhir, genomics, health, metrics, negotiation, openapi
+from . import audit, conformance, errors, export, fhir, genomics, health, metrics, negotiation, openapi
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -35,5 +35,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(conformance.bp, url_prefix="/fhir")
     app.register_blueprint(openapi.bp)
     genomics.register(app)
+    app.register_blueprint(export.bp, url_prefix="/fhir")
     logging.getLogger("allfhir.api").setLevel(logging.INFO)
     return app

@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import __version__, codes
 from .catalogue import TYPES
+from .export import OPERATIONS as EXPORT_OPERATIONS
 from .genomics import capability_operations
 from .search import INCLUDES, PARAMS
 
@@ -73,7 +74,7 @@ def capability_statement(base: str) -> dict[str, Any]:
                            "a Content-Location status URL polled until it answers a manifest of "
                            "NDJSON report Bundles (http://hl7.org/fhir/R4/async.html)."},
                           {"name": "validate", "definition": VALIDATE},
-                          *capability_operations()],
+                          *capability_operations(), *EXPORT_OPERATIONS],
         }],
     }
 

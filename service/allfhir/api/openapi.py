@@ -45,8 +45,12 @@ for _op in OPERATIONS.values():
         QUERY[f"{_bp}.{_op.name.replace('-', '_')}"] = [p.name for p in _op.inputs]
 OPEN_MEDIA = {"health.health": "application/json", "health.ready": "application/json",
               "metrics.scrape": "text/plain", "openapi.document": "application/json",
-              "fhir.convert_output": "application/fhir+ndjson"}
+              "fhir.convert_output": "application/fhir+ndjson",
+              "export.output": "application/fhir+ndjson"}
 HEADERS: dict[str, list[str]] = {"fhir.convert": ["Prefer", "Idempotency-Key"]}
+for _kick_off in ("export.system_export", "export.patient_export", "export.group_export"):
+    HEADERS[_kick_off] = ["Prefer"]
+    QUERY[_kick_off] = ["_type", "_since", "_outputFormat"]
 _ARG = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 _TYPED_ARG = re.compile(r"<(?:([a-z]+):)?([a-z_]+)>")
 # Werkzeug URL converter -> OpenAPI schema type of the path parameter
