@@ -26,7 +26,6 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request, send_file
 
 from ..errors import RequestError
-from ..jsonout import dumps_bytes
 from ..settings import Settings
 from ..store import Store, jobs
 from ..store import export as exported
@@ -131,9 +130,9 @@ def run_job(ctx: Any) -> Json:
     for rtype in p["types"]:
         n, part = 0, out / f"{rtype}.ndjson.part"
         with part.open("wb") as f:
-            for resource in exported.stream(ctx.store, rtype, since, until=until,
-                                            with_subject=p["level"] == "patient"):
-                f.write(dumps_bytes(resource) + b"\n")
+            for text in exported.stream(ctx.store, rtype, since, until=until,
+                                        with_subject=p["level"] == "patient"):
+                f.write(text.encode() + b"\n")
                 n += 1
                 if n % 5000 == 0:
                     ctx.progress(f"{rtype}: {n} resources")

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
@@ -25,10 +26,11 @@ def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     u = make_url(url)
     if u.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, json_deserializer=orjson.loads)
     if u.database and u.database != ":memory:":
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    # orjson reads the stored resources several times faster than the stdlib (the same dicts)
+    engine = create_engine(url, connect_args={"timeout": 30}, json_deserializer=orjson.loads)
 
     # SQLAlchemy's documented recipe for SQLite: let SQLAlchemy, not the driver, begin
     # transactions. Write transactions begin IMMEDIATE, so two writers queue on the lock (busy

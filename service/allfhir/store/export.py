@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Text, cast, exists, func, select
 
 from .engine import Store
 from .genomics import SUBJECT_PARAMS
@@ -32,9 +32,12 @@ def _where(rtype: str, since: datetime | None, with_subject: bool) -> list:
 
 def stream(store: Store, rtype: str, since: datetime | None = None, *,
            with_subject: bool = False, until: datetime | None = None,
-           chunk: int = 500) -> Iterator[Json]:
-    """Every current resource of `rtype` changed after `since` (and not after `until`, the
-    export's transaction time, so a resource stored while the export runs waits for the next)."""
+           chunk: int = 500) -> Iterator[str]:
+    """The JSON text of every current resource of `rtype` changed after `since` (and not after
+    `until`, the export's transaction time, so a resource stored while the export runs waits
+    for the next). As the database holds it, never decoded: an export only copies it (the
+    text has no line breaks: SQLAlchemy's JSON serialiser and PostgreSQL's jsonb output write
+    none)."""
     r = resources.c
     conds = _where(rtype, since, with_subject)
     if until is not None:
@@ -42,10 +45,11 @@ def stream(store: Store, rtype: str, since: datetime | None = None, *,
     last = ""
     while True:
         with store.engine.connect() as conn:
-            rows = conn.execute(select(r.id, r.resource).where(*conds, r.id > last)
+            rows = conn.execute(select(r.id, cast(r.resource, Text).label("text"))
+                                .where(*conds, r.id > last)
                                 .order_by(r.id).limit(chunk)).all()
         for row in rows:
-            yield row.resource
+            yield row.text
         if len(rows) < chunk:
             return
         last = rows[-1].id

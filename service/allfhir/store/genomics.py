@@ -9,7 +9,7 @@ identifier, as 'system|value'.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, tuple_
 
 from .engine import Store
 from .reads import Criterion
@@ -21,14 +21,17 @@ SUBJECT_PARAMS = ("subject", "subject:identifier")
 
 def subject_resources(store: Store, param: str, system: str | None, value: str,
                       types: tuple[str, ...] = ("DiagnosticReport", "Observation")) -> list[Json]:
-    """Current versions of the resources of `types` whose subject is the one named."""
+    """Current versions of the resources of `types` whose subject is the one named. Driven from
+    the search index's lookup index (type, param, value), so its cost is the subject's own
+    resources, not the store's."""
     r, s = resources.c, search_index.c
-    match = [s.type == r.type, s.id == r.id, s.param == param, s.value == value]
+    match = [s.type.in_(types), s.param == param, s.value == value]
     if system is not None:
         match.append(s.system == system)
+    query = select(r.resource).where(r.type.in_(types), tuple_(r.type, r.id).in_(
+        select(s.type, s.id).where(*match))).order_by(r.type, r.id)
     with store.engine.connect() as conn:
-        rows = conn.execute(select(r.resource).where(r.type.in_(types), exists().where(*match))
-                            .order_by(r.type, r.id)).scalars().all()
+        rows = conn.execute(query).scalars().all()
     return list(rows)
 
 

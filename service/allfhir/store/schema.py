@@ -69,6 +69,8 @@ search_index = Table(
     Column("system", String(255), primary_key=True),  # '' when the value has no system
     Column("value", String(255), primary_key=True),
     Index("ix_search_index_lookup", "type", "param", "value"),
+    # covering: one subject's / one code's resources without reading the whole type
+    Index("ix_search_index_value", "param", "value", "type", "id"),
 )
 
 api_keys = Table(
