@@ -1,7 +1,9 @@
 """Latency of the Genomics Reporting IG operations and the bulk-export rate over a store of many
 converted samples.
 
-    python benchmarks/genomics_ops.py [N] [DATABASE_URL]     (default: 10000, a temporary SQLite)
+    python benchmarks/genomics_ops.py [N] [DATABASE_URL [--reuse]]
+                                          (default: 10000, a temporary SQLite; --reuse: the
+                                          database already holds the N samples of a former run)
 
 Builds the store: six template reports converted by the real pipeline from the test fixtures
 (Ph with the Manta/VEP SV VCF, PAX5 P80R with its VEP VCF, the ALLSorts example cohort with its
@@ -94,12 +96,17 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     tmp = Path(tempfile.mkdtemp(prefix="allfhir-genomics-bench-"))
     url = sys.argv[2] if len(sys.argv) > 2 else f"sqlite:///{tmp / 'bench.db'}"
-    t0 = time.perf_counter()
-    stored = build(url, n, tmp)
-    print(f"store: {n} samples, {stored} resources, built in {time.perf_counter() - t0:.0f} s")
+    if "--reuse" in sys.argv:
+        upgrade(url)
+        print(f"store: {n} samples of a former run")
+    else:
+        t0 = time.perf_counter()
+        stored = build(url, n, tmp)
+        print(f"store: {n} samples, {stored} resources, built in {time.perf_counter() - t0:.0f} s")
     app = create_app(Settings(database_url=url, data_dir=tmp))
     store = app.extensions["allfhir.store"]
-    headers = {"Authorization": f"Bearer {apikeys.create(store, 'bench', ['system/*.read'])}"}
+    key = apikeys.create(store, f"bench-{uuid.uuid4().hex[:8]}", ["system/*.read"])
+    headers = {"Authorization": f"Bearer {key}"}
     client, rng = app.test_client(), random.Random(13)
     subjects = [f"Patient/p{rng.randrange(n)}" for _ in range(200)]
     subject_ops = {

@@ -15,6 +15,7 @@ Scopes:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 
@@ -34,7 +35,7 @@ compat = Blueprint("genomics_compat", __name__)  # the reference implementation'
 AGGREGATE_SCOPE = "allfhir/population.aggregate"
 SUBJECT_MAP = f"{codes.ALLFHIR}/ConceptMap/bcp-all-subtype-to-terminologies"
 
-Json = dict
+Json = dict[str, Any]
 
 
 @bp.before_request

@@ -44,10 +44,14 @@ def _source(inputs: Inputs) -> Criterion | None:
     return Criterion("genomics-source-class", [(codes.LOINC, code)])
 
 
-def _counted(store: Store, part: list[Json], found: set[str], inputs: Inputs) -> Json:
+def tested(store: Store) -> int:
+    """The denominator: how many subjects have a stored report."""
+    return len(subjects(store, "DiagnosticReport", []))
+
+
+def _counted(part: list[Json], found: set[str], denominator: int, inputs: Inputs) -> Json:
     part.append({"name": "numerator", "valueQuantity": _quantity(len(found))})
-    part.append({"name": "denominator",
-                 "valueQuantity": _quantity(len(subjects(store, "DiagnosticReport", [])))})
+    part.append({"name": "denominator", "valueQuantity": _quantity(denominator)})
     if one(inputs, "includePatientList", False):
         part += [{"name": "subject", "valueString": s} for s in sorted(found)]
     return part
@@ -56,24 +60,26 @@ def _counted(store: Store, part: list[Json], found: set[str], inputs: Inputs) ->
 def specific_variants(store: Store, inputs: Inputs) -> Json:
     sought = [(item, sought_variant(item)) for item in inputs["variants"]]
     source = _source(inputs)
+    denominator = tested(store)
     out = []
     for item, hgvs in sought:
         criteria = [Criterion("genomics-variant", [(None, hgvs)]), *([source] if source else [])]
         out.append({"name": "variants", "part": _counted(
-            store, [{"name": "variantItem", "valueString": item}], subjects(store, "Observation",
-                                                                           criteria), inputs)})
+            [{"name": "variantItem", "valueString": item}], subjects(store, "Observation", criteria),
+            denominator, inputs)})
     return parameters(out)
 
 
 def implications(store: Store, inputs: Inputs, kind: str, expand: Expand) -> Json:
     """kind: diagnostic-implication | therapeutic-implication (the implication's code)."""
     sought = [sought_variant(v) for v in inputs.get("variants", [])]
-    criteria = [Criterion("code", [(codes.TBD_CODES, kind)])]
+    criteria = []  # the most selective first: it drives the query (store/genomics.py)
+    if inputs.get("treatments"):
+        criteria.append(Criterion("genomics-treatment", [token(t) for t in inputs["treatments"]]))
     if inputs.get("conditions"):
         pairs = set().union(*(expand(c) for c in inputs["conditions"]))
         criteria.append(Criterion("genomics-condition", sorted(pairs, key=str)))
-    if inputs.get("treatments"):
-        criteria.append(Criterion("genomics-treatment", [token(t) for t in inputs["treatments"]]))
+    criteria.append(Criterion("code", [(codes.TBD_CODES, kind)]))
     found = subjects(store, "Observation", criteria) if not inputs.get("haplotypes") else set()
     source = _source(inputs)
     if sought or source:
@@ -81,4 +87,4 @@ def implications(store: Store, inputs: Inputs, kind: str, expand: Expand) -> Jso
         rests_on = [*([Criterion("genomics-variant", [(None, h) for h in sought])] if sought else []),
                     *([source] if source else [])]
         found &= subjects(store, "Observation", rests_on)
-    return parameters([{"name": "implications", "part": _counted(store, [], found, inputs)}])
+    return parameters([{"name": "implications", "part": _counted([], found, tested(store), inputs)}])

@@ -36,10 +36,14 @@ def subject_resources(store: Store, param: str, system: str | None, value: str,
 
 
 def _matches(table, crit: Criterion):
+    """One criterion on one alias of the index: `value IN (...)` so the value index serves it,
+    the systems checked beside it."""
     c = table.c
-    return and_(c.param == crit.param, or_(*[
-        and_(c.value == value, *([c.system == system] if system is not None else []))
-        for system, value in crit.values]))
+    cond = and_(c.param == crit.param, c.value.in_(sorted({v for _, v in crit.values})))
+    if any(system is not None for system, _ in crit.values):
+        cond = and_(cond, or_(*[and_(c.value == value, *([c.system == system] if system else []))
+                                for system, value in crit.values]))
+    return cond
 
 
 def subjects(store: Store, rtype: str, criteria: list[Criterion]) -> set[str]:
@@ -49,11 +53,14 @@ def subjects(store: Store, rtype: str, criteria: list[Criterion]) -> set[str]:
     query = select(s.c.id, s.c.param, s.c.system, s.c.value).where(
         s.c.type == rtype, s.c.param.in_(SUBJECT_PARAMS))
     if criteria:
-        # the first criterion drives the query (its values through the lookup index); the
-        # others are checked per resource found
+        # the first criterion drives the query (its values through the covering value index:
+        # an IN subquery, which SQLite runs first, where a join would scan the type's rows);
+        # the others are checked per resource found
         first = search_index.alias("c0")
-        query = query.join(first, and_(first.c.type == s.c.type, first.c.id == s.c.id)).where(
-            _matches(first, criteria[0]))
+        # (`type || ''`: the type is checked, not looked up, or SQLite, having no statistics,
+        # prefers the primary key's type prefix and reads every row of the type)
+        query = query.where(s.c.id.in_(select(first.c.id).where(
+            first.c.type.concat("") == rtype, _matches(first, criteria[0]))))
         for n, crit in enumerate(criteria[1:], 1):
             other = search_index.alias(f"c{n}")
             query = query.where(exists().where(other.c.type == s.c.type, other.c.id == s.c.id,

@@ -70,7 +70,7 @@ search_index = Table(
     Column("value", String(255), primary_key=True),
     Index("ix_search_index_lookup", "type", "param", "value"),
     # covering: one subject's / one code's resources without reading the whole type
-    Index("ix_search_index_value", "param", "value", "type", "id"),
+    Index("ix_search_index_value", "param", "value", "system", "type", "id"),
 )
 
 api_keys = Table(

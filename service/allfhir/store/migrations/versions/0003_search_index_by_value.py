@@ -42,7 +42,8 @@ def _rows(rid: str, resource: dict) -> set[tuple[str, str, str, str]]:
 
 
 def upgrade() -> None:
-    op.create_index("ix_search_index_value", "search_index", ["param", "value", "type", "id"])
+    op.create_index("ix_search_index_value", "search_index",
+                    ["param", "value", "system", "type", "id"])
     conn = op.get_bind()
     index = sa.table("search_index", *(sa.column(c) for c in ("type", "id", "param", "system",
                                                               "value")))
