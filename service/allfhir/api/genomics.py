@@ -141,6 +141,13 @@ def register(app: Flask) -> None:
 
 def capability_operations() -> list[Json]:
     """The operations as CapabilityStatement.rest.operation entries."""
+    def scope(op: Operation) -> str:
+        if op.population:
+            return (f"counts need {AGGREGATE_SCOPE} (or system/Observation.read); "
+                    "includePatientList=true needs system/Observation.rs")
+        return ("needs system/DiagnosticReport.read" if op.name == "find-study-metadata"
+                else "needs system/Observation.read")
+
     return [{"name": op.name, "definition": op.url,
-             "documentation": f"GET or POST at [base]/${op.name}; also at {op.path}"}
+             "documentation": f"GET or POST at [base]/${op.name}; also at {op.path}; {scope(op)}"}
             for op in OPERATIONS.values()]
