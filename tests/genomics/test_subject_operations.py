@@ -206,7 +206,8 @@ def test_test_filters_narrow_the_results(stored: Stored) -> None:
 def test_test_date_range_as_a_period_in_a_parameters_body(stored: Stored) -> None:
     def asked(period: dict) -> dict:
         return ok(stored.post("/fhir/$find-study-metadata", {"resourceType": "Parameters", "parameter": [
-            {"name": "subject", "valueString": "Patient/B"}, {"name": "testDateRange", "valuePeriod": period}]}))
+            {"name": "subject", "valueString": "Patient/B"},
+            {"name": "testDateRange", "valuePeriod": period}]}))
 
     assert [p["part"][0]["valueString"] for p in asked({"start": "2000-01-01"})["parameter"]] == [
         "allsorts:ALL-001"]
