@@ -49,11 +49,12 @@ class Stored:
         return r.get_json()
 
 
-def _convert(api: Api, patient: str, files: list[tuple[str, bytes]]) -> None:
+def _convert(api: Api, patient: str, files: list[tuple[str, bytes]], **query: str):
     data = {"file": [(io.BytesIO(content), name) for name, content in files]}
     r = api.client.post("/fhir/$convert", data=data, content_type="multipart/form-data",
-                        query_string={"patient": patient}, headers=api.auth("writer"))
+                        query_string={"patient": patient, **query}, headers=api.auth("writer"))
     assert r.status_code == 200, r.get_data(as_text=True)
+    return r
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.genomics.conftest import Stored
+from tests.genomics.conftest import ARRIBA, Stored, _convert
 
 # Observation ids as the pipeline makes them (stable: derived from the findings)
 A_BCR, A_ABL1 = "a785d272-7663-5594-88b8-f0377cd2b598", "f961c4f1-7857-5d69-b0f7-f6fa78ca7a25"
@@ -100,6 +100,32 @@ def test_breakpoints_without_an_assembly_are_not_placed(stored: Stored) -> None:
                         ranges="NC_000022.11:23600000-23700000"))
     assert got["parameter"] == [item("rangeItem", "NC_000022.11:23600000-23700000", [],
                                      include=False)]
+
+
+def test_breakpoints_of_a_conversion_given_the_assembly_are_placed(stored: Stored) -> None:
+    calls = b",Prediction\nSJBALL043684,Ph\n"
+    _convert(stored.api, "Patient/E", [("calls.csv", calls), (ARRIBA.name, ARRIBA.read_bytes())],
+             assembly="GRCh38")
+    # Arriba's BCR breakpoint 22:23632600 and ABL1 breakpoint 9:133729451 (1-based, GRCh38)
+    got = ok(stored.get("/fhir/$find-subject-structural-intersecting-variants", subject="Patient/E",
+                        ranges="NC_000022.11:23632599-23632600,NC_000022.11:23632600-23632700,"
+                               "NC_000009.12:133729450-133729451", includeVariants="true"))
+    def variation(obs: dict) -> str:  # its variation-code (81252-9) text
+        return next(c["valueCodeableConcept"]["text"] for c in obs["component"]
+                    if c["code"]["coding"][0]["code"] == "81252-9")
+
+    presence = [(p["part"][0]["valueString"], p["part"][1]["valueBoolean"],
+                 [variation(q["resource"]) for q in p["part"][2:]]) for p in got["parameter"]]
+    assert presence == [
+        ("NC_000022.11:23632599-23632600", True, ["BCR::ABL1 fusion 5' breakpoint 22:23632600",
+                                                   "BCR::ABL1 fusion"]),
+        ("NC_000022.11:23632600-23632700", False, []),
+        ("NC_000009.12:133729450-133729451", True, ["BCR::ABL1 fusion 3' breakpoint 9:133729451",
+                                                     "BCR::ABL1 fusion"])]
+    bad = stored.api.client.post("/fhir/$convert", data=calls, content_type="text/csv",
+                                 query_string={"assembly": "hg19"}, headers=stored.api.auth("writer"))
+    assert bad.status_code == 400
+    assert bad.get_json()["issue"][0]["diagnostics"] == "assembly 'hg19' is not GRCh37 or GRCh38"
 
 
 def test_structural_subsuming_needs_the_whole_change_inside(stored: Stored) -> None:

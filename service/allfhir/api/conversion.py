@@ -68,9 +68,13 @@ def options(args: Any, systems: IdSystems) -> Options:
     if actionability not in BOOLEAN:
         raise RequestError("malformed", f"actionability '{actionability}' is not true or false",
                            code="value")
+    assembly = args.get("assembly") or None  # of fusion breakpoints, as `convert --assembly`
+    if assembly not in (None, "GRCh37", "GRCh38"):
+        raise RequestError("malformed", f"assembly '{assembly}' is not GRCh37 or GRCh38", code="value")
     return Options(fmt, args.get("sample") or None,
                    BuildOptions(bundle_type=bundle_type, patient=args.get("patient") or None,
-                                actionability=BOOLEAN[actionability], systems=systems))
+                                actionability=BOOLEAN[actionability], systems=systems,
+                                assembly=assembly))
 
 
 def upload(mimetype: str, body: bytes, files: list[FileStorage]) -> Upload:

@@ -31,7 +31,7 @@ BODIES: dict[str, Json] = {
     "conformance.translate": PARAMETERS_BODY, "conformance.lookup": PARAMETERS_BODY,
 }
 QUERY: dict[str, list[str]] = {
-    "fhir.convert": ["format", "patient", "sample", "bundle-type", "actionability"],
+    "fhir.convert": ["format", "patient", "sample", "bundle-type", "actionability", "assembly"],
     "fhir.validate_any": ["mode", "profile"], "fhir.validate_type": ["mode", "profile"],
     "conformance.translate": ["url", "code", "system", "target", "targetsystem", "reverse"],
     "conformance.lookup": ["code", "system"],
