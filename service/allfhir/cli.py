@@ -1,4 +1,4 @@
-"""`allfhir` command line: convert | formats | schema (validate, knowledge: see their modules).
+"""`allfhir` command line: convert | formats | schema (validate, knowledge, report: see their modules).
 
 Exit codes: 0 ok, 2 bad input (an OperationOutcome on stderr), 1 internal error, 128 + the signal
 number when interrupted (130 SIGINT / Ctrl-C, 143 SIGTERM).
@@ -120,6 +120,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 if isinstance(item, InputError):
                     problems.extend(item.problems)
                     continue
+                if args.presented_form == "pdf":
+                    from .report.embed import with_pdf
+
+                    item = with_pdf(item)
                 out.write(dumps(item))
                 out.write("\n")
                 progress.tick()
@@ -172,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--reviewed", action="store_true",
                       help="a haematopathologist reviewed the case: discordant and dual-driver "
                       "reports are final, not preliminary")
+    conv.add_argument("--presented-form", choices=["pdf"],
+                      help="also embed the rendered report as the DiagnosticReport's presentedForm "
+                      "(application/pdf, beside the HTML)")
     conv.add_argument("-o", "--output", help="write NDJSON here instead of stdout")
     conv.set_defaults(func=cmd_convert)
 
@@ -184,12 +191,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# one per line: each subcommand module added is a one-line change
+EXTENSIONS = (
+    "allfhir.validation.cli",
+    "allfhir.knowledge_cli",
+    "allfhir.conformance_cli",
+    "allfhir.db_cli",
+    "allfhir.apikey_cli",
+    "allfhir.serve_cli",
+    "allfhir.worker_cli",
+    "allfhir.v2_cli",
+    "allfhir.report_cli",
+    "allfhir.user_cli",
+)
+
+
 def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Subcommands living in their own modules (validate, knowledge) register themselves."""
     found = []
-    for module_name in ("allfhir.validation.cli", "allfhir.knowledge_cli", "allfhir.conformance_cli",
-                        "allfhir.db_cli", "allfhir.apikey_cli", "allfhir.serve_cli",
-                        "allfhir.worker_cli"):
+    for module_name in EXTENSIONS:
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:

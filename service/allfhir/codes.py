@@ -117,6 +117,8 @@ C_THERAPEUTIC_SETTING: Final = "therapeutic-setting"
 C_CALL_BASIS: Final = "call-basis"
 C_WHO_HAEM5_ENTITY: Final = "who-haem5-entity"
 C_ICC_2022_ENTITY: Final = "icc-2022-entity"
+C_LABEL_SCORE: Final = "label-score"
+C_CLASSIFIER_THRESHOLD: Final = "classifier-threshold"
 # The values of a call basis (ValueSet CallBasis in profiles/input/fsh/Profiles.fsh).
 CALL_BASIS_DISPLAY: Final = {
     "driver-confirmed": "Expression class confirmed by its defining driver",
@@ -139,5 +141,7 @@ ALLFHIR_CODE_DISPLAY: Final = {
     C_CALL_BASIS: "Call basis",
     C_WHO_HAEM5_ENTITY: "WHO-HAEM5 entity",
     C_ICC_2022_ENTITY: "ICC 2022 entity",
+    C_LABEL_SCORE: "Classifier score of one label",
+    C_CLASSIFIER_THRESHOLD: "Classifier call threshold",
     **CALL_BASIS_DISPLAY,
 }

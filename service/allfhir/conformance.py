@@ -40,6 +40,10 @@ ALLFHIR_CODE_DEFINITION: dict[str, str] = {
                         "or neither in agreement.",
     codes.C_WHO_HAEM5_ENTITY: "The WHO-HAEM5 (2022) entity the integrated call is signed out as.",
     codes.C_ICC_2022_ENTITY: "The ICC 2022 entity the integrated call is signed out as.",
+    codes.C_LABEL_SCORE: "The score a classifier gave one label it scored (the label, as the classifier "
+                         "wrote it, in code.text), whether or not the label was called.",
+    codes.C_CLASSIFIER_THRESHOLD: "The score a label must exceed for the classifier to call it, where the "
+                                  "classifier applies one cut-off to every label.",
     "driver-confirmed": "The expression class and a defining finding of the same subtype agree.",
     "expression-only": "No defining finding was submitted or detected; a driver-defined entity is not "
                        "asserted, a -like or NOS entity stands on the expression class.",

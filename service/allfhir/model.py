@@ -54,6 +54,11 @@ class SubtypeCall(_Model):
         description="False when the classifier itself marks the label as not a call "
         "(e.g. ALLCatchR Confidence 'unclassified')",
     )
+    threshold: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="the score a label must exceed to be called, when the classifier applies one "
+        "cut-off to every label (MD-ALL GEP methods: run share > 0.5)",
+    )
     method: str | None = Field(
         default=None,
         description="the classifier's method when it reports several calls per sample "

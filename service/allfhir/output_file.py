@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from .errors import InputError, Problem
 
@@ -21,13 +21,26 @@ from .errors import InputError, Problem
 @contextlib.contextmanager
 def written_whole(path: Path) -> Iterator[TextIO]:
     """A text stream for `path`; the file takes that name only if the block ends normally."""
+    with _whole(path, "w") as fh:
+        yield fh  # type: ignore[misc]
+
+
+@contextlib.contextmanager
+def bytes_written_whole(path: Path) -> Iterator[BinaryIO]:
+    """The same for bytes (a PDF report)."""
+    with _whole(path, "wb") as fh:
+        yield fh  # type: ignore[misc]
+
+
+@contextlib.contextmanager
+def _whole(path: Path, mode: str) -> Iterator[TextIO | BinaryIO]:
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     except OSError as exc:
         raise InputError(Problem(f"cannot write the output here: {exc.strerror}", file=str(path),
                                  code="exception")) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, mode, encoding="utf-8" if mode == "w" else None) as fh:
             yield fh
         os.chmod(tmp, _mode(path))
         os.replace(tmp, path)

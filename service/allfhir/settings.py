@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     resource_id_system: str = Field(codes.NS_RESOURCE_ID,
                                     description="identifier system of the other resources")
 
+    # The report's header (service/allfhir/report/): who issues it.
+    lab_name: str = Field("Molecular Pathology Laboratory", description="the laboratory's name, "
+                          "printed at the head of every report")
+    lab_address: str = Field("", description="the laboratory's address under its name (one line)")
+
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0,
                                 description="largest request body accepted (413 above)")
 

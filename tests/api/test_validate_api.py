@@ -21,6 +21,7 @@ DOM6 = "constraint dom-6 failed: A resource should have narrative for robust man
        "(text.`div`.exists())"
 BIOMARKER = "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/molecular-biomarker"
 VARIANT = "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/variant"
+SIGNATURE = "https://allfhir.org/fhir/StructureDefinition/bcp-all-expression-signature"
 
 
 def example_bundle() -> dict:
@@ -69,7 +70,7 @@ def test_known_bad_fixture_reports_its_defect(api: Api) -> None:
 
 def test_profile_parameter_adds_the_profile(api: Api) -> None:
     biomarker = example_bundle()["entry"][1]["resource"]
-    assert biomarker["meta"]["profile"] == [BIOMARKER]
+    assert biomarker["meta"]["profile"] == [BIOMARKER, SIGNATURE]
     plain = issues(post(api, "/fhir/Observation/$validate", biomarker))
     assert plain == [("warning", "invariant", f"Observation: {DOM6}", ["Observation"])]
     against = issues(post(api, "/fhir/Observation/$validate", biomarker, mode="profile",

@@ -4,6 +4,7 @@
 Alias: $LNC = http://loinc.org
 Alias: $UCUM = http://unitsofmeasure.org
 Alias: $DiagnosticImplication = http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/diagnostic-implication
+Alias: $MolecularBiomarker = http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/molecular-biomarker
 
 Profile: BcpAllSubtypeImplication
 Parent: $DiagnosticImplication
@@ -39,6 +40,36 @@ Description: "The BCP-ALL subtype a classifier (ALLSorts, ALLCatchR, MD-ALL...) 
 * component[call-basis].value[x] 1..1
 * component[call-basis].value[x] only CodeableConcept
 * component[call-basis].valueCodeableConcept from CallBasis (required)
+
+Profile: BcpAllExpressionSignature
+Parent: $MolecularBiomarker
+Id: bcp-all-expression-signature
+Title: "BCP-ALL expression subtype signature"
+Description: "The label a gene-expression classifier gave a sample, with the classifier's score for the call and its score for every label it scored (so a reader sees how close the other labels came)."
+* ^status = #active
+* ^experimental = false
+* code = AllfhirCodes#expression-subtype-signature
+* value[x] only CodeableConcept
+* valueCodeableConcept.text 1..1
+* valueCodeableConcept.text ^short = "The label exactly as the classifier wrote it"
+* component contains classifier-threshold 0..1 MS
+* component[classifier-threshold] ^short = "The score a label must exceed to be called, where the classifier has one cut-off for every label"
+* component[classifier-threshold].code = AllfhirCodes#classifier-threshold
+* component[classifier-threshold].value[x] 1..1
+* component[classifier-threshold].value[x] only Quantity
+* component[classifier-threshold].valueQuantity.value 1..1
+* component[classifier-threshold].valueQuantity.system = $UCUM
+* component[classifier-threshold].valueQuantity.code = #1
+* component contains label-score 0..* MS
+* component[label-score] ^short = "The classifier's score for one label it scored, called or not"
+* component[label-score].code = AllfhirCodes#label-score
+* component[label-score].code.text 1..1
+* component[label-score].code.text ^short = "The label exactly as the classifier wrote it (column name or label)"
+* component[label-score].value[x] 1..1
+* component[label-score].value[x] only Quantity
+* component[label-score].valueQuantity.value 1..1
+* component[label-score].valueQuantity.system = $UCUM
+* component[label-score].valueQuantity.code = #1
 
 ValueSet: CallBasis
 Id: call-basis

@@ -14,7 +14,20 @@ from .. import knowledge
 from ..fhir.bundle import id_systems
 from ..settings import Settings
 from ..store import init_app as init_store
-from . import audit, conformance, errors, export, fhir, genomics, health, metrics, negotiation, openapi
+from ..web import init_app as init_web
+from . import (
+    audit,
+    conformance,
+    errors,
+    export,
+    fhir,
+    genomics,
+    health,
+    metrics,
+    negotiation,
+    openapi,
+    render,
+)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -33,8 +46,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(fhir.bp, url_prefix="/fhir")
     app.register_blueprint(conformance.bp, url_prefix="/fhir")
+    app.register_blueprint(render.bp, url_prefix="/fhir")
     app.register_blueprint(openapi.bp)
     genomics.register(app)
     app.register_blueprint(export.bp, url_prefix="/fhir")
+    init_web(app)  # the lab's pages under /web
     logging.getLogger("allfhir.api").setLevel(logging.INFO)
     return app

@@ -14,6 +14,10 @@ from .search import INCLUDES, PARAMS
 READABLE = ("DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device", "MedicationStatement")
 CONVERT = f"{codes.ALLFHIR}/OperationDefinition/convert"
 VALIDATE = "http://hl7.org/fhir/OperationDefinition/Resource-validate"
+# instance-level operations per readable type (api/render.py)
+INSTANCE_OPERATIONS = {
+    "DiagnosticReport": [{"name": "render", "definition": f"{codes.ALLFHIR}/OperationDefinition/render"}],
+}
 # the conformance types (catalogue.TYPES) and the type-level operations each serves
 TERMINOLOGY_OPERATIONS = {
     "ConceptMap": [{"name": "translate",
@@ -42,6 +46,8 @@ def capability_statement(base: str) -> dict[str, Any]:
                 for name, kind in PARAMS[rtype].items()]
         if rtype in INCLUDES:
             entry["searchInclude"] = list(INCLUDES[rtype])
+        if rtype in INSTANCE_OPERATIONS:
+            entry["operation"] = INSTANCE_OPERATIONS[rtype]
         resources.append(entry)
     for rtype in TYPES:
         entry = {"type": rtype, "interaction": [{"code": "read"}, {"code": "search-type"}],

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from ..convert import convert
 from ..errors import InputError, Problem, RequestError, operation_outcome
 from ..fhir.bundle import BuildOptions
 from ..fhir.common import IdSystems
+from ..report.embed import with_pdf
 from ..store import Store, submissions
 
 Json = dict[str, Any]
@@ -45,14 +48,16 @@ class Options:
     format: str | None
     sample: str | None
     build: BuildOptions
+    presented_form: str | None = None  # 'pdf': the report also embeds its PDF (report/embed.py)
 
     def key(self) -> str:
         b = self.build
         # the identifier systems shape the reports too: a deployment that changes them gets
         # reports in the new namespaces, not the stored ones
-        return f"format={self.format}|sample={self.sample}|patient={b.patient}|" \
-               f"bundle-type={b.bundle_type}|actionability={b.actionability}|" \
-               f"systems={b.systems.sample} {b.systems.report} {b.systems.resource}"
+        key = f"format={self.format}|sample={self.sample}|patient={b.patient}|" \
+              f"bundle-type={b.bundle_type}|actionability={b.actionability}|" \
+              f"systems={b.systems.sample} {b.systems.report} {b.systems.resource}"
+        return key + (f"|presented-form={self.presented_form}" if self.presented_form else "")
 
 
 def options(args: Any, systems: IdSystems) -> Options:
@@ -71,10 +76,14 @@ def options(args: Any, systems: IdSystems) -> Options:
     assembly = args.get("assembly") or None  # of fusion breakpoints, as `convert --assembly`
     if assembly not in (None, "GRCh37", "GRCh38"):
         raise RequestError("malformed", f"assembly '{assembly}' is not GRCh37 or GRCh38", code="value")
+    presented = args.get("presented-form") or None
+    if presented not in (None, "pdf"):
+        raise RequestError("malformed", f"presented-form '{presented}' is not supported: pdf (the "
+                           "HTML is always presented)", code="value")
     return Options(fmt, args.get("sample") or None,
                    BuildOptions(bundle_type=bundle_type, patient=args.get("patient") or None,
                                 actionability=BOOLEAN[actionability], systems=systems,
-                                assembly=assembly))
+                                assembly=assembly), presented)
 
 
 def upload(mimetype: str, body: bytes, files: list[FileStorage]) -> Upload:
@@ -110,30 +119,57 @@ def submission(up: Upload, opts: Options, client: str, idempotency_key: str | No
                                   idempotency_key=idempotency_key)
 
 
-def run(store: Store, up: Upload, opts: Options, sub: submissions.Submission) -> submissions.Stored:
-    """Convert and store; an InputError when no sample converted (nothing is stored then)."""
+def run(store: Store, up: Upload, opts: Options, sub: submissions.Submission,
+        whole: bool = False) -> submissions.Stored:
+    """Convert and store; an InputError when no sample converted (nothing is stored then).
+    `whole`: also when any row was refused (the web page stores an upload whole or not at all,
+    so a lab fixes its file rather than signing out part of a run)."""
     found = submissions.find(store, sub.sha256, sub.idempotency_key)
     if found:
         return found
     bundles, problems = _convert(up, opts)
-    if not bundles:
+    if not bundles or (whole and problems):
         raise InputError(problems or [Problem("no sample in the input", code="required")])
     return submissions.save(store, sub, bundles, operation_outcome(problems) if problems else None)
 
 
-def _convert(up: Upload, opts: Options) -> tuple[list[Json], list[Problem]]:
+@contextmanager
+def _written(up: Upload) -> Iterator[tuple[Path, list[Path]]]:
+    """The uploaded files in a private temporary folder, under the names the client gave."""
     with tempfile.TemporaryDirectory(prefix="allfhir-") as tmp:
         folder = Path(tmp)
         paths = []
         for name, data in up.files:
             (folder / name).write_bytes(data)
             paths.append(folder / name)
+        yield folder, paths
+
+
+def formats(up: Upload) -> list[tuple[str, str | None, str | None]]:
+    """(file name, detected format, its kind) of each uploaded file; None when not recognised
+    (the conversion then says why)."""
+    out: list[tuple[str, str | None, str | None]] = []
+    with _written(up) as (_, paths):
+        for path in paths:
+            try:
+                name = ingest.detect_format(path)
+            except InputError:
+                out.append((path.name, None, None))
+                continue
+            out.append((path.name, name, ingest.ADAPTERS[name].KIND))
+    return out
+
+
+def _convert(up: Upload, opts: Options) -> tuple[list[Json], list[Problem]]:
+    with _written(up) as (folder, paths):
         bundles: list[Json] = []
         problems: list[Problem] = []
         try:
             for item in convert(paths, opts.format, opts.build, sample_id=opts.sample):
                 if isinstance(item, InputError):
                     problems.extend(item.problems)
+                elif opts.presented_form == "pdf":
+                    bundles.append(with_pdf(item))
                 else:
                     bundles.append(item)
         except InputError as err:

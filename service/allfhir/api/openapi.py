@@ -31,10 +31,12 @@ BODIES: dict[str, Json] = {
     "conformance.translate": PARAMETERS_BODY, "conformance.lookup": PARAMETERS_BODY,
 }
 QUERY: dict[str, list[str]] = {
-    "fhir.convert": ["format", "patient", "sample", "bundle-type", "actionability", "assembly"],
+    "fhir.convert": ["format", "patient", "sample", "bundle-type", "actionability", "presented-form",
+                     "assembly"],
     "fhir.validate_any": ["mode", "profile"], "fhir.validate_type": ["mode", "profile"],
     "conformance.translate": ["url", "code", "system", "target", "targetsystem", "reverse"],
     "conformance.lookup": ["code", "system"],
+    "render.render": ["format"],
     "fhir.search_type": sorted({name for params in PARAMS.values() for name in params}
                                | {"_count", "_offset", "_include", "_summary", "_elements"}),
 }
@@ -51,6 +53,8 @@ HEADERS: dict[str, list[str]] = {"fhir.convert": ["Prefer", "Idempotency-Key"]}
 for _kick_off in ("export.system_export", "export.patient_export", "export.group_export"):
     HEADERS[_kick_off] = ["Prefer"]
     QUERY[_kick_off] = ["_type", "_since", "_outputFormat"]
+# routes that answer in something other than FHIR JSON
+RESPONSE_MEDIA: dict[str, list[str]] = {"render.render": ["text/html", "application/pdf"]}
 _ARG = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 _TYPED_ARG = re.compile(r"<(?:([a-z]+):)?([a-z_]+)>")
 # Werkzeug URL converter -> OpenAPI schema type of the path parameter
@@ -91,14 +95,15 @@ def _operation(rule: Any, view: Any, method: str) -> Json:
     endpoint = rule.endpoint
     doc = (view.__doc__ or "").strip().splitlines()
     media = OPEN_MEDIA.get(endpoint, FHIR_JSON)
+    ok = {m: {"schema": {"$ref": "#/components/schemas/Resource"} if m == FHIR_JSON else {}}
+          for m in RESPONSE_MEDIA.get(endpoint, [media])}
     op: Json = {
         "operationId": f"{endpoint}.{method.lower()}",
         "summary": doc[0] if doc else endpoint,
         "parameters": [{"name": name, "in": "path", "required": True,
                         "schema": {"type": CONVERTER_TYPES.get(converter, "string")}}
                        for converter, name in _TYPED_ARG.findall(rule.rule)],
-        "responses": {"200": {"description": "OK", "content": {media: {"schema": {
-            "$ref": "#/components/schemas/Resource"} if media == FHIR_JSON else {}}}},
+        "responses": {"200": {"description": "OK", "content": ok},
                       "default": {"description": "an OperationOutcome", "content": {
                           FHIR_JSON: {"schema": {"$ref": "#/components/schemas/Resource"}}}}},
     }

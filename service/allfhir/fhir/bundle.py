@@ -103,7 +103,7 @@ def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
     review: list[tuple[IntegratedCall, Json]] = []
     for rc in rs.calls:
         ic = by_call.get(id(rc.call))
-        biomarker, implication = subtype.build(ctx, kb, rc, classifier, built, ic)
+        biomarker, implication = subtype.build(ctx, kb, rc, classifier, built, ic, s.scores)
         call_refs[id(rc.call)] = (ref_to(biomarker), ref_to(implication))
         sentences.append(integrate.sentence(kb, ic, classifier) if ic else
                          subtype.call_sentence(rc, classifier))

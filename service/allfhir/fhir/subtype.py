@@ -99,9 +99,11 @@ def call_sentence(rc: ResolvedCall, classifier: str) -> str:
 
 
 def build(ctx: ReportContext, kb: Knowledge, rc: ResolvedCall, classifier: str,
-          findings: list[BuiltFinding], ic: IntegratedCall | None = None) -> tuple[Json, Json]:
+          findings: list[BuiltFinding], ic: IntegratedCall | None = None,
+          scores: dict[str, float] | None = None) -> tuple[Json, Json]:
     """(MolecularBiomarker, DiagnosticImplication) for one expression call; `ic` is its
-    integrated call (entity, call basis), None for a call that states no subtype."""
+    integrated call (entity, call basis), None for a call that states no subtype; `scores` every
+    label's score as the classifier reported it (Sample.scores)."""
     call = rc.call
     support = _support(call)
     # One sample may carry the same label from two methods (MD-ALL SVM and PhenoGraph).
@@ -111,11 +113,13 @@ def build(ctx: ReportContext, kb: Knowledge, rc: ResolvedCall, classifier: str,
                             concept(coding(codes.CS_ALLFHIR, codes.C_EXPRESSION_SIGNATURE,
                                            codes.ALLFHIR_CODE_DISPLAY[codes.C_EXPRESSION_SIGNATURE]),
                                     text=f"{_caller(classifier, call)} expression subtype signature"))
+    biomarker["meta"]["profile"].append(codes.PROFILE_EXPRESSION_SIGNATURE)
     biomarker["category"].insert(1, concept(coding(codes.TBD_CODES, codes.TBD_BIOMARKER_CATEGORY)))
     # The label as the classifier wrote it stays in text; the coding says what it means.
     biomarker["valueCodeableConcept"] = concept(rc.subtype.coding, text=call.label)
-    if support:
-        biomarker["component"] = list(support)
+    comps = [*support, *_threshold(call), *_label_scores(call, scores or {})]
+    if comps:
+        biomarker["component"] = comps
     if ctx.device_ref:
         biomarker["device"] = ctx.device_ref
     biomarker_ref = ctx.add(biomarker)
@@ -152,6 +156,30 @@ def _support(call: SubtypeCall) -> list[Json]:
         support.append(component(allfhir_code(codes.C_CLASSIFIER_CONFIDENCE),
                                  valueString=call.confidence))
     return support
+
+
+def _threshold(call: SubtypeCall) -> list[Json]:
+    if call.threshold is None:
+        return []
+    return [component(allfhir_code(codes.C_CLASSIFIER_THRESHOLD),
+                      valueQuantity=unit_quantity(call.threshold))]
+
+
+def label_scores(call: SubtypeCall, scores: dict[str, float]) -> dict[str, float]:
+    """The scores behind this call, in the classifier's column order. A classifier with several
+    methods keys them '<column>:<label>' (MD-ALL): a method's call carries its own method's
+    scores, under the label alone; any other call carries every score as the classifier named it."""
+    prefix = f"{call.label_column}:"
+    own = {k[len(prefix):]: v for k, v in scores.items() if k.startswith(prefix)}
+    return own or dict(scores)
+
+
+def _label_scores(call: SubtypeCall, scores: dict[str, float]) -> list[Json]:
+    # Every label the classifier scored, not only the winner: a reader (and the report's chart)
+    # sees how close the runner-up came. The label stays as written, in code.text.
+    code = allfhir_code(codes.C_LABEL_SCORE)
+    return [component({**code, "text": label}, valueQuantity=unit_quantity(value))
+            for label, value in label_scores(call, scores).items()]
 
 
 def _refs(built: list[BuiltFinding], findings: list[object]) -> list[Json]:

@@ -32,6 +32,10 @@ FINAL_LABEL_COLUMN = "subtype_final"
 GEP_COLUMNS = ("subtype_svm", "subtype_phenograph")
 GEP_SCORES = {"subtype_svm": "score_svm", "subtype_phenograph": "score_phenograph"}
 GEP_METHODS = {"subtype_svm": "SVM", "subtype_phenograph": "PhenoGraph"}
+# A GEP method's label is its most frequent label over the runs when that share is > 0.5, else
+# 'Unclassified' (gu-lab20/MD-ALL@b9cda0b R/GEP.R get_pred_result: `ifelse(percentage>0.5, pred,
+# "Unclassified")`): one cut-off for every label.
+GEP_THRESHOLD = 0.5
 # `label,count(share)` entries joined by '|', e.g. "PAX5alt,6(0.55)|PAX5 P80R,5(0.45)".
 _LABEL_ENTRY = re.compile(r"^(?P<label>.+),(?P<count>\d+)\((?P<share>[0-9.]+)\)$")
 # `GENE1::GENE2(a;b)` joined by ',' (fusion_fc: spanning pairs; spanning unique reads).
@@ -96,7 +100,8 @@ def _samples(rows: Iterator[Row], name: str, header: set[str], final: str | None
                 calls.append(SubtypeCall(label=label or "?", label_column=column,
                                          probability=share if share is not None
                                          else scores.get(f"{column}:{label}"),
-                                         score_type="run-share", method=GEP_METHODS[column],
+                                         score_type="run-share", threshold=GEP_THRESHOLD,
+                                         method=GEP_METHODS[column],
                                          source=row.ref(column)))
         chrom_n: int | None = None
         if "RNAseqCNV_ChromN" in header:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
@@ -111,4 +112,24 @@ jobs = Table(
     Column("created", DateTime(timezone=True), nullable=False),
     Column("updated", DateTime(timezone=True), nullable=False),
     Index("ix_jobs_due", "state", "run_after"),
+)
+
+# People who sign in to the lab's web pages (service accounts use api_keys). Only an Argon2id
+# hash of each password is kept; the role decides what the pages allow.
+users = Table(
+    "users", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    CheckConstraint("role IN ('lab', 'viewer')", name="ck_users_role"),
+)
+
+# Secrets the service makes for itself and every worker must share (the session-signing key):
+# made once, on first use, so a deployment has nothing to configure and restarts keep sessions.
+app_secrets = Table(
+    "app_secrets", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", String(128), nullable=False),
 )

@@ -9,7 +9,7 @@ Description: "Codes for classifier and fusion-caller observations and components
 * ^experimental = false
 * ^caseSensitive = true
 * ^content = #complete
-* ^count = 18
+* ^count = 20
 * #expression-subtype-signature "BCP-ALL gene-expression subtype signature" "The BCP-ALL subtype a gene-expression classifier assigns to a sample."
 * #classifier-probability "Classifier probability" "The probability (0..1) a classifier reports for its subtype call."
 * #classifier-score "Classifier score" "A classifier's score for a subtype call that is not a probability."
@@ -23,6 +23,8 @@ Description: "Codes for classifier and fusion-caller observations and components
 * #call-basis "Call basis" "What a subtype call rests on: its expression class, its defining driver, both, or neither in agreement."
 * #who-haem5-entity "WHO-HAEM5 entity" "The WHO-HAEM5 (2022) entity the integrated call is signed out as."
 * #icc-2022-entity "ICC 2022 entity" "The ICC 2022 entity the integrated call is signed out as."
+* #label-score "Classifier score of one label" "The score a classifier gave one label it scored (the label, as the classifier wrote it, in code.text), whether or not the label was called."
+* #classifier-threshold "Classifier call threshold" "The score a label must exceed for the classifier to call it, where the classifier applies one cut-off to every label."
 * #driver-confirmed "Expression class confirmed by its defining driver" "The expression class and a defining finding of the same subtype agree."
 * #expression-only "Expression class only; no defining driver submitted or detected" "No defining finding was submitted or detected; a driver-defined entity is not asserted, a -like or NOS entity stands on the expression class."
 * #driver-only "Defining driver without a supporting expression call" "A defining finding with no, or an unclassified, expression call."

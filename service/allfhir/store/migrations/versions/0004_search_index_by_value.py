@@ -6,8 +6,8 @@ type first and so reads every row of the type.
 And the `genomics-*` rows (store/index.py) of the Observations stored before them, so the
 population operations count those too. The component map is frozen here as of this revision.
 
-Revision ID: 0003_search_index_by_value
-Revises: 0002_jobs
+Revision ID: 0004_search_index_by_value
+Revises: 0003_users
 Create Date: 2026-12-01 22:00:00
 """
 
@@ -18,8 +18,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_search_index_by_value"
-down_revision = "0002_jobs"
+revision = "0004_search_index_by_value"
+down_revision = "0003_users"
 branch_labels = None
 depends_on = None
 
