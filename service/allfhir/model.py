@@ -85,6 +85,8 @@ class Fusion(_Model):
     confidence: str | None = None
     reading_frame: str | None = None
     iscn: str | None = Field(default=None, description="ISCN description when known, t(9;22)...")
+    assembly: str | None = Field(default=None, description="GRCh37 | GRCh38 of the breakpoints, "
+                                 "when the file names it (a VCF header)")
     source: SourceRef | None = None
 
 

@@ -36,6 +36,7 @@ log = logging.getLogger("allfhir.worker")
 HANDLERS: dict[str, str] = {
     "convert": "allfhir.api.async_convert:run_job",
     "deliver": "allfhir.exchange.deliver:run",
+    "export": "allfhir.api.export:run_job",
 }
 
 

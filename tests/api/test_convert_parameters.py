@@ -139,7 +139,8 @@ def test_refused_parameters(api: Api) -> None:
          (400, "value", "the data of file 'p.csv' is not base64")),
         (post(api, parameters(csv, {"name": "colour", "valueString": "red"}), "application/fhir+json"),
          (400, "not-supported", "unknown $convert parameter 'colour'; known: file, format, patient, "
-          "sample, specimen, order, effective, bundle-type, actionability, presented-form")),
+          "sample, specimen, order, effective, bundle-type, actionability, presented-form, "
+          "assembly")),
         (post(api, parameters(csv, {"name": "actionability", "valueString": "no"}),
               "application/fhir+json"),
          (400, "value", "parameter 'actionability' takes valueBoolean")),

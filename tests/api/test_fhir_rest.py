@@ -65,11 +65,22 @@ def test_metadata_lists_exactly_what_is_implemented(api: Api) -> None:
     assert [p["name"] for p in types["Observation"]["searchParam"]] == [
         "identifier", "status", "code", "value-concept", "subject", "specimen", "based-on", "derived-from",
         "date", "_lastUpdated"]
+    ig = "http://hl7.org/fhir/uv/genomics-reporting/OperationDefinition"
     assert [(o["name"], o["definition"]) for o in rest["operation"]] == [
         ("convert", "https://allfhir.org/fhir/OperationDefinition/convert"),
         ("validate", "http://hl7.org/fhir/OperationDefinition/Resource-validate"),
-        ("process-message", "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message")]
-    assert [o["name"] for o in types["DiagnosticReport"]["operation"]] == ["render", "delivery-status", "retry"]
+        ("process-message", "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message"),
+        *((name, f"{ig}/{name}") for name in (
+            "find-subject-variants", "find-subject-specific-variants",
+            "find-subject-structural-intersecting-variants",
+            "find-subject-structural-subsuming-variants", "find-subject-tx-implications",
+            "find-subject-dx-implications", "find-study-metadata",
+            "find-population-specific-variants", "find-population-tx-implications",
+            "find-population-dx-implications")),
+        *(("export", f"http://hl7.org/fhir/uv/bulkdata/OperationDefinition/{name}")
+          for name in ("export", "patient-export", "group-export"))]
+    assert [o["name"] for o in types["DiagnosticReport"]["operation"]] == [
+        "render", "delivery-status", "retry"]
     assert [i["code"] for i in types["Endpoint"]["interaction"]] == ["create", "read", "delete",
                                                                      "search-type"]
     assert "Prefer: respond-async" in rest["operation"][0]["documentation"]

@@ -34,6 +34,7 @@ Usage: #definition
 * insert ConvertIn(effective, 0, 1, dateTime, [[When the results were obtained (effectiveDateTime); omitted when absent.]])
 * insert ConvertIn(bundle-type, 0, 1, code, [[collection (default) or transaction: conditional creates on each resource's identifier.]])
 * insert ConvertIn(actionability, 0, 1, boolean, [[false leaves out therapeutic implications, trials and recommendation Tasks (default true).]])
+* insert ConvertIn(assembly, 0, 1, code, [[GRCh37 or GRCh38: the reference assembly of fusion-caller breakpoints (Arriba, STAR-Fusion), which their files do not name; VCFs name theirs.]])
 * insert ConvertIn(presented-form, 0, 1, code, [[pdf: each DiagnosticReport also embeds the rendered report as application/pdf in presentedForm, beside the HTML.]])
 * parameter[+].name = #report
 * parameter[=].use = #out

@@ -16,7 +16,21 @@ from ..fhir.bundle import id_systems
 from ..settings import Settings
 from ..store import init_app as init_store
 from ..web import init_app as init_web
-from . import audit, auth, conformance, errors, exchange, fhir, health, metrics, negotiation, openapi, render
+from . import (
+    audit,
+    auth,
+    conformance,
+    errors,
+    exchange,
+    export,
+    fhir,
+    genomics,
+    health,
+    metrics,
+    negotiation,
+    openapi,
+    render,
+)
 
 
 class Segment(BaseConverter):
@@ -47,6 +61,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(render.bp, url_prefix="/fhir")
     app.register_blueprint(exchange.bp, url_prefix="/fhir")
     app.register_blueprint(openapi.bp)
+    genomics.register(app)
+    app.register_blueprint(export.bp, url_prefix="/fhir")
     init_web(app)  # the lab's pages under /web
     logging.getLogger("allfhir.api").setLevel(logging.INFO)
     return app

@@ -8,6 +8,8 @@ from typing import Any
 from .. import __version__, codes
 from .audit import ADMIN_SCOPE
 from .catalogue import TYPES
+from .export import OPERATIONS as EXPORT_OPERATIONS
+from .genomics import capability_operations
 from .search import AUDIT_PARAMS, INCLUDES, PARAMS
 
 READABLE = ("DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device", "MedicationStatement")
@@ -99,7 +101,8 @@ def capability_statement(base: str) -> dict[str, Any]:
                           {"name": "process-message", "definition": PROCESS_MESSAGE,
                            "documentation": "Classifier output in a message (event "
                            "classifier-output-submitted, a DocumentReference per upload); a "
-                           "resent message (same Bundle.identifier) gets the same response."}],
+                           "resent message (same Bundle.identifier) gets the same response."},
+                          *capability_operations(), *EXPORT_OPERATIONS],
         }],
     }
 

@@ -54,6 +54,7 @@ VALUE_TYPES: dict[str, tuple[str, ...]] = {
     "bundle-type": ("valueCode", "valueString"),
     "actionability": ("valueBoolean",),
     "presented-form": ("valueCode", "valueString"),
+    "assembly": ("valueCode", "valueString"),
 }
 
 
@@ -79,7 +80,9 @@ class Options:
                f"specimen={b.specimen}|order={b.order}|effective={b.effective}|" \
                f"bundle-type={b.bundle_type}|actionability={b.actionability}|" \
                f"systems={b.systems.sample} {b.systems.report} {b.systems.resource} {b.systems.order}"
-        return key + (f"|presented-form={self.presented_form}" if self.presented_form else "")
+        # options added later join the key only when set: earlier submissions keep their digest
+        key += f"|presented-form={self.presented_form}" if self.presented_form else ""
+        return key + (f"|assembly={b.assembly}" if b.assembly else "")
 
 
 def options(args: Any, systems: IdSystems) -> Options:
@@ -97,6 +100,9 @@ def options(args: Any, systems: IdSystems) -> Options:
                            code="value")
     specimen, order = args.get("specimen") or None, args.get("order") or None
     effective = args.get("effective") or None
+    assembly = args.get("assembly") or None  # of fusion breakpoints, as `convert --assembly`
+    if assembly not in (None, "GRCh37", "GRCh38"):
+        raise RequestError("malformed", f"assembly '{assembly}' is not GRCh37 or GRCh38", code="value")
     presented = args.get("presented-form") or None
     if presented not in (None, "pdf"):
         raise RequestError("malformed", f"presented-form '{presented}' is not supported: pdf (the "
@@ -109,7 +115,8 @@ def options(args: Any, systems: IdSystems) -> Options:
     return Options(fmt, args.get("sample") or None,
                    BuildOptions(bundle_type=bundle_type, patient=args.get("patient") or None,
                                 actionability=BOOLEAN[actionability], specimen=specimen,
-                                order=order, effective=effective, systems=systems), presented)
+                                order=order, effective=effective, assembly=assembly,
+                                systems=systems), presented)
 
 
 def receive(mimetype: str, body: bytes, files: list[FileStorage], args: MultiDict

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify
 
 from .. import __version__, ingest
+from ..genomics.definitions import OPERATIONS
 from .conversion import VALUE_TYPES
 from .negotiation import JSON_FORMATS
 from .search import AUDIT_PARAMS, INCLUDES, PARAMS
@@ -61,8 +62,17 @@ SCHEMAS: dict[str, Json] = {
 STRING: Json = {"type": "string"}
 OPEN_MEDIA = {"health.health": "application/json", "health.ready": "application/json",
               "metrics.scrape": "text/plain", "openapi.document": "application/json",
-              "fhir.convert_output": "application/fhir+ndjson"}
+              "fhir.convert_output": "application/fhir+ndjson",
+              "export.output": "application/fhir+ndjson"}
 HEADERS: dict[str, list[str]] = {"fhir.convert": ["Prefer", "Idempotency-Key", "If-Match"]}
+# the Genomics Reporting IG operations, at [base]/$name and the reference implementation's path
+for _op in OPERATIONS.values():
+    for _bp in ("genomics", "genomics_compat"):
+        BODIES[f"{_bp}.{_op.name.replace('-', '_')}"] = PARAMETERS_BODY
+        QUERY[f"{_bp}.{_op.name.replace('-', '_')}"] = [p.name for p in _op.inputs]
+for _kick_off in ("export.system_export", "export.patient_export", "export.group_export"):
+    HEADERS[_kick_off] = ["Prefer"]
+    QUERY[_kick_off] = ["_type", "_since", "_outputFormat"]
 # routes that answer in something other than FHIR JSON
 RESPONSE_MEDIA: dict[str, list[str]] = {"render.render": ["text/html", "application/pdf"]}
 _ARG = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")

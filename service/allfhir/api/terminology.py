@@ -8,10 +8,10 @@ R4 names (`target`, `targetsystem`, `equivalence`) are used, not R5's (`targetSc
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..errors import RequestError
+from ..parameters_body import read_parameters
 from .catalogue import Catalogue
 
 Json = dict[str, Any]
@@ -26,15 +26,7 @@ def inputs(body: bytes, args: Any, mimetype: str) -> dict[str, Any]:
     """An operation's scalar inputs: the query (GET) or a Parameters body (POST)."""
     if not body.strip():
         return {k: v for k, v in args.items()}
-    if mimetype not in ("application/fhir+json", "application/json"):
-        raise RequestError("unsupported-media-type", f"cannot read a '{mimetype or 'untyped'}' "
-                           "body: send a FHIR Parameters resource (application/fhir+json)")
-    try:
-        doc = json.loads(body)
-    except ValueError as err:
-        raise RequestError("malformed", f"the body is not JSON: {err}") from None
-    if not isinstance(doc, dict) or doc.get("resourceType") != "Parameters":
-        raise RequestError("malformed", "the body must be a Parameters resource")
+    doc = read_parameters(body, mimetype)
     out: dict[str, Any] = {k: v for k, v in args.items()}
     for part in doc.get("parameter") or []:
         if not isinstance(part, dict) or not isinstance(part.get("name"), str):

@@ -71,6 +71,16 @@ def build_copy_number(ctx: ReportContext, kb: Knowledge, c: CopyNumberChange) ->
         if c.arm:
             comps.append(component(loinc(codes.LOINC_CYTOGENETIC_LOCATION),
                                    valueCodeableConcept=text_concept(f"{c.chromosome}{c.arm}")))
+    if c.start is not None and c.end is not None:
+        # Located as the fusion breakpoints are (fusion.py): the assembly when the file names
+        # it, the region as exact-start-end in the file's 1-based positions, so the IG's
+        # structural-variant operations (allfhir.genomics) find the change by its coordinates.
+        if c.assembly and kb.loinc_answers.get(("LL1040-6", c.assembly.casefold())):
+            comps.append(component(loinc(codes.LOINC_REFERENCE_ASSEMBLY),
+                                   valueCodeableConcept=concept(kb.loinc_answer("LL1040-6",
+                                                                                c.assembly))))
+        comps.append(component(loinc(codes.LOINC_EXACT_START_END),
+                               valueRange={"low": {"value": c.start}, "high": {"value": c.end}}))
     if c.iscn:
         comps.append(component(loinc(codes.LOINC_CYTOGENOMIC_NOMENCLATURE),
                                valueCodeableConcept=text_concept(c.iscn)))

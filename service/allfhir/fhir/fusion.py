@@ -87,7 +87,7 @@ def build(ctx: ReportContext, kb: Knowledge, f: Fusion) -> Json:
     for end, gene, written in (("5'", f.gene5, f.breakpoint5), ("3'", f.gene3, f.breakpoint3)):
         if not written:
             continue
-        point = breakpoint(ctx, kb, obs, name, end, gene, written)
+        point = breakpoint(ctx, kb, obs, name, end, gene, written, f.assembly)
         if point is None:  # not a position on a nuclear chromosome: kept as the caller wrote it
             notes.append(f"{end} breakpoint {written}")
         else:
@@ -111,7 +111,7 @@ def iscn_of(kb: Knowledge, f: Fusion) -> str | None:
 
 
 def breakpoint(ctx: ReportContext, kb: Knowledge, fusion: Json, name: str, end: str, gene: str,
-               written: str) -> Json | None:
+               written: str, assembly: str | None = None) -> Json | None:
     """One locus of the fusion as a Variant: gene, chromosome, assembly, exact position."""
     m = _BREAKPOINT.match(written.strip())
     chromosome = kb.loinc_answers.get(("LL2938-0", f"chromosome {m['chrom']}".casefold())) if m else None
@@ -128,10 +128,10 @@ def breakpoint(ctx: ReportContext, kb: Knowledge, fusion: Json, name: str, end: 
         component(loinc(codes.LOINC_CHROMOSOME_IDENTIFIER),
                   valueCodeableConcept=concept(chromosome)),
     ]
-    if ctx.assembly:
+    assembly = ctx.assembly or assembly  # the conversion's option, else the file's own header
+    if assembly and kb.loinc_answers.get(("LL1040-6", assembly.casefold())):
         comps.append(component(loinc(codes.LOINC_REFERENCE_ASSEMBLY),
-                               valueCodeableConcept=concept(
-                                   kb.loinc_answer("LL1040-6", ctx.assembly))))
+                               valueCodeableConcept=concept(kb.loinc_answer("LL1040-6", assembly))))
     comps.append(component(loinc(codes.LOINC_EXACT_START_END),
                            valueRange={"low": {"value": position}, "high": {"value": position}}))
     comps.append(origin_component(kb, "somatic"))

@@ -416,7 +416,8 @@ def _records(lines: Iterator[tuple[int, str]], header: _Header,
     for result in pair(breakends, scheme.annotator, name, "ALT"):
         if result.fusion is not None:
             for sample in result.carriers:
-                per_sample[sample].fusions.append(result.fusion.model_copy(deep=True))
+                per_sample[sample].fusions.append(result.fusion.model_copy(
+                    deep=True, update={"assembly": header.assembly}))
         else:
             comments.append(f"VCF breakend(s) at {PurePath(name).name} {lines_text(result.lines)} not "
                             f"converted to a fusion: {result.reason}")

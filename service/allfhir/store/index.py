@@ -15,6 +15,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .. import codes
+
 Json = dict[str, Any]
 
 # FHIR search parameter -> the element it reads, per resource type
@@ -28,6 +30,15 @@ DATES = {"DiagnosticReport": {"date": "effective"}, "Observation": {"date": "eff
 # FHIR date, dateTime and instant at any precision; search values may stop at the minute
 DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?"
                   r"(Z|[+-]\d{2}:\d{2})?)?)?)?$")
+# What the Genomics Reporting IG's population operations count by (allfhir.genomics): component
+# codes of an Observation -> the index parameter holding the codings of their values.
+COMPONENTS = {
+    codes.LOINC_CODING_HGVS: "genomics-variant", codes.LOINC_PROTEIN_HGVS: "genomics-variant",
+    codes.LOINC_GENOMIC_HGVS: "genomics-variant",
+    codes.LOINC_PREDICTED_PHENOTYPE: "genomics-condition",
+    codes.LOINC_MEDICATION_ASSESSED: "genomics-treatment",
+    codes.LOINC_GENOMIC_SOURCE_CLASS: "genomics-source-class",
+}
 TOKENS = {"DiagnosticReport": {"code": "code"}, "Observation": {"code": "code",
                                                                "value-concept": "valueCodeableConcept"}}
 
@@ -52,6 +63,8 @@ def index_rows(resource: Json) -> list[dict[str, str]]:
         for coding in (resource.get(element) or {}).get("coding", []):
             if coding.get("code"):
                 found.add((param, coding.get("system", ""), coding["code"]))
+    if rtype == "Observation":
+        found |= _component_rows(resource)
     return [{"type": rtype, "id": rid, "param": p, "system": s[:255], "value": v[:255]}
             for p, s, v in sorted(found)]
 
@@ -104,3 +117,12 @@ def date_rows(resource: Json) -> list[dict[str, Any]]:
     add("_lastUpdated", (resource.get("meta") or {}).get("lastUpdated"))
     return [{"type": rtype, "id": rid, "param": p, "low": low, "high": high}
             for p, low, high in sorted(found)]
+def _component_rows(resource: Json) -> set[tuple[str, str, str]]:
+    found = set()
+    for comp in resource.get("component", []):
+        param = next((COMPONENTS[c["code"]] for c in comp.get("code", {}).get("coding", [])
+                      if c.get("system") == codes.LOINC and c.get("code") in COMPONENTS), None)
+        for coding in (comp.get("valueCodeableConcept") or {}).get("coding", []) if param else []:
+            if coding.get("code"):
+                found.add((param, coding.get("system", ""), coding["code"]))
+    return found

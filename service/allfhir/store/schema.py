@@ -70,6 +70,8 @@ search_index = Table(
     Column("system", String(255), primary_key=True),  # '' when the value has no system
     Column("value", String(255), primary_key=True),
     Index("ix_search_index_lookup", "type", "param", "value"),
+    # covering: one subject's / one code's resources without reading the whole type
+    Index("ix_search_index_value", "param", "value", "system", "type", "id"),
 )
 
 # date search parameters (`date`, `_lastUpdated`): each value as the range its precision spans,
