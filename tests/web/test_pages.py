@@ -139,6 +139,32 @@ def test_upload_converts_and_stores_as_convert_does(web: Web) -> None:
     assert "3 reports already stored" in text(web.upload(EXAMPLE, ARRIBA, patient="Patient/p1"))
 
 
+def test_upload_with_specimen_and_order_names_them_on_every_report(web: Web) -> None:
+    web.sign_in("ann")
+    r = web.upload(EXAMPLE, specimen="http://lims.example/specimen|S-77", order="ORD-1234")
+    assert r.status_code == 200
+    with web.store.engine.connect() as conn:
+        reports = conn.execute(select(submissions.c.result)).one().result["reports"]
+    order = [{"type": "ServiceRequest", "identifier": {
+        "system": "https://allfhir.org/fhir/NamingSystem/order-id", "value": "ORD-1234"}}]
+    for bundle in reports:
+        dr = bundle["entry"][0]["resource"]
+        assert dr["basedOn"] == order
+        assert dr["specimen"] == [{"identifier": {"system": "http://lims.example/specimen", "value": "S-77"}}]
+    # the form is emptied once its upload is stored
+    assert 'name="order" value=""' in text(r)
+
+
+def test_a_malformed_field_is_shown_on_the_form_and_nothing_is_stored(web: Web) -> None:
+    web.sign_in("ann")
+    r = web.upload(EXAMPLE, order="http://lims.example/order|")
+    assert r.status_code == 400
+    page = text(r)
+    assert "order &#39;http://lims.example/order|&#39; has no identifier value" in page
+    assert 'name="order" value="http://lims.example/order|"' in page
+    assert count(web, submissions) == 0
+
+
 def test_a_bad_file_shows_each_problem_beside_its_file_and_line_and_stores_nothing(web: Web,
                                                                                    tmp_path: Path) -> None:
     bad = tmp_path / "cohort.csv"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import current_app, g, render_template, request, url_for
 
 from ..api import audit, conversion, metrics
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, http_status
 from .blueprint import bp, signed_in, store
 
-FIELDS = ("patient", "sample")
+FIELDS = ("patient", "sample", "specimen", "order")
 
 
 def _grouped(problems: list[Problem], names: list[str]) -> tuple[dict[str, list[Problem]], list[Problem]]:
@@ -32,14 +32,16 @@ def upload() -> str | tuple[str, int]:
     parts = [f for f in request.files.getlist("files") if f.filename]
     up = conversion.upload("multipart/form-data", request.get_data(), parts)
     detected = conversion.formats(up)
-    opts = conversion.options(values, current_app.extensions["allfhir.id_systems"])
-    sub = conversion.submission(up, opts, g.client, None)
     try:
+        # a malformed field (an order without a value...) is shown beside the form, as a bad row is
+        opts = conversion.options({k: v for k, v in values.items() if v},
+                                  current_app.extensions["allfhir.id_systems"])
+        sub = conversion.submission(up, opts, g.client, None)
         stored = conversion.run(store(), up, opts, sub, whole=True)
     except InputError as err:
         by_file, other = _grouped(err.problems, [name for name, _, _ in detected])
         return render_template("upload.html", values=values, detected=detected, stored=None,
-                               by_file=by_file, other=other), 422
+                               by_file=by_file, other=other), http_status(err)
     metrics.converted(stored)
     audit.touched(*(f"DiagnosticReport/{b['entry'][0]['resource']['id']}" for b in stored.reports))
     links = [(b["entry"][0]["resource"],
