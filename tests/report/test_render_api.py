@@ -78,8 +78,8 @@ def test_refusals_are_operation_outcomes(api: Api) -> None:
 def test_declared_in_the_capability_statement_and_openapi(api: Api) -> None:
     cs = api.client.get("/fhir/metadata").get_json()
     report = next(r for r in cs["rest"][0]["resource"] if r["type"] == "DiagnosticReport")
-    assert report["operation"] == [{"name": "render",
-                                    "definition": "https://allfhir.org/fhir/OperationDefinition/render"}]
+    assert report["operation"][0] == {"name": "render",
+                                      "definition": "https://allfhir.org/fhir/OperationDefinition/render"}
     doc = api.client.get("/openapi.json").get_json()
     op = doc["paths"]["/fhir/DiagnosticReport/{rid}/$render"]["get"]
     assert [p["name"] for p in op["parameters"]] == ["rid", "format"]

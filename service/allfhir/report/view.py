@@ -554,8 +554,14 @@ def _methods(view: ReportView, results: list[Json], devices: list[Json]) -> None
         view.not_tested.append("copy number and chromosome number: not submitted")
 
 
+# a pinpoint at the end of a citation ("... (Table 1)"): the References list the work once, the
+# pinpoint stays where the work is cited
+PINPOINT = re.compile(r"\s*\((?:Table|Figure|Fig\.|Supplementary)\b[^()]*\)$")
+
+
 def _reference(view: ReportView, cite: str) -> int:
-    """The citation's number in the report's References (1-based), added when new."""
-    if cite not in view.references:
-        view.references.append(cite)
-    return view.references.index(cite) + 1
+    """The number of the cited work in the report's References (1-based), added when new."""
+    work = PINPOINT.sub("", cite)
+    if work not in view.references:
+        view.references.append(work)
+    return view.references.index(work) + 1
