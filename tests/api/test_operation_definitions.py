@@ -57,3 +57,22 @@ def test_openapi_describes_the_same_parameters(api: Api) -> None:
         "_format", "_pretty", "date", "agent", "entity", "action", "_count", "_offset", "_elements"]
     assert [p["name"] for p in ops["/fhir/{rtype}/{rid}/$validate"]["post"]["parameters"]] == [
         "rtype", "rid", "_format", "_pretty", "mode", "profile"]
+
+
+def test_every_operation_of_ours_the_capability_statement_names_is_served(api: Api) -> None:
+    cs = api.client.get("/fhir/metadata").get_json()
+    rest = cs["rest"][0]
+    ours = sorted({o["definition"] for o in rest["operation"]
+                   + [o for r in rest["resource"] for o in r.get("operation", [])]
+                   if o["definition"].startswith(codes.ALLFHIR)})
+    assert ours == [f"{codes.ALLFHIR}/OperationDefinition/{name}"
+                    for name in ("convert", "delivery-status", "render", "retry")]
+    for url in ours:
+        found = api.client.get("/fhir/OperationDefinition", query_string={"url": url},
+                               headers=api.auth("reader")).get_json()
+        (entry,) = found["entry"]
+        od = entry["resource"]
+        assert (od["url"], od["code"]) == (url, url.rsplit("/", 1)[1])
+    for name in ("render", "delivery-status", "retry"):
+        od = compiled("OperationDefinition", name)
+        assert (od["instance"], od["resource"]) == (True, ["DiagnosticReport"])

@@ -34,8 +34,8 @@ Usage: #definition
 * insert ConvertIn(effective, 0, 1, dateTime, [[When the results were obtained (effectiveDateTime); omitted when absent.]])
 * insert ConvertIn(bundle-type, 0, 1, code, [[collection (default) or transaction: conditional creates on each resource's identifier.]])
 * insert ConvertIn(actionability, 0, 1, boolean, [[false leaves out therapeutic implications, trials and recommendation Tasks (default true).]])
-* insert ConvertIn(assembly, 0, 1, code, [[GRCh37 or GRCh38: the reference assembly of fusion-caller breakpoints (Arriba, STAR-Fusion), which their files do not name; VCFs name theirs.]])
 * insert ConvertIn(presented-form, 0, 1, code, [[pdf: each DiagnosticReport also embeds the rendered report as application/pdf in presentedForm, beside the HTML.]])
+* insert ConvertIn(assembly, 0, 1, code, [[GRCh37 or GRCh38: the reference assembly of fusion-caller breakpoints (Arriba, STAR-Fusion), which their files do not name; VCFs name theirs.]])
 * parameter[+].name = #report
 * parameter[=].use = #out
 * parameter[=].min = 0
@@ -48,3 +48,91 @@ Usage: #definition
 * parameter[=].max = "1"
 * parameter[=].type = #OperationOutcome
 * parameter[=].documentation = "The rows that were refused, with file, line and column. When no sample converted, the answer is this OperationOutcome alone, with status 422."
+
+RuleSet: DeliveryPart(name, min, type, documentation)
+* parameter[=].part[+].name = #{name}
+* parameter[=].part[=].use = #out
+* parameter[=].part[=].min = {min}
+* parameter[=].part[=].max = "1"
+* parameter[=].part[=].type = #{type}
+* parameter[=].part[=].documentation = "{documentation}"
+
+RuleSet: DeliveryParts
+* insert DeliveryPart(endpoint, 1, Reference, [[The Endpoint delivered to.]])
+* insert DeliveryPart(version, 1, string, [[The report version (versionId) this delivery carries.]])
+* insert DeliveryPart(state, 1, code, [[queued | running | done | failed.]])
+* insert DeliveryPart(attempts, 1, integer, [[Attempts made so far.]])
+* insert DeliveryPart(updated, 1, instant, [[When the delivery last changed.]])
+* insert DeliveryPart(nextAttempt, 0, instant, [[When a queued delivery is due again.]])
+* insert DeliveryPart(lastError, 0, string, [[Why the last attempt did not land (the receiver's message for a refusal).]])
+* insert DeliveryPart(response, 0, string, [[The receiver's answer (an OperationOutcome or transaction-response as a resource, or its text).]])
+* insert DeliveryPart(created, 0, integer, [[Resources the receiver created.]])
+* insert DeliveryPart(existing, 0, integer, [[Resources the receiver already held (conditional creates that matched).]])
+* insert DeliveryPart(location, 0, string, [[Where the report landed on the receiver.]])
+
+Instance: render
+InstanceOf: OperationDefinition
+Usage: #definition
+* url = "https://allfhir.org/fhir/OperationDefinition/render"
+* name = "Render"
+* title = "The stored report as people read it (HTML or PDF)"
+* status = #draft
+* kind = #operation
+* date = "2026-12-01"
+* publisher = "allfhir"
+* description = "Renders a stored DiagnosticReport and every resource it references as the clinical report (service/allfhir/report): HTML, or PDF laid out from the same page. The answer is the document itself (text/html or application/pdf), not a FHIR resource; the key needs read scope on each type the page shows."
+* affectsState = false
+* code = #render
+* resource[0] = #DiagnosticReport
+* system = false
+* type = false
+* instance = true
+* insert ConvertIn(format, 0, 1, code, [[html (default) or pdf.]])
+
+Instance: delivery-status
+InstanceOf: OperationDefinition
+Usage: #definition
+* url = "https://allfhir.org/fhir/OperationDefinition/delivery-status"
+* name = "DeliveryStatus"
+* title = "Where a stored report's deliveries to receiving systems stand"
+* status = #draft
+* kind = #operation
+* date = "2026-12-01"
+* publisher = "allfhir"
+* description = "One delivery part per Endpoint and report version: state (queued, running, done, failed), attempts, the last error, the next attempt, and the receiver's answer once it confirmed (service/allfhir/exchange/status.py)."
+* affectsState = false
+* code = #delivery-status
+* resource[0] = #DiagnosticReport
+* system = false
+* type = false
+* instance = true
+* parameter[+].name = #delivery
+* parameter[=].use = #out
+* parameter[=].min = 0
+* parameter[=].max = "*"
+* parameter[=].documentation = "One delivery of one report version to one Endpoint, its state and history as parts."
+* insert DeliveryParts
+
+Instance: retry
+InstanceOf: OperationDefinition
+Usage: #definition
+* url = "https://allfhir.org/fhir/OperationDefinition/retry"
+* name = "Retry"
+* title = "Send a stored report's failed deliveries again"
+* status = #draft
+* kind = #operation
+* date = "2026-12-01"
+* publisher = "allfhir"
+* description = "Re-queues every failed (dead-lettered) delivery of the report; deliveries the receiver confirmed are never sent again. Answers as $delivery-status does."
+* affectsState = true
+* code = #retry
+* resource[0] = #DiagnosticReport
+* system = false
+* type = false
+* instance = true
+* parameter[+].name = #delivery
+* parameter[=].use = #out
+* parameter[=].min = 0
+* parameter[=].max = "*"
+* parameter[=].documentation = "The report's deliveries after the re-queue."
+* insert DeliveryParts
