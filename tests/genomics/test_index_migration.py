@@ -1,4 +1,4 @@
-"""Migration 0004 gives the Observations stored before it their `genomics-*` search-index rows,
+"""Migration 0006 gives the Observations stored before it their `genomics-*` search-index rows,
 the same rows store/index.py writes for new ones (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def test_upgrade_indexes_observations_stored_before(database_url: str, tmp_path:
                                        "genomics-source-class"}
     with store.transaction() as conn:  # as a store from before the rows existed
         conn.execute(delete(search_index).where(search_index.c.param.startswith("genomics-")))
-        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0003_users'")
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0005_endpoints'")
         conn.exec_driver_sql("DROP INDEX ix_search_index_value")
     assert genomics_rows(store) == []
     upgrade(database_url)

@@ -103,7 +103,9 @@ def test_breakpoints_without_an_assembly_are_not_placed(stored: Stored) -> None:
 
 
 def test_breakpoints_of_a_conversion_given_the_assembly_are_placed(stored: Stored) -> None:
-    calls = b",Prediction\nSJBALL043684,Ph\n"
+    # a sample of its own: SJBALL043684 is stored for Patient/C, and one sample reported for two
+    # patients is refused (409); the single sample takes the Arriba file, which names none
+    calls = b",Prediction\nE-43684,Ph\n"
     _convert(stored.api, "Patient/E", [("calls.csv", calls), (ARRIBA.name, ARRIBA.read_bytes())],
              assembly="GRCh38")
     # Arriba's BCR breakpoint 22:23632600 and ABL1 breakpoint 9:133729451 (1-based, GRCh38)
