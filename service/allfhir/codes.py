@@ -125,6 +125,7 @@ C_GENOMIC_REPORT_ISSUED: Final = "genomic-report-issued"
 C_CLASSIFIER_OUTPUT_SUBMITTED: Final = "classifier-output-submitted"
 C_PAYLOAD_TRANSACTION: Final = "genomic-report-transaction"
 C_PAYLOAD_MESSAGE: Final = "genomic-report-message"
+C_PAYLOAD_HL7V2: Final = "genomic-report-hl7v2"
 EXT_ENDPOINT_DELIVERY: Final = f"{ALLFHIR}/StructureDefinition/endpoint-delivery"
 # The values of a call basis (ValueSet CallBasis in profiles/input/fsh/Profiles.fsh).
 CALL_BASIS_DISPLAY: Final = {
@@ -155,4 +156,5 @@ ALLFHIR_CODE_DISPLAY: Final = {
     C_CLASSIFIER_OUTPUT_SUBMITTED: "Classifier output submitted",
     C_PAYLOAD_TRANSACTION: "Genomic report as a FHIR transaction",
     C_PAYLOAD_MESSAGE: "Genomic report as a FHIR message",
+    C_PAYLOAD_HL7V2: "Genomic report as an HL7 v2 ORU^R01 message",
 }

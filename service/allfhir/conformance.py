@@ -59,6 +59,8 @@ ALLFHIR_CODE_DEFINITION: dict[str, str] = {
                                  "of conditional creates plus a Provenance of the delivery.",
     codes.C_PAYLOAD_MESSAGE: "Endpoint payload type: each report is sent as a FHIR message Bundle "
                              "(event genomic-report-issued) to [address]/$process-message.",
+    codes.C_PAYLOAD_HL7V2: "Endpoint payload type: each report is sent as an HL7 v2.5.1 ORU^R01 message "
+                           "over MLLP to mllp://host:port, and is delivered when the receiver ACKs AA.",
 }
 
 # Subtype properties: (code, type, description); values come from subtypes.csv columns.

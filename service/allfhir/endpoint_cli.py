@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-PAYLOADS = {"transaction": "genomic-report-transaction", "message": "genomic-report-message"}
+PAYLOADS = {"transaction": "genomic-report-transaction", "message": "genomic-report-message",
+            "hl7v2": "genomic-report-hl7v2"}
 
 
 def _store():
@@ -72,10 +73,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     ep = sub.add_parser("endpoint", help="destinations reports are delivered to (FHIR Endpoints)")
     actions = ep.add_subparsers(dest="endpoint_command", required=True)
     add = actions.add_parser("add", help="add a destination; prints Endpoint/<id>")
-    add.add_argument("address", help="the receiver's FHIR base URL, e.g. https://ehr.example/fhir")
+    add.add_argument("address", help="the receiver's FHIR base URL, e.g. https://ehr.example/fhir "
+                     "(hl7v2: mllp://host:port)")
     add.add_argument("--payload", choices=sorted(PAYLOADS), default="transaction",
                      help="transaction: POST [base] a transaction Bundle; message: POST "
-                     "[base]/$process-message a message Bundle (default: transaction)")
+                     "[base]/$process-message a message Bundle; hl7v2: an ORU^R01 over MLLP "
+                     "(default: transaction)")
     add.add_argument("--name")
     add.add_argument("--auth", choices=["none", "api-key", "oauth2-client-credentials"],
                      default="none")

@@ -97,7 +97,8 @@ def test_what_is_wrong_with_an_endpoint_is_said_all_at_once(api: Api) -> None:
     unknown = resources.resource("https://ehr.example/fhir", "genomic-report-oru")
     assert problems(api, unknown) == (422, [
         "Endpoint.payloadType names no payload this service sends; one of: "
-        f"{CODES}#genomic-report-transaction, {CODES}#genomic-report-message"])
+        f"{CODES}#genomic-report-transaction, {CODES}#genomic-report-message, "
+        f"{CODES}#genomic-report-hl7v2"])
     assert problems(api, {"resourceType": "Endpoint", "status": "active", "address": "https://x"}) == (422, [
         "Endpoint.connectionType: Field required", "Endpoint.payloadType: Field required"])
     assert problems(api, resources.resource("https://x/fhir", "genomic-report-message",

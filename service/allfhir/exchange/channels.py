@@ -44,6 +44,8 @@ class Channel:
 CHANNELS: dict[str, Channel] = {
     codes.C_PAYLOAD_TRANSACTION: Channel("hl7-fhir-rest", "allfhir.exchange.transaction:send"),
     codes.C_PAYLOAD_MESSAGE: Channel("hl7-fhir-msg", "allfhir.exchange.messaging:send"),
+    codes.C_PAYLOAD_HL7V2: Channel("hl7v2-mllp", "allfhir.exchange.v2_sender:send", ("mllp",),
+                                   "x-application/hl7-v2+er7"),
 }
 
 

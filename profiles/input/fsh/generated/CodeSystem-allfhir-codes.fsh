@@ -9,7 +9,7 @@ Description: "Codes for classifier and fusion-caller observations and components
 * ^experimental = false
 * ^caseSensitive = true
 * ^content = #complete
-* ^count = 24
+* ^count = 25
 * #expression-subtype-signature "BCP-ALL gene-expression subtype signature" "The BCP-ALL subtype a gene-expression classifier assigns to a sample."
 * #classifier-probability "Classifier probability" "The probability (0..1) a classifier reports for its subtype call."
 * #classifier-score "Classifier score" "A classifier's score for a subtype call that is not a probability."
@@ -34,3 +34,4 @@ Description: "Codes for classifier and fusion-caller observations and components
 * #classifier-output-submitted "Classifier output submitted" "Message event: classifier output (a Binary the MessageHeader focuses on) is sent to be converted into genomic reports."
 * #genomic-report-transaction "Genomic report as a FHIR transaction" "Endpoint payload type: each report is sent as a FHIR transaction Bundle of conditional creates plus a Provenance of the delivery."
 * #genomic-report-message "Genomic report as a FHIR message" "Endpoint payload type: each report is sent as a FHIR message Bundle (event genomic-report-issued) to [address]/$process-message."
+* #genomic-report-hl7v2 "Genomic report as an HL7 v2 ORU^R01 message" "Endpoint payload type: each report is sent as an HL7 v2.5.1 ORU^R01 message over MLLP to mllp://host:port, and is delivered when the receiver ACKs AA."
