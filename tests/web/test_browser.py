@@ -148,10 +148,10 @@ def test_the_report_page_downloads_the_pdf_and_it_holds_the_report(page, server)
     # pypdf breaks lines where the layout does, and may break a table cell anywhere
     text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
     assert "BCP-ALL molecular subtype report - sample SJBALL043684" in text
-    call = ("Ph (BCR::ABL1); WHO-HAEM5: B-lymphoblastic leukaemia/lymphoma with BCR::ABL1 fusion; "
-            "ICC 2022: B-ALL with t(9;22)(q34.1;q11.2)/BCR::ABL1. ALLSorts: expression class "
-            "Ph (BCR::ABL1) ('Ph', probability 0.932). driver BCR::ABL1 by Arriba (11 split reads, "
-            "0 discordant mates).")
+    call = ("Ph (BCR::ABL1). ALLSorts: expression class Ph (BCR::ABL1) ('Ph', probability 0.932). "
+            "driver BCR::ABL1 by Arriba (11 split reads, 0 discordant mates). WHO-HAEM5: "
+            "B-lymphoblastic leukaemia/lymphoma with BCR::ABL1 fusion (Alaggio et al., Leukemia 2022, "
+            "doi:10.1038/s41375-022-01620-2)")
     fusion = ("BCR::ABL1 t(9;22)(q34.1;q11.2) 11 0 5' breakpoint 22:23632600; 3' breakpoint "
               "9:133729451 Arriba (high), in-frame")
     for shown in (call, fusion):

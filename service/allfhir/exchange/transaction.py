@@ -1,7 +1,9 @@
 """The delivery Bundle for a FHIR server (payload type genomic-report-transaction).
 
-A `transaction` whose entries are conditional creates on each resource's identifier
-(`ifNoneExist`), so sending it again creates nothing new on the receiver, plus the Provenance of
+A `transaction` whose entries are conditional on each resource's identifier, so sending it
+again creates nothing new on the receiver: a conditional create (`ifNoneExist`) for a resource at
+its first version, a conditional update (`PUT Type?identifier=system|value`) for one at a later
+version (an amended report and what its amendment changed), plus the Provenance of
 this delivery: `recorded` = when it was sent, the agent this service, the target the report.
 Provenance has no identifier element in R4; its conditional create is on `_source`
 (meta.source = the delivery's own URI, a search parameter every R4 server has), so a resent
@@ -46,9 +48,15 @@ def _as_sent(resource: Json) -> Json:
 
 
 def conditional(resource: Json) -> Json:
+    """A first version: create it unless the receiver has it. A later version (an amendment,
+    or a resource an amendment changed earlier): a conditional update on the identifier, so the
+    receiver's copy becomes ours whether or not it had the earlier version (R4 http.html#cond-update:
+    no match creates, one match updates, several is a 412)."""
     ident = resource["identifier"][0]
-    return {"method": "POST", "url": resource["resourceType"],
-            "ifNoneExist": f"identifier={ident['system']}|{ident['value']}"}
+    search = f"identifier={ident['system']}|{ident['value']}"
+    if (resource.get("meta") or {}).get("versionId", "1") != "1":
+        return {"method": "PUT", "url": f"{resource['resourceType']}?{search}"}
+    return {"method": "POST", "url": resource["resourceType"], "ifNoneExist": search}
 
 
 def provenance(report_url: str, source: str, recorded: datetime, base_url: str) -> Json:
@@ -97,8 +105,9 @@ def confirmation(answer: Json, sent: Json) -> Json:
                         "location": response.get("location")})
         if not status.startswith("2"):
             text = receiver.outcome_text(response.get("outcome")) or status
-            raise Refused(f"the receiver refused {request['request']['url']} "
-                          f"({request['request']['ifNoneExist']}): {text}", {"response": answer})
+            condition = request["request"].get("ifNoneExist")
+            what = request["request"]["url"] + (f" ({condition})" if condition else "")
+            raise Refused(f"the receiver refused {what}: {text}", {"response": answer})
     if len(entries) != len(sent["entry"]):
         raise Refused(f"the receiver answered {len(entries)} of {len(sent['entry'])} entries",
                       {"response": answer})
