@@ -46,10 +46,8 @@ def touched(*entities: str, query: bool = False) -> None:
 
 def require_admin(letter: str) -> None:
     """403 unless the caller's scopes name AuditEvent with this permission (no wildcard)."""
-    for scope in g.get("scopes") or ():
-        granted = scopes.permissions(scope)
-        if granted and granted[0] == "AuditEvent" and letter in granted[1]:
-            return
+    if scopes.allows(g.get("scopes") or (), "AuditEvent", letter, wildcard=False):
+        return
     raise RequestError("forbidden", f"the API key '{g.get('client')}' lacks the admin scope of the "
                        f"audit log: needs {ADMIN_SCOPE} (a wildcard such as system/*.read does not "
                        "grant it)")

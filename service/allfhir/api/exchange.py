@@ -41,10 +41,8 @@ def _negotiate() -> None:
 
 def _admin(letter: str) -> None:
     # the key must name Endpoint: system/*.write (any writer) does not choose destinations
-    for scope in g.scopes:
-        granted = scopes.permissions(scope)
-        if granted and granted[0] == "Endpoint" and letter in granted[1]:
-            return
+    if scopes.allows(g.scopes, "Endpoint", letter, wildcard=False):
+        return
     raise RequestError("forbidden", f"the API key '{g.client}' lacks the scope for this request: "
                        f"needs system/Endpoint.{letter} by name (a wildcard type does not manage "
                        "delivery destinations)")

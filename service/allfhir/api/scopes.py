@@ -23,9 +23,13 @@ def permissions(scope: str) -> tuple[str, set[str]] | None:
     return m["type"], V1.get(perm, set(perm))
 
 
-def allows(scopes: tuple[str, ...] | list[str], rtype: str, letter: str) -> bool:
+def allows(scopes: tuple[str, ...] | list[str], rtype: str, letter: str, *,
+           wildcard: bool = True) -> bool:
+    """Whether a scope grants `letter` on `rtype`. `wildcard=False`: only a scope that names the
+    type itself counts (the audit log, delivery destinations: `system/*.read` is not enough)."""
+    types = (rtype, "*") if wildcard else (rtype,)
     for scope in scopes:
         granted = permissions(scope)
-        if granted and granted[0] in (rtype, "*") and letter in granted[1]:
+        if granted and granted[0] in types and letter in granted[1]:
             return True
     return False
