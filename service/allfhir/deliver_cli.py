@@ -23,12 +23,9 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from .worker_cli import add_run_options
+
     p = sub.add_parser("deliver", help="deliver stored reports to their Endpoints")
     p.add_argument("--worker", action="store_true", help="run a delivery worker")
-    p.add_argument("--once", action="store_true", help="deliver what is due, then exit")
-    p.add_argument("--poll", type=float, default=1.0, help="seconds between polls when idle")
-    p.add_argument("--lease", type=float, default=120.0,
-                   help="seconds a claimed delivery stays ours without a heartbeat")
-    p.add_argument("--max-attempts", type=int, default=20,
-                   help="attempts before a delivery is kept as a dead letter (default 20)")
+    add_run_options(p, "delivery", max_attempts=20)
     p.set_defaults(func=cmd_deliver)
