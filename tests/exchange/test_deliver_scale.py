@@ -4,10 +4,6 @@ attempt."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -15,9 +11,9 @@ from allfhir.api import create_app
 from allfhir.settings import Settings
 from allfhir.store import apikeys
 from tests.api.conftest import Api
-from tests.conftest import REPO, fresh_database
+from tests.conftest import fresh_database
 from tests.exchange.conftest import ADMIN, add_endpoint, start_status_server
-from tests.exchange.test_deliver_workers import cohort, deliveries
+from tests.exchange.test_deliver_workers import cohort, deliver_with_workers, deliveries
 
 REPORTS = 1000
 WORKERS = 3
@@ -25,7 +21,6 @@ WORKERS = 3
 
 def test_three_workers_on_postgresql_deliver_1000_reports_once(tmp_path: Path) -> None:
     receiver = start_status_server()  # answers at once: the workers race for the queue
-    workers: list[subprocess.Popen] = []
     with fresh_database("postgresql", tmp_path) as url:
         app = create_app(Settings(database_url=url))
         store = app.extensions["allfhir.store"]
@@ -38,21 +33,7 @@ def test_three_workers_on_postgresql_deliver_1000_reports_once(tmp_path: Path) -
                                 content_type="text/csv", headers=api.auth("admin"))
             assert r.status_code == 200, r.get_data(as_text=True)[:2000]
             assert Counter(state for state, _, _ in deliveries(api)) == {"queued": REPORTS}
-            env = {**os.environ, "ALLFHIR_DATABASE_URL": url}
-            logs = [tmp_path / f"worker-{i}.log" for i in range(WORKERS)]
-            workers = [subprocess.Popen([sys.executable, "-m", "allfhir", "deliver", "--worker",
-                                         "--poll", "0.1"], cwd=REPO, env=env,
-                                        stdout=subprocess.DEVNULL, stderr=log.open("w"))
-                       for log in logs]
-            deadline = time.monotonic() + 600  # a bound on a hang, not a measurement
-            while any(state != "done" for state, _, _ in deliveries(api)):
-                assert time.monotonic() < deadline, Counter(s for s, _, _ in deliveries(api))
-                assert all(w.poll() is None for w in workers), [log.read_text() for log in logs]
-                time.sleep(0.5)
-            for w in workers:
-                w.terminate()
-            assert [w.wait(timeout=30) for w in workers] == [0] * WORKERS
-            done = deliveries(api)
+            done = deliver_with_workers(api, url, tmp_path, WORKERS, bound=600, pause=0.5)
             assert len(done) == REPORTS
             assert {attempts for _, attempts, _ in done} == {1}  # nothing needed a retry
             assert len({worker for _, _, worker in done}) == WORKERS  # all three took part
@@ -63,9 +44,5 @@ def test_three_workers_on_postgresql_deliver_1000_reports_once(tmp_path: Path) -
             assert sent == {f"allsorts:{row.split(',')[0]}": 1
                             for row in samples.decode().splitlines()[1:]}  # none lost
         finally:
-            for w in workers:
-                if w.poll() is None:
-                    w.kill()
-                    w.wait()
             store.dispose()
             receiver.stop()

@@ -39,9 +39,36 @@ def deliveries(api: Api) -> list[tuple[str, int, str]]:
             select(schema.jobs).where(schema.jobs.c.kind == "deliver"))]
 
 
+def deliver_with_workers(api: Api, url: str, tmp_path: Path, n: int, bound: float,
+                         pause: float) -> list[tuple[str, int, str]]:
+    """Run n `allfhir deliver --worker` processes on the database at `url` until every queued
+    delivery is done (`bound` seconds at most: a bound on a hang, not a measurement), stop them
+    (each must exit 0) and answer the deliveries as they ended."""
+    env = {**os.environ, "ALLFHIR_DATABASE_URL": url}
+    logs = [tmp_path / f"worker-{i}.log" for i in range(n)]
+    workers = [subprocess.Popen([sys.executable, "-m", "allfhir", "deliver", "--worker",
+                                 "--poll", "0.1"], cwd=REPO, env=env,
+                                stdout=subprocess.DEVNULL, stderr=log.open("w"))
+               for log in logs]
+    try:
+        deadline = time.monotonic() + bound
+        while any(state != "done" for state, _, _ in deliveries(api)):
+            assert time.monotonic() < deadline, Counter(s for s, _, _ in deliveries(api))
+            assert all(w.poll() is None for w in workers), [log.read_text() for log in logs]
+            time.sleep(pause)
+        for w in workers:
+            w.terminate()
+        assert [w.wait(timeout=30) for w in workers] == [0] * n
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+    return deliveries(api)
+
+
 def test_two_workers_on_postgresql_deliver_each_report_once(tmp_path: Path) -> None:
     receiver = start_status_server("--delay", "0.02")  # each answer takes a moment: workers overlap
-    workers: list[subprocess.Popen] = []
     with fresh_database("postgresql", tmp_path) as url:
         app = create_app(Settings(database_url=url))
         store = app.extensions["allfhir.store"]
@@ -52,21 +79,7 @@ def test_two_workers_on_postgresql_deliver_each_report_once(tmp_path: Path) -> N
                                 content_type="text/csv", headers=api.auth("admin"))
             assert r.status_code == 200, r.get_data(as_text=True)
             assert len(deliveries(api)) == REPORTS
-            env = {**os.environ, "ALLFHIR_DATABASE_URL": url}
-            logs = [tmp_path / f"worker-{i}.log" for i in range(2)]
-            workers = [subprocess.Popen([sys.executable, "-m", "allfhir", "deliver", "--worker",
-                                         "--poll", "0.1"], cwd=REPO, env=env,
-                                        stdout=subprocess.DEVNULL, stderr=log.open("w"))
-                       for log in logs]
-            deadline = time.monotonic() + 180  # a bound on a hang, not a measurement
-            while any(state != "done" for state, _, _ in deliveries(api)):
-                assert time.monotonic() < deadline, Counter(s for s, _, _ in deliveries(api))
-                assert all(w.poll() is None for w in workers), [log.read_text() for log in logs]
-                time.sleep(0.2)
-            for w in workers:
-                w.terminate()
-            assert [w.wait(timeout=30) for w in workers] == [0, 0]
-            done = deliveries(api)
+            done = deliver_with_workers(api, url, tmp_path, 2, bound=180, pause=0.2)
             assert {attempts for _, attempts, _ in done} == {1}
             assert len({worker for _, _, worker in done}) == 2  # both took part
             sent = Counter(req["body"]["entry"][0]["resource"]["identifier"][0]["value"]
@@ -74,9 +87,5 @@ def test_two_workers_on_postgresql_deliver_each_report_once(tmp_path: Path) -> N
             assert sent == {f"allsorts:{s.split(',')[0]}": 1
                             for s in cohort(REPORTS).decode().splitlines()[1:]}
         finally:
-            for w in workers:
-                if w.poll() is None:
-                    w.kill()
-                    w.wait()
             store.dispose()
             receiver.stop()
