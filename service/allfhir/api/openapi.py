@@ -75,8 +75,8 @@ for _kick_off in ("export.system_export", "export.patient_export", "export.group
     QUERY[_kick_off] = ["_type", "_since", "_outputFormat"]
 # routes that answer in something other than FHIR JSON
 RESPONSE_MEDIA: dict[str, list[str]] = {"render.render": ["text/html", "application/pdf"]}
-_ARG = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
-_TYPED_ARG = re.compile(r"<(?:([a-z]+):)?([a-z_]+)>")
+# a Werkzeug path variable: <name> or <converter:name>
+_ARG = re.compile(r"<(?:([a-z]+):)?([a-z_]+)>")
 # Werkzeug URL converter -> OpenAPI schema type of the path parameter
 CONVERTER_TYPES = {"int": "integer", "float": "number"}
 
@@ -94,7 +94,7 @@ def describe() -> Json:
         if rule.endpoint == "static" or rule.endpoint.startswith("web."):
             continue
         view = current_app.view_functions[rule.endpoint]
-        path = _ARG.sub(r"{\1}", rule.rule)
+        path = _ARG.sub(r"{\2}", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(rule, view, method)
     return {
@@ -123,7 +123,7 @@ def _operation(rule: Any, view: Any, method: str) -> Json:
         "summary": doc[0] if doc else endpoint,
         "parameters": [{"name": name, "in": "path", "required": True,
                         "schema": SCHEMAS.get(name, {"type": CONVERTER_TYPES.get(converter, "string")})}
-                       for converter, name in _TYPED_ARG.findall(rule.rule)],
+                       for converter, name in _ARG.findall(rule.rule)],
         "responses": {"200": {"description": "OK", "content": ok},
                       "default": {"description": "an OperationOutcome", "content": {
                           FHIR_JSON: {"schema": {"$ref": "#/components/schemas/Resource"}}}}},
