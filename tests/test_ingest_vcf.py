@@ -264,3 +264,9 @@ def test_multiallelic_allele_num_no_call_and_intergenic(tmp_path: Path) -> None:
     assert (c.alt, c.hgvs_c, counts(c)) == ("C", "NM_016734.3:c.239C>G", (0.3, 20, 6))
     assert (t.alt, t.hgvs_c, counts(t)) == ("T", "NM_016734.3:c.239C>A", (0.2, 20, 4))
     assert s2.variants == []  # './.': no call, so no variant is claimed for S2
+
+
+def test_annotation_values_are_decoded_and_stripped_only_where_needed() -> None:
+    assert vcf._annotation_values("C|missense_variant|PAX5") == ["C", "missense_variant", "PAX5"]
+    assert vcf._annotation_values("C| missense_variant |PAX5\u00a0") == ["C", "missense_variant", "PAX5"]
+    assert vcf._annotation_values("A|p.Pro80%3D | x") == ["A", "p.Pro80=", "x"]

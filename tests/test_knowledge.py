@@ -11,6 +11,7 @@ import pytest
 from allfhir.cli import main
 from allfhir.knowledge import Knowledge
 from allfhir.knowledge_check import check
+from allfhir.model import Fusion, SequenceVariant
 
 from .conftest import REPO
 
@@ -124,3 +125,14 @@ def test_broken_fusion_karyotypes_fail_with_exact_problems(tmp_path: Path) -> No
         (file, None, "fusion", "the gene pair ABL1/BCR has 2 rows (one karyotype per rearrangement, "
                                "whatever the partner order)"),
     }
+
+
+def test_may_define_screens_out_variants_no_subtype_is_defined_by(kb: Knowledge) -> None:
+    p80r = SequenceVariant(gene="PAX5", hgvs_p="NP_057953.1:p.Pro80Arg")
+    other = SequenceVariant(gene="PAX5", hgvs_p="NP_057953.1:p.Pro81Arg")
+    no_protein = SequenceVariant(gene="PAX5", hgvs_c="NM_016734.3:c.100G>C")
+    pax5alt = kb.subtypes["pax5-p80r"]
+    assert kb.may_define(p80r) and kb.defines(pax5alt, p80r)
+    assert not kb.may_define(other) and not kb.may_define(no_protein)
+    assert not any(kb.defines(st, other) for st in kb.subtypes.values())
+    assert kb.may_define(Fusion(gene5="BCR", gene3="ABL1"))  # not a sequence variant: asked per subtype

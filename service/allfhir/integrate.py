@@ -95,9 +95,9 @@ def sample_drivers(kb: Knowledge, sample: Sample) -> list[Driver]:
     """Every finding that defines a driver-defined subtype (each finding once, its most specific
     subtype: an exact defining fusion before a gene-level one)."""
     out = []
+    candidates = [st for st in kb.subtypes.values() if st.kind == "subtype" and kb.driver_defined(st)]
     for f in sample.findings():
-        hits = [st for st in kb.subtypes.values()
-                if st.kind == "subtype" and kb.driver_defined(st) and kb.defines(st, f)]
+        hits = [st for st in candidates if kb.defines(st, f)] if kb.may_define(f) else []
         if isinstance(f, Fusion):
             exact = [st for st in hits if kb.fusion_name(f) in st.defining_fusions]
             hits = exact or hits

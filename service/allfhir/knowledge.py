@@ -248,6 +248,10 @@ class Knowledge:
     # finding and subtype on the hot path
     _driver_defined: tuple[object, dict[str, bool]] = field(
         default=(None, {}), init=False, repr=False, compare=False)
+    # every protein change some subtype's defining variants have, for the subtypes it was worked
+    # out from: a VCF's variant without one of them defines nothing, whatever the subtype
+    _defining_changes: tuple[object, frozenset[str]] = field(
+        default=(None, frozenset()), init=False, repr=False, compare=False)
 
     # -- labels ----------------------------------------------------------------------------------
     def resolve_label(self, classifier: str, column: str | None, label: str) -> Subtype | None:
@@ -311,6 +315,18 @@ class Knowledge:
         if st.kind != "group":  # asked per finding x subtype: no list and generator for one
             return self._defines_one(st, finding)
         return any(self._defines_one(self.subtypes[m], finding) for m in st.members)
+
+    def may_define(self, finding: Finding) -> bool:
+        """False when `finding` defines no subtype at all, known without asking each subtype: a
+        sequence variant whose protein change no defining variant has (most of a VCF)."""
+        if not isinstance(finding, SequenceVariant):
+            return True
+        subtypes, changes = self._defining_changes
+        if subtypes is not self.subtypes:  # subtypes assigned since: start again
+            changes = frozenset().union(*(_defining_variants(st.defining_variants)[1]
+                                          for st in self.subtypes.values()))
+            self._defining_changes = (self.subtypes, changes)
+        return protein_change(finding.hgvs_p) in changes
 
     def _defines_one(self, st: Subtype, finding: Finding) -> bool:
         if isinstance(finding, Fusion):

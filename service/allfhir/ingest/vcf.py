@@ -58,6 +58,8 @@ KEPT_FILTERS = frozenset({"PASS", "."})
 
 _INFO_RE = re.compile(r"^##INFO=<ID=([^,>]+),(.*)>\s*$")
 _DESC_RE = re.compile(r'Description="(.*)"')
+# what str.strip() removes (re's \s is str.isspace()): an annotation value with none is kept as is
+_SPACE = re.compile(r"\s")
 _ASSEMBLY_KEYS = ("reference", "assembly", "VEP", "SnpEffCmd", "contig")
 _GRCH38 = re.compile(r"GRCh38|hg38|\bb38\b|GCA_000001405\.15", re.IGNORECASE)
 _GRCH37 = re.compile(r"GRCh37|hg19|\bb37\b|hs37d5|human_g1k_v37|GCA_000001405\.1\b", re.IGNORECASE)
@@ -283,6 +285,16 @@ def _info(text: str) -> dict[str, str]:
     return out
 
 
+def _annotation_values(entry: str) -> list[str]:
+    """One annotation's '|'-separated values, percent-decoded and stripped: the decoding and
+    the strip only where the entry has a '%' or white space (a VCF has thousands of fields
+    per annotation line and almost never either)."""
+    values = entry.split("|")
+    if "%" in entry:
+        return [unquote(v).strip() for v in values]
+    return [v.strip() for v in values] if _SPACE.search(entry) else values
+
+
 def _records(lines: Iterator[tuple[int, str]], header: _Header,
              name: str) -> Iterator[Sample | InputError]:
     scheme = header.scheme
@@ -333,11 +345,8 @@ def _records(lines: Iterator[tuple[int, str]], header: _Header,
             filtered[rec["FILTER"]] = filtered.get(rec["FILTER"], 0) + 1
             continue
         info = _info(rec["INFO"])
-        annotations = [
-            dict(zip(scheme.fields, (unquote(v).strip() for v in entry.split("|")) if "%" in entry
-                     else (v.strip() for v in entry.split("|")), strict=False))
-            for entry in info.get(scheme.key, "").split(",") if entry
-        ]
+        annotations = [dict(zip(scheme.fields, _annotation_values(entry), strict=False))
+                       for entry in info.get(scheme.key, "").split(",") if entry]
         keys = _vep_allele(ref, alts) if scheme.key == "CSQ" else alts
         record_variants: list[tuple[int, SequenceVariant]] = []
         record_cnvs: list[tuple[int, CopyNumberChange]] = []
