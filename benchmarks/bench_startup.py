@@ -71,7 +71,7 @@ def main() -> None:
             walls, cpus = zip(*(timed(code, args, env) for _ in range(runs)), strict=True)
             figures[f"{name}_s"] = statistics.median(walls)
             figures[f"{name}_cpu_s"] = statistics.median(cpus)
-    print(json.dumps({"tree": str(TREE), "runs": runs, "bytecode": bytecode,
+    print(json.dumps({"tree": str(TREE), "runs": runs, "bytecode": "cached" if bytecode else "none",
                       **{k: round(v, 3) for k, v in figures.items()}}))
 
 
