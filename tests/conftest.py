@@ -22,6 +22,15 @@ needs_shared = pytest.mark.skipif(not (SHARED / "classifier-examples").is_dir(),
                                   reason="../shared/classifier-examples is not present")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_user_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    # The tables allfhir keeps under the user's cache folder (table_cache): a test run writes
+    # its own, never the developer's ~/.cache (subprocesses of the tests inherit it).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def kb() -> Knowledge:
     return knowledge.default()

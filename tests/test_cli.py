@@ -164,3 +164,22 @@ def test_importing_the_cli_imports_no_pipeline() -> None:
             " 'allfhir.knowledge', 'fhirpathpy') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_converting_the_readme_example_imports_only_what_it_uses() -> None:
+    # Start-up of `allfhir convert`: without ALLFHIR_* variables the identifier systems are the
+    # defaults, so pydantic-settings (asyncio, dotenv) is not imported for them; the generic JSON
+    # adapter's models are built only for a generic JSON input.
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from allfhir.cli import main; rc = main(['convert', *sys.argv[1:]]); "
+            "unused = [m for m in ('pydantic_settings', 'asyncio') if m in sys.modules]; "
+            "from allfhir.ingest import generic_json; "
+            "print(rc, unused, generic_json._models.cache_info().currsize, file=sys.stderr)")
+    env = {k: v for k, v in os.environ.items() if not k.lower().startswith("allfhir_")}
+    out = subprocess.run([sys.executable, "-c", code, str(PROBABILITIES), str(ARRIBA)],
+                         capture_output=True, text=True, check=True, env=env)
+    assert out.stderr.strip() == "0 [] 0"
+    assert len(out.stdout.splitlines()) == 3

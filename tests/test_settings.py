@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,26 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("ALLFHIR_MAX_BODY_BYTES", "0")
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_without_allfhir_variables_every_setting_is_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    # what `allfhir convert` relies on when it skips building Settings (environment.any_setting)
+    from allfhir.environment import any_setting
+    from allfhir.fhir.bundle import id_systems
+    from allfhir.fhir.common import IdSystems
+
+    for name in list(os.environ):
+        if name.lower().startswith("allfhir_"):
+            monkeypatch.delenv(name)
+    assert not any_setting()
+    assert id_systems(Settings()) == IdSystems()
+    assert Settings() == Settings.model_validate({})
+
+
+def test_any_setting_sees_names_in_any_case_as_settings_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    from allfhir.environment import any_setting
+
+    assert not any_setting({"PATH": "/bin", "XALLFHIR_SAMPLE_ID_SYSTEM": "urn:x"})
+    monkeypatch.setenv("allfhir_sample_id_system", "urn:oid:1.2.3")
+    assert any_setting()
+    assert Settings().sample_id_system == "urn:oid:1.2.3"

@@ -98,9 +98,9 @@ class Progress:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
+    from .environment import any_setting
     from .fhir.bundle import BuildOptions, id_systems
-    from .fhir.common import effective_problem, order_problem, reference_problem
-    from .settings import Settings
+    from .fhir.common import IdSystems, effective_problem, order_problem, reference_problem
 
     wrong = [p for p in (args.specimen and reference_problem("--specimen", args.specimen, "Specimen"),
                          args.order and order_problem(args.order),
@@ -108,10 +108,17 @@ def cmd_convert(args: argparse.Namespace) -> int:
     if wrong:
         raise InputError([Problem(p, code="value") for p in wrong])
     # the same ALLFHIR_* identifier systems as the service: a lab's reports name its namespaces
+    # (no ALLFHIR_* variable: every setting is its default, and pydantic-settings is not imported)
+    if any_setting():
+        from .settings import Settings
+
+        systems = id_systems(Settings())
+    else:
+        systems = IdSystems()
     opts = BuildOptions(bundle_type=args.bundle_type, patient=args.patient,
                         effective=args.effective, actionability=not args.no_actionability,
                         assembly=args.assembly, reviewed=args.reviewed, specimen=args.specimen,
-                        order=args.order, systems=id_systems(Settings()))
+                        order=args.order, systems=systems)
     output = Path(args.output) if args.output else None
     if output is not None and any(same_file(f, output) for f in args.files):
         raise InputError(Problem("the output file is one of the input files; choose another -o",

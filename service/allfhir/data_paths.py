@@ -20,3 +20,10 @@ def data_dir(env_var: str, packaged: str, in_repo: str) -> Path:
         return Path(env)
     shipped = PACKAGE / packaged
     return shipped if shipped.is_dir() else REPO / in_repo
+
+
+def user_cache_dir() -> Path:
+    """The user's cache folder for allfhir (XDG: $XDG_CACHE_HOME/allfhir, else ~/.cache/allfhir),
+    where what can be derived again is kept: the FHIR packages of an installed wheel, the
+    look-up tables of table_cache."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "allfhir"

@@ -18,7 +18,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import codes, fusion_karyotypes
+from . import codes, fusion_karyotypes, table_cache
 from .data_paths import data_dir
 from .fusion_karyotypes import FusionKaryotype
 from .model import CopyNumberChange, Finding, Fusion, Ploidy, SequenceVariant
@@ -472,12 +472,14 @@ def _csv(path: Path, sep: str = ",") -> list[Any]:
 
 class _GeneTables:
     """genes.tsv (43k rows), read on the first gene look-up, once, whichever thread asks; each
-    derived table (synonyms, casefolded symbols) is built when it is first needed."""
+    derived table (synonyms, casefolded symbols) is built when it is first needed, or read from
+    table_cache when an earlier process built it from the same file with this module."""
 
-    __slots__ = ("_built", "_lock", "_path", "_rows")
+    __slots__ = ("_built", "_digest", "_lock", "_path", "_rows")
 
     def __init__(self, path: Path) -> None:
         self._path = path
+        self._digest: str | None = None
         self._rows: list[tuple[str, ...]] | None = None
         self._built: list[dict[str, Any] | None] = [None, None, None]
         self._lock = threading.Lock()
@@ -494,6 +496,11 @@ class _GeneTables:
         return table
 
     def _build(self, index: int) -> dict[str, Any]:  # under the lock
+        if self._digest is None:
+            self._digest = table_cache.digest(self._path, Path(__file__))
+        return table_cache.cached(self._digest, f"genes{index}", lambda: self._derive(index))
+
+    def _derive(self, index: int) -> dict[str, Any]:
         if self._rows is None:
             self._rows = _gene_rows(self._path)
         rows = self._rows

@@ -1,8 +1,10 @@
 """Every setting of a deployment, in one pydantic-settings object read from `ALLFHIR_*` variables.
 
 Nothing else reads the environment for these: the CLI and the web service build one `Settings`
-and pass it down. (The data-folder overrides ALLFHIR_MAPPINGS / ALLFHIR_FHIR_PACKAGES stay with
-`data_paths`, which is where the package finds its own files.)
+and pass it down. (`environment.any_setting` only says whether there is anything to read: with
+no `ALLFHIR_*` variable, `allfhir convert` takes the defaults without building it. The
+data-folder overrides ALLFHIR_MAPPINGS / ALLFHIR_FHIR_PACKAGES stay with `data_paths`, which is
+where the package finds its own files.)
 
 The identifier systems belong to the lab: a LIMS names its samples and reports in its own
 namespaces, so a deployment sets them; the defaults are the project's demo namespaces.
@@ -15,11 +17,11 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from . import codes
+from . import codes, environment
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ALLFHIR_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=environment.PREFIX, extra="ignore", frozen=True)
 
     data_dir: Path = Field(Path("allfhir-data"),
                            description="folder of the default SQLite database")

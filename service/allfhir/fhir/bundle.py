@@ -12,16 +12,18 @@ import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
 from .. import codes, integrate
 from ..actionability import Assessment
 from ..integrate import IntegratedCall
 from ..knowledge import Knowledge
 from ..resolve import ResolvedSample
-from ..settings import Settings
 from . import cytogenomic, fusion, report, subtype, therapy, variant
 from .common import IdSystems, Json, ReportContext, identifier_ref, order_ref, ref_to
+
+if TYPE_CHECKING:  # the pipeline never reads settings itself: its callers pass them
+    from ..settings import Settings
 
 BundleType = Literal["collection", "transaction"]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -56,40 +57,47 @@ def _public(model: type[BaseModel], name: str, **override: Any) -> type[BaseMode
     return create_model(name, __base__=_Input, __doc__=model.__doc__, **fields)
 
 
-CallIn = _public(SubtypeCall, "SubtypeCall")
-FusionIn = _public(Fusion, "Fusion")
-VariantIn = _public(SequenceVariant, "SequenceVariant")
-CopyNumberIn = _public(CopyNumberChange, "CopyNumberChange")
-PloidyIn = _public(Ploidy, "Ploidy")
-ClassifierIn = _public(
-    ClassifierRun, "Classifier",
-    classifier_id=(str, Field(
-        default=GENERIC,
-        description="'generic' (labels are allfhir subtype ids or display names) or a classifier "
-                    "key of mappings/classifier_labels.csv (labels as that classifier writes them)")),
-)
-SampleIn = _public(
-    Sample, "Sample",
-    sample_id=(str, Field(min_length=1, description="the sample's id; one report per sample")),
-    classifier=(ClassifierIn | None, None),
-    calls=(list[CallIn], Field(default_factory=list)),
-    fusions=(list[FusionIn], Field(default_factory=list)),
-    variants=(list[VariantIn], Field(default_factory=list)),
-    copy_numbers=(list[CopyNumberIn], Field(default_factory=list)),
-    ploidy=(PloidyIn | None, None),
-)
+@cache
+def _models() -> tuple[type[BaseModel], type[BaseModel]]:
+    """(Sample, Document) of the accepted JSON, built on first use: building these nine pydantic
+    models is about half of importing the adapters, which every conversion does (sniffing asks
+    each adapter) and which only a generic JSON input needs."""
+    call = _public(SubtypeCall, "SubtypeCall")
+    fusion = _public(Fusion, "Fusion")
+    variant = _public(SequenceVariant, "SequenceVariant")
+    copy_number = _public(CopyNumberChange, "CopyNumberChange")
+    ploidy = _public(Ploidy, "Ploidy")
+    classifier = _public(
+        ClassifierRun, "Classifier",
+        classifier_id=(str, Field(
+            default=GENERIC,
+            description="'generic' (labels are allfhir subtype ids or display names) or a "
+                        "classifier key of mappings/classifier_labels.csv (labels as that "
+                        "classifier writes them)")),
+    )
+    sample = _public(
+        Sample, "Sample",
+        sample_id=(str, Field(min_length=1, description="the sample's id; one report per sample")),
+        classifier=(classifier | None, None),
+        calls=(list[call], Field(default_factory=list)),  # type: ignore[valid-type]
+        fusions=(list[fusion], Field(default_factory=list)),  # type: ignore[valid-type]
+        variants=(list[variant], Field(default_factory=list)),  # type: ignore[valid-type]
+        copy_numbers=(list[copy_number], Field(default_factory=list)),  # type: ignore[valid-type]
+        ploidy=(ploidy | None, None),
+    )
 
+    class Document(_Input):
+        """Several samples in one file."""
 
-class Document(_Input):
-    """Several samples in one file."""
+        schema_version: str = Field(default=SCHEMA_VERSION, description="version of this schema")
+        samples: list[dict[str, Any]] = Field(description="one object per sample (see Sample)")
 
-    schema_version: str = Field(default=SCHEMA_VERSION, description="version of this schema")
-    samples: list[dict[str, Any]] = Field(description="one object per sample (see Sample)")
+    return sample, Document
 
 
 def json_schema() -> dict[str, Any]:
     """JSON Schema (2020-12) of the accepted documents: one Sample, or {"samples": [Sample...]}."""
-    sample = SampleIn.model_json_schema(ref_template="#/$defs/{model}")
+    sample = _models()[0].model_json_schema(ref_template="#/$defs/{model}")
     defs = sample.pop("$defs", {})
     defs["Sample"] = sample
     return {
@@ -140,7 +148,7 @@ def read(source: Source) -> Iterator[Sample | InputError]:
                                  file=name, row=1, code="structure"))
     if "samples" in data:
         try:
-            document = Document.model_validate(data)
+            document = _models()[1].model_validate(data)
         except ValidationError as exc:
             raise InputError(_problems(exc, name, text, ())) from None
         items = [(("samples", i), item) for i, item in enumerate(document.samples)]
@@ -152,10 +160,11 @@ def read(source: Source) -> Iterator[Sample | InputError]:
 def _samples(items: list[tuple[tuple[str | int, ...], Any]], name: str, text: str,
              ) -> Iterator[Sample | InputError]:
     lines = _Lines(text)
+    sample_model = _models()[0]
     seen: dict[str, str] = {}
     for prefix, item in items:
         try:
-            parsed = SampleIn.model_validate(item)
+            parsed = sample_model.model_validate(item)
         except ValidationError as exc:
             yield InputError(_problems(exc, name, text, prefix, lines))
             continue
@@ -214,7 +223,7 @@ def _problems(exc: ValidationError, name: str, text: str, prefix: tuple[str | in
     out = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
-        # `SampleIn | None` unions add no loc parts in pydantic v2 for models; keep the path as given.
+        # `Model | None` unions add no loc parts in pydantic v2 for models; keep the path as given.
         path = (*prefix, *loc)
         out.append(Problem(_message(err), file=name, row=lines.line(path), column=_path(path) or None,
                            code="required" if err["type"] == "missing" else "value"))
