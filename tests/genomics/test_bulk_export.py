@@ -168,3 +168,13 @@ def test_refusals_are_operation_outcomes(exporting: Api, path: str, params: dict
     assert body["resourceType"] == "OperationOutcome"
     status, code, text = r.status_code, body["issue"][0]["code"], body["issue"][0]["diagnostics"]
     assert (status, code) == expected[:2] and text.startswith(expected[2]), text
+
+
+@pytest.mark.parametrize("job", ["0", "269710578989830438912", str(2**63)])
+def test_a_job_number_no_job_can_have_is_not_found(exporting: Api, job: str) -> None:
+    for method, path in (("get", f"/fhir/$export-status/{job}"), ("delete", f"/fhir/$export-status/{job}"),
+                         ("get", f"/fhir/$export-output/{job}/Observation.ndjson"),
+                         ("get", f"/fhir/$convert-status/{job}")):
+        r = getattr(exporting.client, method)(path, headers=exporting.auth("reader"))
+        assert r.status_code == 404, (method, path)
+        assert r.get_json()["resourceType"] == "OperationOutcome"

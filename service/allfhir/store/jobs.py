@@ -87,6 +87,10 @@ def submit(store: Store, kind: str, payload: Json, *, key: str | None = None) ->
 
 
 def get(store: Store, job_id: int) -> Job | None:
+    """The job of that id; None for an id no job can have (a URL's number beyond the BIGINT
+    column is not found, not an overflow in the driver)."""
+    if not 0 < job_id < 2**63:
+        return None
     with store.engine.connect() as conn:
         row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
     return _job(row) if row else None
