@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, ParamSpec, TypeVar
@@ -17,7 +17,9 @@ from typing import Literal, ParamSpec, TypeVar
 from .. import codes, integrate
 from ..actionability import Assessment
 from ..integrate import IntegratedCall
+from ..jsonout import CheckedFloats, plain_floats
 from ..knowledge import Knowledge
+from ..model import Sample
 from ..resolve import ResolvedSample
 from ..settings import Settings
 from . import cytogenomic, fusion, report, subtype, therapy, variant
@@ -177,7 +179,21 @@ def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
         # FHIR JSON puts extension right after text; keep the resource's key order canonical.
         rep = {k: rep[k] for k in ("resourceType", "id", "meta", "text", "extension")} | rep
     resources = [rep, *ctx.entries, *shared]
-    return assemble(resources, opts.bundle_type, bundle_id=ctx.new_id("bundle"))
+    out = assemble(resources, opts.bundle_type, bundle_id=ctx.new_id("bundle"))
+    # The builders write no number of their own: every float of the Bundle is one of the sample's.
+    return CheckedFloats(out) if plain_floats(_floats(s)) else out
+
+
+def _floats(s: Sample) -> Iterator[float | None]:
+    """Every float of the sample (None where a value is missing)."""
+    for call in s.calls:
+        yield call.probability
+        yield call.threshold
+    yield from s.scores.values()
+    for v in s.variants:
+        yield v.allele_frequency
+    for c in s.copy_numbers:
+        yield c.copy_number
 
 
 def _actionability(ctx: ReportContext, kb: Knowledge, assessment: Assessment,
