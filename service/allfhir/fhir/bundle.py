@@ -143,16 +143,17 @@ def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
     review: list[tuple[IntegratedCall, Json]] = []
     for rc in rs.calls:
         ic = by_call.get(id(rc.call))
-        biomarker, implication = subtype.build(ctx, kb, rc, classifier, built, ic, s.scores)
+        text = subtype.sentence(kb, rc, ic, classifier)
+        biomarker, implication = subtype.build(ctx, kb, rc, classifier, built, ic, s.scores, text)
         call_refs[id(rc.call)] = (ref_to(biomarker), ref_to(implication))
-        sentences.append(integrate.sentence(kb, ic, classifier) if ic else
-                         subtype.call_sentence(rc, classifier))
+        sentences.append(text)
         if ic and ic.needs_review:
             review.append((ic, implication))
     for ic in integrated:
         if ic.call is None or ic.call.reported.kind == "no-call":
-            implication = subtype.driver_implication(ctx, kb, ic, classifier, built)
-            sentences.append(integrate.sentence(kb, ic, classifier))
+            text = integrate.sentence(kb, ic, classifier)
+            implication = subtype.driver_implication(ctx, kb, ic, classifier, built, text)
+            sentences.append(text)
             if ic.needs_review:
                 review.append((ic, implication))
     rows[:0] = [("Subtype", sentence) for sentence in sentences]
