@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, ParamSpec, TypeVar
@@ -185,16 +185,14 @@ def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
     return CheckedFloats(out) if plain_floats(_floats(s)) else out
 
 
-def _floats(s: Sample) -> Iterator[float | None]:
+def _floats(s: Sample) -> list[float | None]:
     """Every float of the sample (None where a value is missing)."""
+    out: list[float | None] = [*s.scores.values()]
     for call in s.calls:
-        yield call.probability
-        yield call.threshold
-    yield from s.scores.values()
-    for v in s.variants:
-        yield v.allele_frequency
-    for c in s.copy_numbers:
-        yield c.copy_number
+        out += (call.probability, call.threshold)
+    out += [v.allele_frequency for v in s.variants]
+    out += [c.copy_number for c in s.copy_numbers]
+    return out
 
 
 def _actionability(ctx: ReportContext, kb: Knowledge, assessment: Assessment,

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from .. import codes
 from ..knowledge import Coding
@@ -19,7 +18,6 @@ DATETIME = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})"
                       r"(T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))?)?)?$")
 
 Json = dict[str, Any]
-V = TypeVar("V")
 
 # Name-based UUIDs: the same (report, finding) always gets the same id, so converting twice gives
 # byte-identical output and re-delivery creates no duplicates at the receiving server.
@@ -28,34 +26,6 @@ _NAMESPACE_BYTES = _NAMESPACE.bytes
 # RFC 4122 variant bits (10xx) applied to the first hex digit of the fourth group.
 _sha1 = hashlib.sha1
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
-
-
-class Worked(Generic[V]):
-    """Parts of FHIR JSON worked out once from knowledge objects and plain values, and then shared
-    by every report that has them (a cohort's reports differ mostly in ids and numbers).
-
-    Keyed by plain values and by the identities of the knowledge objects read (frozen dataclasses:
-    what one says never changes; hashing one by value would cost more than the work saved). The
-    objects are kept with the value, so an id is never reused for another object while its entry
-    lives; bounded (cleared when full), so memory stays flat whatever the input. The shared values
-    are read-only: whoever changes a Bundle copies it first (the store and the PDF embedding do)."""
-
-    __slots__ = ("_entries", "_size")
-
-    def __init__(self, size: int = 4096) -> None:
-        self._entries: dict[Hashable, tuple[object, V]] = {}
-        self._size = size
-
-    def get(self, key: Hashable) -> V | None:
-        hit = self._entries.get(key)
-        return None if hit is None else hit[1]
-
-    def put(self, key: Hashable, keep: object, value: V) -> V:
-        """Store `value` (`keep`: the objects whose ids are in `key`); returns it."""
-        if len(self._entries) >= self._size:
-            self._entries.clear()
-        self._entries[key] = (keep, value)
-        return value
 
 
 def stable_id(*parts: str) -> str:

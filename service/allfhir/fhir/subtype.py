@@ -17,11 +17,11 @@ from ..integrate import IntegratedCall, is_low_confidence
 from ..knowledge import Finding, Knowledge, Outcome, Subtype
 from ..model import ClassifierRun, SubtypeCall
 from ..resolve import ResolvedCall
+from ..worked import Worked
 from .common import (
     CATEGORIES,
     Json,
     ReportContext,
-    Worked,
     allfhir_code,
     coding,
     component,
