@@ -75,8 +75,11 @@ def actionable_calls(integrated: list[IntegratedCall]) -> tuple[ResolvedCall, ..
 def integrate(rs: ResolvedSample, kb: Knowledge) -> list[IntegratedCall]:
     """One integrated call per expression call, plus one per driver no call accounts for."""
     sample = rs.sample
-    drivers = sample_drivers(kb, sample)
     calls = [c for c in rs.calls if c.reported.kind != "no-call"]
+    if not (sample.fusions or sample.variants or sample.copy_numbers or sample.ploidy):
+        # No finding: none confirms, contradicts or adds to a call (what _one finds then).
+        return [_expression_only(kb, c) for c in calls]
+    drivers = sample_drivers(kb, sample)
     claimed = {m for c in calls for m in (c.reported.id, *c.reported.members)}
     out = [_one(kb, sample, c, drivers, claimed) for c in calls]
     explained = {id(d.finding) for i in out for d in (*i.drivers, *i.others)}
@@ -134,8 +137,13 @@ def _one(kb: Knowledge, sample: Sample, call: ResolvedCall, drivers: list[Driver
         driver_st, found = next(iter(by_subtype.items()))
         return IntegratedCall(call, "discordant", driver_st,
                               entity_for(kb, driver_st, sample, call), found, [])
-    # Nothing confirms the call: a "-like"/NOS entity may stand on expression; a driver-defined
-    # one is not asserted.
+    return _expression_only(kb, call)
+
+
+def _expression_only(kb: Knowledge, call: ResolvedCall) -> IntegratedCall:
+    """Nothing confirms the call: a "-like"/NOS entity may stand on expression; a driver-defined
+    one is not asserted."""
+    st = call.reported
     stands = next((e for e in kb.entities.get(st.id, ()) if e.driver == "none"), None)
     return IntegratedCall(call, "expression-only", st if stands else None, stands)
 

@@ -50,8 +50,19 @@ def subtype_concept(st: Subtype) -> Json:
     return concept(st.coding, *(c.coding for c in st.codes if c.exact), text=st.display)
 
 
+_devices: Worked[Json] = Worked()
+
+
 def device(classifier: ClassifierRun) -> Json:
     """The classifier (name + version) as a Device shared by every report it produced."""
+    key = (classifier.classifier_id, classifier.name, classifier.version)
+    dev = _devices.get(key)
+    if dev is None:
+        dev = _devices.put(key, None, _device(classifier))
+    return dict(dev)  # its own resource, the parts shared
+
+
+def _device(classifier: ClassifierRun) -> Json:
     version = classifier.version or "unknown"
     dev: Json = {
         "resourceType": "Device",
