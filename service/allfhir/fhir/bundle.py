@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, ParamSpec, TypeVar
 
-from .. import codes, integrate
+from .. import integrate
 from ..actionability import Assessment
 from ..integrate import IntegratedCall
 from ..jsonout import CheckedFloats, plain_floats
@@ -171,14 +171,9 @@ def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
     conclusion = _conclusion(rs, sentences, built) + summary
     title = f"BCP-ALL molecular subtype report - sample {s.sample_id}"
     results = [r for r in ctx.entries if r["resourceType"] == "Observation"]
-    rep = report.build(ctx, results, conclusion, rows, title)
+    rep = report.build(ctx, results, conclusion, rows, title, actions)
     if review and not opts.reviewed:
         rep["status"] = "preliminary"
-    if actions:
-        rep["extension"] = [{"url": codes.EXT_RECOMMENDED_ACTION, "valueReference": a}
-                            for a in actions]
-        # FHIR JSON puts extension right after text; keep the resource's key order canonical.
-        rep = {k: rep[k] for k in ("resourceType", "id", "meta", "text", "extension")} | rep
     resources = [rep, *ctx.entries, *shared]
     out = assemble(resources, opts.bundle_type, bundle_id=ctx.new_id("bundle"))
     # The builders write no number of their own: every float of the Bundle is one of the sample's.

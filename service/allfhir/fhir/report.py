@@ -11,13 +11,17 @@ from .common import Json, ReportContext, coding, concept, loinc
 
 
 def build(ctx: ReportContext, results: list[Json], conclusion: str, narrative_rows: list[tuple[str, str]],
-          title: str) -> Json:
+          title: str, actions: list[Json] | None = None) -> Json:
+    """The DiagnosticReport; `actions` the references of its recommended actions (Tasks)."""
     div = narrative(title, narrative_rows, conclusion)
     report: Json = {
         "resourceType": "DiagnosticReport",
         "id": ctx.new_id("report"),
         "meta": {"profile": [codes.PROFILE_GENOMIC_REPORT]},
         "text": {"status": "generated", "div": div},
+        # FHIR JSON puts extension right after text
+        **({"extension": [{"url": codes.EXT_RECOMMENDED_ACTION, "valueReference": a}
+                          for a in actions]} if actions else {}),
         "identifier": [{"system": ctx.systems.report, "value": ctx.key}],
         **({"basedOn": [ctx.based_on]} if ctx.based_on else {}),
         "status": "final",
