@@ -289,13 +289,19 @@ def trial_task(ctx: ReportContext, rec: Recommendation, implication_ref: Json,
     return task
 
 
+_followup_codes: Worked[Json] = Worked()
+
+
 def followup_task(ctx: ReportContext, kb: Knowledge, fu: FollowUp, call_ref: Json) -> Json:
-    return _task(ctx.new_id("followup", fu.confirmation.target, fu.call.call.label,
-                            fu.call.call.method or ""),
-                 codes.PROFILE_FOLLOWUP_RECOMMENDATION, ctx,
-                 concept(kb.loinc_answer("LL1037-2", "Confirmatory testing recommended"),
-                         text=f"Confirm: {fu.confirmation.followup_test}"),
-                 followup_sentence(fu), call_ref)
+    conf = fu.confirmation
+    key = (id(conf), id(kb.loinc_answers))
+    code = _followup_codes.get(key)
+    if code is None:
+        code = _followup_codes.put(key, (conf, kb.loinc_answers), concept(
+            kb.loinc_answer("LL1037-2", "Confirmatory testing recommended"),
+            text=f"Confirm: {conf.followup_test}"))
+    return _task(ctx.new_id("followup", conf.target, fu.call.call.label, fu.call.call.method or ""),
+                 codes.PROFILE_FOLLOWUP_RECOMMENDATION, ctx, code, followup_sentence(fu), call_ref)
 
 
 def review_task(ctx: ReportContext, ic: IntegratedCall, implication_ref: Json) -> Json:
