@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from allfhir.convert import convert
-from allfhir.jsonout import CheckedFloats, dumps, dumps_bytes, plain_floats
+from allfhir.jsonout import dumps, dumps_bytes, plain_floats, vouch
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -68,15 +68,24 @@ def _cohort(path: Path, cells: list[str]) -> Path:
 
 
 def test_a_bundle_with_small_floats_is_scanned(tmp_path: Path) -> None:
-    """A Bundle is marked CheckedFloats only when no float of its sample is one orjson spells
-    differently; either way its text is the stdlib's."""
+    """The builder vouches for a Bundle only when no float of its sample is one orjson spells
+    differently: written as it comes out of the pipeline, its text is the stdlib's either way."""
     cohort = _cohort(tmp_path / "probabilities.csv", ["0.9", "3e-05", "0", "1e-7", "0.0001"])
-    bundles = [b for b in convert([cohort]) if isinstance(b, dict)]
-    assert [type(b) is CheckedFloats for b in bundles] == [True, False, True, False, True]
-    assert [dumps_bytes(b) for b in bundles] == [_stdlib(b) for b in bundles]
-    assert b'"value":3e-05' in dumps_bytes(bundles[1]) and b'"value":1e-07' in dumps_bytes(bundles[3])
+    bundles, written = [], []
+    for item in convert([cohort]):
+        assert isinstance(item, dict)
+        bundles.append(item)
+        written.append(dumps_bytes(item))
+    assert written == [_stdlib(b) for b in bundles]
+    assert b'"value":3e-05' in written[1] and b'"value":1e-07' in written[3]
 
 
-def test_a_checked_document_is_written_by_orjson_alone() -> None:
-    assert dumps_bytes(CheckedFloats(a="null", b=[0.5])) == b'{"a":"null","b":[0.5]}'
-    assert dumps_bytes(CheckedFloats(a=2**70)) == b'{"a":1180591620717411303424}'
+def test_a_vouched_document_is_written_by_orjson_alone_once() -> None:
+    """Vouching skips the scan (here wrongly, to show it) for the document's next writing only."""
+    doc = {"a": "null", "b": [0.5, 3e-05]}
+    assert dumps_bytes(vouch(doc)) == b'{"a":"null","b":[0.5,0.00003]}'
+    assert dumps_bytes(doc) == _stdlib(doc) == b'{"a":"null","b":[0.5,3e-05]}'
+    other = {"b": 3e-05}
+    vouch(other)
+    assert dumps_bytes(doc) == _stdlib(doc)  # not the one vouched for
+    assert dumps_bytes(vouch({"a": 2**70})) == b'{"a":1180591620717411303424}'

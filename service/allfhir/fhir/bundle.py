@@ -17,7 +17,7 @@ from typing import Literal, ParamSpec, TypeVar
 from .. import integrate
 from ..actionability import Assessment
 from ..integrate import IntegratedCall
-from ..jsonout import CheckedFloats, plain_floats
+from ..jsonout import plain_floats, vouch
 from ..knowledge import Knowledge
 from ..model import Sample
 from ..resolve import ResolvedSample
@@ -177,7 +177,7 @@ def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
     resources = [rep, *ctx.entries, *shared]
     out = assemble(resources, opts.bundle_type, bundle_id=ctx.new_id("bundle"))
     # The builders write no number of their own: every float of the Bundle is one of the sample's.
-    return CheckedFloats(out) if plain_floats(_floats(s)) else out
+    return vouch(out) if plain_floats(_floats(s)) else out
 
 
 def _floats(s: Sample) -> list[float | None]:
