@@ -3,6 +3,8 @@
 Order: the DiagnosticReport first, then its results, then shared resources (the classifier
 Device). In a transaction every entry is a conditional create on its stable identifier, the
 report on its report identifier, so delivering the same report twice creates nothing new.
+Bundles share their constant parts (codes, components, sentences worked out once per subtype and
+rule: allfhir.worked) with each other: a caller that changes a Bundle copies it first.
 """
 
 from __future__ import annotations
