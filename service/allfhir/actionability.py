@@ -33,6 +33,7 @@ from .knowledge import (
 )
 from .model import Fusion, Sample, SequenceVariant
 from .resolve import ResolvedCall, ResolvedSample
+from .worked import Worked
 
 # Evidence levels of the AMP/ASCO/CAP 2017 scale, strongest first (see mappings/ACTIONABILITY.md).
 LEVEL_ORDER = ("A", "B", "C", "D")
@@ -132,10 +133,9 @@ def assess(rs: ResolvedSample, kb: Knowledge, on: date | None = None) -> Assessm
     applied: list[tuple[Rule, Basis, Subtype | None]] = []
     for call in calls:
         applied += _call_rules(call, rs.sample, kb, out)
-    for alteration in kb.alterations.values():
-        rules = kb.rules_by_target.get(("alteration", alteration.id), ())
-        if not rules or alteration.kind == "phenotype":
-            continue
+    # Alterations are met by fusions and variants only (matching_findings): without either, none.
+    targets = _alteration_rules(kb) if rs.sample.fusions or rs.sample.variants else ()
+    for alteration, rules in targets:
         found = matching_findings(kb, alteration, rs.sample, calls)
         if not found:
             continue
@@ -147,6 +147,22 @@ def assess(rs: ResolvedSample, kb: Knowledge, on: date | None = None) -> Assessm
     return out
 
 
+_alteration_rules_worked: Worked[tuple[tuple[Alteration, tuple[Rule, ...]], ...]] = Worked()
+_unlocks_worked: Worked[tuple[Rule, ...]] = Worked()
+_trial_fits_worked: Worked[tuple[bool, tuple[str, ...], str]] = Worked()
+
+
+def _alteration_rules(kb: Knowledge) -> tuple[tuple[Alteration, tuple[Rule, ...]], ...]:
+    """The alterations that have rules (phenotypes apart), with their rules, in knowledge order."""
+    key = (id(kb.alterations), id(kb.rules_by_target))
+    found = _alteration_rules_worked.get(key)
+    if found is None:
+        found = _alteration_rules_worked.put(key, (kb.alterations, kb.rules_by_target), tuple(
+            (a, rules) for a in kb.alterations.values()
+            if (rules := kb.rules_by_target.get(("alteration", a.id), ())) and a.kind != "phenotype"))
+    return found
+
+
 # --- subtype rules and confirmations ------------------------------------------------------------
 
 def _call_rules(call: ResolvedCall, sample: Sample, kb: Knowledge,
@@ -155,13 +171,7 @@ def _call_rules(call: ResolvedCall, sample: Sample, kb: Knowledge,
     conf = kb.confirmations.get(st.id)
     confirming = confirming_findings(kb, conf, st, sample) if conf else []
     if conf and not confirming:
-        members = st.members if st.kind == "group" else (st.id,)
-        # A call that stands without its driver keeps its own rules; the test unlocks the rest.
-        unlocks = [r for m in members for r in kb.rules_by_target.get(("subtype", m), ())
-                   if conf.required or m != st.id]
-        unlocks += [r for a in kb.alterations.values() if set(a.genes) & set(conf.genes)
-                    for r in kb.rules_by_target.get(("alteration", a.id), ())]
-        out.followups.append(FollowUp(conf, call, unlocks))
+        out.followups.append(FollowUp(conf, call, list(_unlocks(kb, conf, st))))
         if conf.required:
             return []
     if st.kind != "group":
@@ -181,6 +191,22 @@ def _call_rules(call: ResolvedCall, sample: Sample, kb: Knowledge,
             applied += [(rule, basis, member)
                         for rule in kb.rules_by_target.get(("subtype", member_id), ())]
     return applied
+
+
+def _unlocks(kb: Knowledge, conf: Confirmation, st: Subtype) -> tuple[Rule, ...]:
+    """The rules a positive confirmatory test of `st` makes applicable (worked out once per
+    subtype and confirmation)."""
+    key = (id(conf), id(st), id(kb.rules_by_target), id(kb.alterations))
+    unlocks = _unlocks_worked.get(key)
+    if unlocks is not None:
+        return unlocks
+    members = st.members if st.kind == "group" else (st.id,)
+    # A call that stands without its driver keeps its own rules; the test unlocks the rest.
+    found = [r for m in members for r in kb.rules_by_target.get(("subtype", m), ())
+             if conf.required or m != st.id]
+    found += [r for a in kb.alterations.values() if set(a.genes) & set(conf.genes)
+              for r in kb.rules_by_target.get(("alteration", a.id), ())]
+    return _unlocks_worked.put(key, (conf, st, kb.rules_by_target, kb.alterations), tuple(found))
 
 
 def confirming_findings(kb: Knowledge, conf: Confirmation, st: Subtype,
@@ -270,6 +296,15 @@ def _context_call(alteration: Alteration, calls: list[ResolvedCall]) -> Resolved
 def trial_fit(trial: Trial, on: date) -> TrialFit:
     """A trial is offered only when its record's population includes BCP-ALL, its age range and
     line of therapy are recorded, and its status is open with an as-of date under a year old."""
+    key = (id(trial), on)
+    fit = _trial_fits_worked.get(key)
+    if fit is None:
+        fit = _trial_fits_worked.put(key, trial, _fit(trial, on))
+    offered, reasons, status_text = fit
+    return TrialFit(trial, offered, list(reasons), status_text)
+
+
+def _fit(trial: Trial, on: date) -> tuple[bool, tuple[str, ...], str]:
     reasons = []
     if not set(trial.diseases) & BCP_ALL_DISEASES:
         reasons.append("conditions do not include B-ALL" if trial.diseases
@@ -283,7 +318,7 @@ def trial_fit(trial: Trial, on: date) -> TrialFit:
         reasons.append(f"not enrolling ({status_text})")
     elif not is_fresh(trial, on):
         reasons.append(status_text)
-    return TrialFit(trial, not reasons, reasons, status_text)
+    return not reasons, tuple(reasons), status_text
 
 
 def is_fresh(trial: Trial, on: date) -> bool:
@@ -311,7 +346,9 @@ def _merge(applied: list[tuple[Rule, Basis, Subtype | None]], kb: Knowledge, on:
     for rule, basis, ctx in applied:
         fit = None
         if rule.trial:
-            fit = fits.setdefault(rule.trial, trial_fit(kb.trials[rule.trial], on))
+            fit = fits.get(rule.trial)
+            if fit is None:
+                fit = fits[rule.trial] = trial_fit(kb.trials[rule.trial], on)
             if not fit.offered:
                 not_offered.append((rule, fit))
                 continue

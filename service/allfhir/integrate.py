@@ -23,6 +23,7 @@ from .actionability import fusion_matches, variant_matches
 from .knowledge import Entity, Finding, Knowledge, Pitfall, Subtype
 from .model import CopyNumberChange, Fusion, Ploidy, Sample, SequenceVariant
 from .resolve import ResolvedCall, ResolvedSample
+from .worked import Worked
 
 CALL_BASES = ("driver-confirmed", "expression-only", "driver-only", "discordant", "dual-driver")
 NEEDS_REVIEW = frozenset({"discordant", "dual-driver"})
@@ -74,8 +75,11 @@ def actionable_calls(integrated: list[IntegratedCall]) -> tuple[ResolvedCall, ..
 def integrate(rs: ResolvedSample, kb: Knowledge) -> list[IntegratedCall]:
     """One integrated call per expression call, plus one per driver no call accounts for."""
     sample = rs.sample
-    drivers = sample_drivers(kb, sample)
     calls = [c for c in rs.calls if c.reported.kind != "no-call"]
+    if not (sample.fusions or sample.variants or sample.copy_numbers or sample.ploidy):
+        # No finding: none confirms, contradicts or adds to a call (what _one finds then).
+        return [_expression_only(kb, c) for c in calls]
+    drivers = sample_drivers(kb, sample)
     claimed = {m for c in calls for m in (c.reported.id, *c.reported.members)}
     out = [_one(kb, sample, c, drivers, claimed) for c in calls]
     explained = {id(d.finding) for i in out for d in (*i.drivers, *i.others)}
@@ -133,8 +137,13 @@ def _one(kb: Knowledge, sample: Sample, call: ResolvedCall, drivers: list[Driver
         driver_st, found = next(iter(by_subtype.items()))
         return IntegratedCall(call, "discordant", driver_st,
                               entity_for(kb, driver_st, sample, call), found, [])
-    # Nothing confirms the call: a "-like"/NOS entity may stand on expression; a driver-defined
-    # one is not asserted.
+    return _expression_only(kb, call)
+
+
+def _expression_only(kb: Knowledge, call: ResolvedCall) -> IntegratedCall:
+    """Nothing confirms the call: a "-like"/NOS entity may stand on expression; a driver-defined
+    one is not asserted."""
+    st = call.reported
     stands = next((e for e in kb.entities.get(st.id, ()) if e.driver == "none"), None)
     return IntegratedCall(call, "expression-only", st if stands else None, stands)
 
@@ -216,7 +225,19 @@ def sentence(kb: Knowledge, ic: IntegratedCall, classifier: str) -> str:
     return ". ".join(p.rstrip(".") for p in parts if p) + "."
 
 
+_names_worked: Worked[str] = Worked()
+_wanted_worked: Worked[str] = Worked()
+
+
 def _names(entity: Entity) -> str:
+    """The entity's WHO-HAEM5 and ICC names with their citations (worked out once per entity)."""
+    names = _names_worked.get(id(entity))
+    if names is None:
+        names = _names_worked.put(id(entity), entity, _entity_names(entity))
+    return names
+
+
+def _entity_names(entity: Entity) -> str:
     names = []
     if entity.who_haem5:
         names.append(f"WHO-HAEM5: {entity.who_haem5} ({_WHO_CITATION})")
@@ -288,7 +309,16 @@ def _state(kb: Knowledge, ic: IntegratedCall) -> str:
 
 
 def _wanted(kb: Knowledge, st: Subtype) -> str:
-    """What would confirm `st`, in words ('BCR::ABL1', 'KMT2A fusion', 'chromosome count')."""
+    """What would confirm `st`, in words ('BCR::ABL1', 'KMT2A fusion', 'chromosome count'); worked
+    out once per subtype (and subtype table: a group's members are read from it)."""
+    key = (id(st), id(kb.subtypes))
+    words = _wanted_worked.get(key)
+    if words is None:
+        words = _wanted_worked.put(key, (st, kb.subtypes), _wanted_words(kb, st))
+    return words
+
+
+def _wanted_words(kb: Knowledge, st: Subtype) -> str:
     subtypes = [kb.subtypes[m] for m in st.members] if st.kind == "group" else [st]
     words: list[str] = []
     for s in subtypes:

@@ -3,6 +3,8 @@
 Order: the DiagnosticReport first, then its results, then shared resources (the classifier
 Device). In a transaction every entry is a conditional create on its stable identifier, the
 report on its report identifier, so delivering the same report twice creates nothing new.
+Bundles share their constant parts (codes, components, sentences worked out once per subtype and
+rule: allfhir.worked) with each other: a caller that changes a Bundle copies it first.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
-from .. import codes, integrate
+from .. import integrate
 from ..actionability import Assessment
 from ..integrate import IntegratedCall
+from ..jsonout import plain_floats, vouch
 from ..knowledge import Knowledge
+from ..model import Sample
 from ..resolve import ResolvedSample
 from . import cytogenomic, fusion, report, subtype, therapy, variant
 from .common import IdSystems, Json, ReportContext, identifier_ref, order_ref, ref_to
@@ -143,16 +147,17 @@ def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
     review: list[tuple[IntegratedCall, Json]] = []
     for rc in rs.calls:
         ic = by_call.get(id(rc.call))
-        biomarker, implication = subtype.build(ctx, kb, rc, classifier, built, ic, s.scores)
+        text = subtype.sentence(kb, rc, ic, classifier)
+        biomarker, implication = subtype.build(ctx, kb, rc, classifier, built, ic, s.scores, text)
         call_refs[id(rc.call)] = (ref_to(biomarker), ref_to(implication))
-        sentences.append(integrate.sentence(kb, ic, classifier) if ic else
-                         subtype.call_sentence(rc, classifier))
+        sentences.append(text)
         if ic and ic.needs_review:
             review.append((ic, implication))
     for ic in integrated:
         if ic.call is None or ic.call.reported.kind == "no-call":
-            implication = subtype.driver_implication(ctx, kb, ic, classifier, built)
-            sentences.append(integrate.sentence(kb, ic, classifier))
+            text = integrate.sentence(kb, ic, classifier)
+            implication = subtype.driver_implication(ctx, kb, ic, classifier, built, text)
+            sentences.append(text)
             if ic.needs_review:
                 review.append((ic, implication))
     rows[:0] = [("Subtype", sentence) for sentence in sentences]
@@ -170,16 +175,23 @@ def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
     conclusion = _conclusion(rs, sentences, built) + summary
     title = f"BCP-ALL molecular subtype report - sample {s.sample_id}"
     results = [r for r in ctx.entries if r["resourceType"] == "Observation"]
-    rep = report.build(ctx, results, conclusion, rows, title)
+    rep = report.build(ctx, results, conclusion, rows, title, actions)
     if review and not opts.reviewed:
         rep["status"] = "preliminary"
-    if actions:
-        rep["extension"] = [{"url": codes.EXT_RECOMMENDED_ACTION, "valueReference": a}
-                            for a in actions]
-        # FHIR JSON puts extension right after text; keep the resource's key order canonical.
-        rep = {k: rep[k] for k in ("resourceType", "id", "meta", "text", "extension")} | rep
     resources = [rep, *ctx.entries, *shared]
-    return assemble(resources, opts.bundle_type, bundle_id=ctx.new_id("bundle"))
+    out = assemble(resources, opts.bundle_type, bundle_id=ctx.new_id("bundle"))
+    # The builders write no number of their own: every float of the Bundle is one of the sample's.
+    return vouch(out) if plain_floats(_floats(s)) else out
+
+
+def _floats(s: Sample) -> list[float | None]:
+    """Every float of the sample (None where a value is missing)."""
+    out: list[float | None] = [*s.scores.values()]
+    for call in s.calls:
+        out += (call.probability, call.threshold)
+    out += [v.allele_frequency for v in s.variants]
+    out += [c.copy_number for c in s.copy_numbers]
+    return out
 
 
 def _actionability(ctx: ReportContext, kb: Knowledge, assessment: Assessment,

@@ -32,7 +32,11 @@ def stable_id(*parts: str) -> str:
     """str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts))), written out: the same SHA-1 of namespace
     and name, with the version (5) and variant bits set in the hex text instead of through a UUID
     object (an id per resource makes this hot; tests/test_stable_id.py checks it against uuid5)."""
-    h = _sha1(_NAMESPACE_BYTES + "\x1f".join(parts).encode("utf-8")).hexdigest()
+    return _name_uuid(_NAMESPACE_BYTES + "\x1f".join(parts).encode("utf-8"))
+
+
+def _name_uuid(namespace_and_name: bytes) -> str:
+    h = _sha1(namespace_and_name).hexdigest()
     return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
@@ -147,13 +151,20 @@ class ReportContext:
     assembly: str | None = None
     systems: IdSystems = field(default_factory=IdSystems)
     entries: list[Json] = field(default_factory=list)
+    # what every id of the report starts with: the namespace, the key and the separator
+    _id_prefix: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._id_prefix = _NAMESPACE_BYTES + f"{self.key}\x1f".encode()
 
     @property
     def specimen_display(self) -> str:
         return (self.specimen or {}).get("display") or "the sample"
 
     def new_id(self, kind: str, *finding: str) -> str:
-        return stable_id(self.key, kind, *finding)
+        """stable_id(key, kind, *finding)."""
+        name = "\x1f".join((kind, *finding)) if finding else kind
+        return _name_uuid(self._id_prefix + name.encode("utf-8"))
 
     def add(self, resource: Json) -> Json:
         """Register a resource of this report; returns the Reference to it (by fullUrl)."""
@@ -179,10 +190,17 @@ def observation(
     if genomics_category:
         category.append({"coding": [{"system": _DIAGNOSTIC_SERVICE, "code": "GE",
                                      "display": "Genetics"}]})
+    return observation_of(ctx, rid, [profile], category, code)
+
+
+def observation_of(ctx: ReportContext, rid: str, profiles: list[str], category: list[Json],
+                   code: Json) -> Json:
+    """observation() with the profiles, categories and code given as they are (shared ones: the
+    resource and its meta are its own)."""
     obs: Json = {
         "resourceType": "Observation",
         "id": rid,
-        "meta": {"profile": [profile]},
+        "meta": {"profile": profiles},
         # A stable business identifier lets a transaction create it conditionally (no duplicates
         # when a report is delivered twice).
         "identifier": [{"system": ctx.systems.resource, "value": rid}],
@@ -199,3 +217,7 @@ def observation(
     if ctx.specimen:
         obs["specimen"] = ctx.specimen
     return obs
+
+
+# observation()'s categories, for observations whose categories are worked out once and shared
+CATEGORIES: list[Json] = observation(ReportContext("", None, None), "", "", {})["category"]

@@ -6,17 +6,22 @@ import base64
 from html import escape
 
 from .. import codes
+from ..worked import Worked
 from .common import Json, ReportContext, coding, concept, loinc
 
 
 def build(ctx: ReportContext, results: list[Json], conclusion: str, narrative_rows: list[tuple[str, str]],
-          title: str) -> Json:
+          title: str, actions: list[Json] | None = None) -> Json:
+    """The DiagnosticReport; `actions` the references of its recommended actions (Tasks)."""
     div = narrative(title, narrative_rows, conclusion)
     report: Json = {
         "resourceType": "DiagnosticReport",
         "id": ctx.new_id("report"),
         "meta": {"profile": [codes.PROFILE_GENOMIC_REPORT]},
         "text": {"status": "generated", "div": div},
+        # FHIR JSON puts extension right after text
+        **({"extension": [{"url": codes.EXT_RECOMMENDED_ACTION, "valueReference": a}
+                          for a in actions]} if actions else {}),
         "identifier": [{"system": ctx.systems.report, "value": ctx.key}],
         **({"basedOn": [ctx.based_on]} if ctx.based_on else {}),
         "status": "final",
@@ -38,9 +43,18 @@ def build(ctx: ReportContext, results: list[Json], conclusion: str, narrative_ro
     return report
 
 
+# A row of the table, escaped, by its finding and result: the rows of rules and follow-ups are the
+# same strings for every sample they apply to (the same objects: their hashes are known). Small:
+# each sample's own rows pass through it too, and a row of a rule is escaped again at worst once
+# per few hundred samples.
+_rows: Worked[str] = Worked(256)
+
+
 def narrative(title: str, rows: list[tuple[str, str]], conclusion: str) -> str:
     """XHTML for humans: what a molecular pathologist reads on the EHR's report view."""
-    body = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in rows)
+    body = "".join([_rows.get(row) or _rows.put(row, None, f"<tr><td>{escape(row[0])}</td><td>"
+                                                       f"{escape(row[1])}</td></tr>")
+                    for row in rows])
     return (
         '<div xmlns="http://www.w3.org/1999/xhtml">'
         f"<h3>{escape(title)}</h3>"

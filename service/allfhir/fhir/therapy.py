@@ -25,6 +25,7 @@ from ..actionability import (
 )
 from ..integrate import IntegratedCall
 from ..knowledge import Knowledge, Rule, Trial
+from ..worked import Worked
 from .common import (
     Json,
     ReportContext,
@@ -74,8 +75,22 @@ _SECTION_TITLE = {
 }
 
 
+# setting() and sentence() by the identities of the knowledge objects they read: the same words
+# for every sample a rule applies to, asked for the narrative, the Observation and the Task.
+_settings: Worked[str] = Worked()
+_sentences: Worked[str] = Worked()
+
+
 def setting(rules: list[Rule]) -> str:
     """'relapsed/refractory disease; age >= 1 year; requires ...' ('' when unrestricted)."""
+    key = tuple(map(id, rules))
+    where = _settings.get(key)
+    if where is None:
+        where = _settings.put(key, tuple(rules), _setting(rules))
+    return where
+
+
+def _setting(rules: list[Rule]) -> str:
     parts: list[str] = []
     for rule in rules:
         age = rule.age_group
@@ -88,6 +103,20 @@ def setting(rules: list[Rule]) -> str:
 
 
 def sentence(rec: Recommendation) -> str:
+    """The recommendation in words (context, agent or trial, evidence, setting, rules)."""
+    trial = rec.trial
+    key = (id(rec.context), id(rec.agent), id(rec.policy), tuple(map(id, rec.rules)),
+           (id(trial.trial), trial.status_text) if trial else None,
+           tuple((id(f.trial), f.status_text) for f in rec.evidence_trials))
+    text = _sentences.get(key)
+    if text is None:
+        keep = (rec.context, rec.agent, rec.policy, tuple(rec.rules), trial.trial if trial else None,
+                tuple(f.trial for f in rec.evidence_trials))
+        text = _sentences.put(key, keep, _sentence(rec))
+    return text
+
+
+def _sentence(rec: Recommendation) -> str:
     context = rec.context.display if rec.context else "BCP-ALL"
     rules = ", ".join(r.id for r in rec.rules)
     where = setting(rec.rules)
@@ -111,7 +140,19 @@ def _population(trial: Trial) -> str:
     return f"{', '.join(trial.diseases)}, {line}, ages {trial.min_age} to {trial.max_age}"
 
 
+_studies: Worked[Json] = Worked()
+
+
 def research_study(trial: Trial, on: date) -> Json:
+    """The trial as a ResearchStudy (the same for every report that names it on that date)."""
+    key = (id(trial), on)
+    study = _studies.get(key)
+    if study is None:
+        study = _studies.put(key, trial, _research_study(trial, on))
+    return dict(study)  # its own resource, the parts shared
+
+
+def _research_study(trial: Trial, on: date) -> Json:
     study: Json = {
         "resourceType": "ResearchStudy",
         "id": stable_id("trial", trial.nct_id),
@@ -248,13 +289,19 @@ def trial_task(ctx: ReportContext, rec: Recommendation, implication_ref: Json,
     return task
 
 
+_followup_codes: Worked[Json] = Worked()
+
+
 def followup_task(ctx: ReportContext, kb: Knowledge, fu: FollowUp, call_ref: Json) -> Json:
-    return _task(ctx.new_id("followup", fu.confirmation.target, fu.call.call.label,
-                            fu.call.call.method or ""),
-                 codes.PROFILE_FOLLOWUP_RECOMMENDATION, ctx,
-                 concept(kb.loinc_answer("LL1037-2", "Confirmatory testing recommended"),
-                         text=f"Confirm: {fu.confirmation.followup_test}"),
-                 followup_sentence(fu), call_ref)
+    conf = fu.confirmation
+    key = (id(conf), id(kb.loinc_answers))
+    code = _followup_codes.get(key)
+    if code is None:
+        code = _followup_codes.put(key, (conf, kb.loinc_answers), concept(
+            kb.loinc_answer("LL1037-2", "Confirmatory testing recommended"),
+            text=f"Confirm: {conf.followup_test}"))
+    return _task(ctx.new_id("followup", conf.target, fu.call.call.label, fu.call.call.method or ""),
+                 codes.PROFILE_FOLLOWUP_RECOMMENDATION, ctx, code, followup_sentence(fu), call_ref)
 
 
 def review_task(ctx: ReportContext, ic: IntegratedCall, implication_ref: Json) -> Json:

@@ -170,7 +170,8 @@ def read_table(
     def rows() -> Iterator[Row]:
         for cells in records:
             line = header_line + reader.line_num - 1
-            if not cells or all(not c.strip() for c in cells):
+            # a blank line, or one of empty cells (the first cell decides most rows at once)
+            if not cells or (not cells[0].strip() and all(not c.strip() for c in cells)):
                 continue
             if padding and len(cells) > width:
                 extra = next((i for i, c in enumerate(cells[width:], start=width + 1) if c.strip()), None)
@@ -188,7 +189,7 @@ def read_table(
                         code="structure",
                     )
                 )
-            yield Row(line=line, cells=dict(zip(header, cells, strict=True)), file=name)
+            yield Row(line=line, cells=dict(zip(header, cells, strict=False)), file=name)  # as wide: above
 
     return header, rows()
 

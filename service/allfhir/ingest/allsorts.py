@@ -77,12 +77,7 @@ def _samples(rows: Iterator[Row], name: str, id_column: str, call_column: str,
     for row in rows:
         problems: list[Problem] = []
         sample_id = read_sample_id(row, id_column, seen, problems)
-        scores: dict[str, float] = {}
-        for column in prob_columns:
-            try:
-                scores[column] = parse_probability(row, column)
-            except InputError as exc:
-                problems.extend(exc.problems)
+        scores = _scores(row, prob_columns, problems)
         raw_call = row.cells[call_column].strip()
         labels = [part.strip() for part in raw_call.split(",")]
         if not raw_call or not all(labels):
@@ -109,6 +104,27 @@ def _samples(rows: Iterator[Row], name: str, id_column: str, call_column: str,
             source_files=[name],
             source=row.ref(id_column or None),
         )
+
+
+def _scores(row: Row, columns: list[str], problems: list[Problem]) -> dict[str, float]:
+    """The row's probabilities by column. Read all at once (a cohort's every cell passes through
+    here); a row with a bad cell is read again cell by cell, for each cell's own problem."""
+    cells = row.cells
+    try:
+        # float() ignores the spaces parse_probability strips, so the values are its values
+        scores = {column: float(cells[column]) for column in columns}
+    except ValueError:
+        pass
+    else:
+        if all(0.0 <= v <= 1.0 for v in scores.values()):  # NaN fails it too
+            return scores
+    scores = {}
+    for column in columns:
+        try:
+            scores[column] = parse_probability(row, column)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    return scores
 
 
 def _comments(row: Row) -> list[str]:
