@@ -8,8 +8,10 @@ converted samples.
 Builds the store: six template reports converted by the real pipeline from the test fixtures
 (Ph with the Manta/VEP SV VCF, PAX5 P80R with its VEP VCF, the ALLSorts example cohort with its
 Arriba fusions, an iAMP21 call), copied N times with fresh resource ids and one subject each
-(Patient/p<i>), stored through the service's own write path (submissions.save, 500 reports a
-transaction), so the search index is the one `$convert` writes. Then, through the Flask app
+(Patient/p<i>), written row for row as the service's write path (submissions.save) writes them:
+each template stored through it once, each copy its rows with ids substituted, 2,000 copies a
+transaction (_store_copies.py; one copy of each template is checked against submissions.save),
+so the search index is the one `$convert` writes. Then, through the Flask app
 (authentication, audit and JSON included; no network): each `$find-subject-*` operation and
 `$find-study-metadata` for 200 random subjects, each population operation 20 times; p50 / p99
 in ms. Last, a system-level `$export` run by the worker: resources/s, and the Python heap peak
@@ -29,12 +31,13 @@ import tracemalloc
 import uuid
 from pathlib import Path
 
+import _store_copies
 from _tree import REPO
 from allfhir.api import create_app
 from allfhir.convert import convert
 from allfhir.fhir.bundle import BuildOptions
 from allfhir.settings import Settings
-from allfhir.store import apikeys, submissions, upgrade
+from allfhir.store import Store, apikeys, upgrade
 from allfhir.worker import Worker
 
 DATA = REPO / "tests" / "data"
@@ -57,24 +60,20 @@ def templates(tmp: Path) -> list[dict]:
     return out
 
 
-def copy_of(template: str, ids: list[str], i: int) -> dict:
-    text = template.replace("Patient/TEMPLATE", f"Patient/p{i}")
-    for rid in ids:
-        text = text.replace(rid, str(uuid.uuid5(uuid.NAMESPACE_URL, f"{i}/{rid}")))
-    return json.loads(text)
-
-
 def build(url: str, n: int, tmp: Path) -> int:
+    """The store of n copies (_store_copies.py), checked against submissions.save on one copy of
+    each template; the number of resources written."""
     upgrade(url)
-    settings = Settings(database_url=url, data_dir=tmp)
-    store = create_app(settings).extensions["allfhir.store"]
-    texts = [(json.dumps(t), [e["resource"]["id"] for e in t["entry"]]) for t in templates(tmp)]
+    bundles = templates(tmp)
+    store = Store(url)
+    stored, now = _store_copies.templates_stored(tmp, bundles, store.engine.dialect)
     resources = 0
-    for start in range(0, n, 500):
-        batch = [copy_of(*texts[i % len(texts)], i) for i in range(start, min(n, start + 500))]
-        resources += sum(len(b["entry"]) for b in batch)
-        sub = submissions.Submission(b"", submissions.digest(f"bench {start}"), client="bench")
-        submissions.save(store, sub, batch, None)
+    for written in _store_copies.build(store, stored, now, n):
+        resources += written
+    rng = random.Random(n)
+    checked = [rng.randrange(k, n, len(bundles)) for k in range(min(n, len(bundles)))]
+    rows = sum(_store_copies.check(store, tmp, bundles[i % len(bundles)], i) for i in checked)
+    print(f"checked: copies {checked} have exactly the {rows} rows submissions.save writes")
     store.dispose()
     return resources
 
