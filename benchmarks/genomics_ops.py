@@ -21,6 +21,7 @@ in ms. Last, a system-level `$export` run by the worker: resources/s, and the Py
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
 import statistics
@@ -30,14 +31,21 @@ import time
 import tracemalloc
 import uuid
 from pathlib import Path
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
 
 import _store_copies
 from _tree import REPO
 from allfhir.api import create_app
+from allfhir.api import genomics as api_genomics
 from allfhir.convert import convert
 from allfhir.fhir.bundle import BuildOptions
+from allfhir.genomics.definitions import OPERATIONS
+from allfhir.genomics.parameters import from_query as params_of
 from allfhir.settings import Settings
 from allfhir.store import Store, apikeys, upgrade
+from allfhir.store import audit as store_audit
 from allfhir.worker import Worker
 
 DATA = REPO / "tests" / "data"
@@ -78,17 +86,59 @@ def build(url: str, n: int, tmp: Path) -> int:
     return resources
 
 
-def timed(client, path: str, headers: dict, **params: str) -> float:
-    t0 = time.perf_counter()
-    r = client.get(path, query_string=params, headers=headers)
-    elapsed = (time.perf_counter() - t0) * 1000
-    assert r.status_code == 200, r.get_data(as_text=True)
-    return elapsed
+class Requests:
+    """Requests through the Flask app, each timed whole (wall and this process's CPU: the test
+    client runs the server in-process) and for its AuditEvent write apart: the write the
+    request pipeline adds to every operation, measured by wrapping the store's function."""
+
+    def __init__(self, client: Any, headers: dict) -> None:
+        self.client, self.headers = client, headers
+        self.audit_ms = 0.0
+        record = store_audit.record
+
+        def timed_record(*args: Any, **kwargs: Any) -> None:
+            t0 = time.perf_counter()
+            try:
+                record(*args, **kwargs)
+            finally:
+                self.audit_ms += (time.perf_counter() - t0) * 1000
+        store_audit.record = timed_record
+
+    def get(self, path: str, params: dict[str, str]) -> tuple[float, float, float]:
+        """(wall ms, CPU ms, of which the audit write: wall ms)."""
+        self.audit_ms = 0.0
+        t0, c0 = time.perf_counter(), time.process_time()
+        r = self.client.get(path, query_string=params, headers=self.headers)
+        wall, cpu = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
+        assert r.status_code == 200, r.get_data(as_text=True)
+        return wall, cpu, self.audit_ms
+
+
+def direct(app: Any, name: str, params: dict[str, str]) -> tuple[float, float]:
+    """The operation alone (parse, query, answer; no HTTP, auth, audit, JSON): (wall ms, CPU ms)."""
+    op = OPERATIONS[name]
+    with app.app_context():
+        t0, c0 = time.perf_counter(), time.process_time()
+        api_genomics.answer(op, params_of(op, MultiDict(params)))
+        return (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
 
 
 def quantiles(samples: list[float]) -> str:
     q = statistics.quantiles(samples, n=100, method="inclusive")
-    return f"p50 {statistics.median(samples):7.1f} ms   p99 {q[98]:7.1f} ms"
+    return f"p50 {statistics.median(samples):6.1f} p99 {q[98]:6.1f}"
+
+
+def report(name: str, through: list[tuple[float, float, float]],
+           alone: list[tuple[float, float]]) -> None:
+    wall, cpu, _ = zip(*through, strict=True)
+    print(f"${name:46} app: {quantiles(list(wall))} ms (CPU p50 {statistics.median(cpu):5.1f}); "
+          f"audit write excluded: {quantiles([w - a for w, _, a in through])}; "
+          f"op alone: {quantiles([w for w, _ in alone])} (CPU p50 "
+          f"{statistics.median([c for _, c in alone]):5.1f}) ms")
+
+
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -99,14 +149,15 @@ def main() -> None:
         upgrade(url)
         print(f"store: {n} samples of a former run")
     else:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         stored = build(url, n, tmp)
-        print(f"store: {n} samples, {stored} resources, built in {time.perf_counter() - t0:.0f} s")
+        print(f"store: {n} samples, {stored} resources, built in {time.perf_counter() - t0:.0f} s "
+              f"(CPU {time.process_time() - c0:.0f} s; load average {load()})")
     app = create_app(Settings(database_url=url, data_dir=tmp))
     store = app.extensions["allfhir.store"]
     key = apikeys.create(store, f"bench-{uuid.uuid4().hex[:8]}", ["system/*.read"])
     headers = {"Authorization": f"Bearer {key}"}
-    client, rng = app.test_client(), random.Random(13)
+    requests, rng = Requests(app.test_client(), headers), random.Random(13)
     subjects = [f"Patient/p{rng.randrange(n)}" for _ in range(200)]
     subject_ops = {
         "find-subject-specific-variants": {"variants": "NP_057953.1:p.Pro80Arg,NM_016734.3:c.239C>G"},
@@ -119,9 +170,11 @@ def main() -> None:
         "find-subject-tx-implications": {"treatments": f"{RXNORM}|282388"},
         "find-study-metadata": {},
     }
+    print(f"load average {load()}")
     for name, params in subject_ops.items():
-        samples = [timed(client, f"/fhir/${name}", headers, subject=s, **params) for s in subjects]
-        print(f"${name:48} {quantiles(samples)}")
+        runs = [{**params, "subject": s} for s in subjects]
+        report(name, [requests.get(f"/fhir/${name}", r) for r in runs],
+               [direct(app, name, r) for r in runs])
     population_ops = {
         "find-population-specific-variants": {"variants": "NP_057953.1:p.Pro80Arg"},
         "find-population-dx-implications": {"conditions": f"{SUBTYPE}|ph"},
@@ -129,16 +182,18 @@ def main() -> None:
                                             "includePatientList": "true"},
     }
     for name, params in population_ops.items():
-        samples = [timed(client, f"/fhir/${name}", headers, **params) for _ in range(20)]
-        print(f"${name:48} {quantiles(samples)}")
+        report(name, [requests.get(f"/fhir/${name}", params) for _ in range(20)],
+               [direct(app, name, params) for _ in range(20)])
+    print(f"load average {load()}")
+    client = requests.client
     r = client.get("/fhir/$export", headers={**headers, "Prefer": "respond-async"})
     status = r.headers["Content-Location"].removeprefix("http://localhost")
     worker = Worker(Settings(database_url=url, data_dir=tmp), ["export"])
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tracemalloc.start()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     assert worker.run_once()
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -146,8 +201,10 @@ def main() -> None:
     exported = sum(o["count"] for o in manifest["output"])
     size = sum(p.stat().st_size for p in (tmp / "exports").rglob("*.ndjson"))
     print(f"$export: {exported} resources ({size / 2**20:.0f} MiB NDJSON) in {elapsed:.1f} s = "
-          f"{exported / elapsed:,.0f} resources/s; Python heap peak {peak / 2**20:.1f} MiB; "
+          f"{exported / elapsed:,.0f} resources/s (CPU {cpu:.1f} s, with tracemalloc on); "
+          f"Python heap peak {peak / 2**20:.1f} MiB; "
           f"peak RSS {rss_before / 1024:.0f} -> {rss_after / 1024:.0f} MiB")
+    print(f"load average {load()}")
     worker.store.dispose()
     store.dispose()
 
