@@ -14,8 +14,11 @@ transaction (_store_copies.py; one copy of each template is checked against subm
 so the search index is the one `$convert` writes. Then, through the Flask app
 (authentication, audit and JSON included; no network): each `$find-subject-*` operation and
 `$find-study-metadata` for 200 random subjects, each population operation 20 times; p50 / p99
-in ms. Last, a system-level `$export` run by the worker: resources/s, and the Python heap peak
-(tracemalloc) and peak RSS of that run, which must not grow with N (the store is read in chunks).
+in ms, with this process's CPU (the server runs in it), the same without the request's AuditEvent
+write (timed apart), and the operation alone (api.genomics.answer: no HTTP, auth, audit or JSON).
+The load average is printed around each part: the machine may be shared. Last, a system-level
+`$export` run by the worker: resources/s, and the Python heap peak (tracemalloc) and peak RSS of
+that run, which must not grow with N (the store is read in chunks).
 """
 
 from __future__ import annotations
