@@ -12,7 +12,7 @@ from allfhir.genomics.definitions import OPERATIONS
 from allfhir.validation.issues import errors
 from allfhir.validation.packages import missing_reason, packages_dir
 from allfhir.validation.validator import Validator
-from tests.genomics.conftest import REGISTRY, Stored
+from tests.genomics.conftest import REGISTRY, Stored, _convert
 from tests.genomics.test_subject_operations import BCR_RANGE, NCIT, RXNORM, SUBTYPE, ok
 
 
@@ -70,6 +70,28 @@ def test_population_tx_implications_by_treatment_and_variant(stored: Stored) -> 
                                 {"name": "treatments", "valueString": f"{RXNORM}|282388"}]},
                             key=REGISTRY))
     assert posted == imatinib
+
+
+def test_population_implication_and_variant_of_one_subject(stored: Stored) -> None:
+    # the PAX5 P80R subtype call and, in another Observation, the variant: Patient/B only
+    got = ok(stored.get("/fhir/$find-population-dx-implications", key="reader",
+                        variants="NP_057953.1:p.Pro80Arg", includePatientList="true"))
+    assert got["parameter"][0]["part"] == counts(1, 4, "Patient/B")
+    counted = ok(stored.get("/fhir/$find-population-dx-implications", key=REGISTRY,
+                            variants="NP_057953.1:p.Pro80Arg", genomicSourceClass="somatic"))
+    assert counted["parameter"][0]["part"] == counts(1, 4)
+
+
+def test_population_counts_a_subject_known_only_by_identifier(stored: Stored) -> None:
+    _convert(stored.api, "urn:oid:2.16.840.1.113883.19.5|MRN-9",
+             [("calls.csv", b",Prediction\nPT99_X,Ph\n")])
+    got = ok(stored.get("/fhir/$find-population-dx-implications", key="reader",
+                        conditions=f"{SUBTYPE}|ph", includePatientList="true"))
+    assert got["parameter"][0]["part"] == counts(3, 5, "Patient/A", "Patient/C",
+                                                 "urn:oid:2.16.840.1.113883.19.5|MRN-9")
+    counted = ok(stored.get("/fhir/$find-population-dx-implications", key=REGISTRY,
+                            conditions=f"{SUBTYPE}|ph"))
+    assert counted["parameter"][0]["part"] == counts(3, 5)
 
 
 def test_population_scopes(stored: Stored) -> None:

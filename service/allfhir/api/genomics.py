@@ -69,7 +69,9 @@ def _inputs(op: Operation) -> Inputs:
     return params.from_query(op, request.args)
 
 
-def _answer(op: Operation, inputs: Inputs) -> Json:
+def answer(op: Operation, inputs: Inputs) -> Json:
+    """What the operation answers to checked inputs, without HTTP, scopes or audit (the
+    benchmark times this apart from the request)."""
     store, name = _store(), op.name
     if name == "find-study-metadata":
         return subject.study_metadata(store, inputs)
@@ -117,12 +119,12 @@ def _view(op: Operation) -> Callable[[], Response]:
         inputs = _inputs(op)
         if op.population:
             _population_allowed(inputs)
-        answer = _answer(op, inputs)
+        result = answer(op, inputs)
         if op.population:
             audit.touched(query=True)
         else:
-            audit.touched(*subject.returned(answer), query=True)
-        return fhir_response(answer)
+            audit.touched(*subject.returned(result), query=True)
+        return fhir_response(result)
 
     view.__doc__ = f"${op.name} (Genomics Reporting IG 3.0.0, {op.url})"
     return view

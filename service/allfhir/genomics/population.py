@@ -17,8 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import codes, knowledge
-from ..store import Store
-from ..store.genomics import subjects
+from ..store import Store, genomics
 from ..store.reads import Criterion
 from .parameters import Inputs, one
 from .subject import parameters, sought_variant, token
@@ -46,13 +45,23 @@ def _source(inputs: Inputs) -> Criterion | None:
 
 def tested(store: Store) -> int:
     """The denominator: how many subjects have a stored report."""
-    return len(subjects(store, "DiagnosticReport", []))
+    return genomics.count(store, "DiagnosticReport", [])
 
 
-def _counted(part: list[Json], found: set[str], denominator: int, inputs: Inputs) -> Json:
-    part.append({"name": "numerator", "valueQuantity": _quantity(len(found))})
+def _counted(store: Store, part: list[Json], criteria: list[Criterion] | None,
+             also: list[list[Criterion]], denominator: int, inputs: Inputs) -> Json:
+    """The numerator (subjects with Observations matching `criteria` and each list of `also`;
+    None: no one), the denominator and, with includePatientList, the subjects: counted in the
+    database unless they are to be listed."""
+    listed = one(inputs, "includePatientList", False)
+    found: set[str] = set()
+    if listed and criteria is not None:
+        found = genomics.subjects(store, "Observation", criteria, *also)
+    numerator = len(found) if listed or criteria is None else \
+        genomics.count(store, "Observation", criteria, *also)
+    part.append({"name": "numerator", "valueQuantity": _quantity(numerator)})
     part.append({"name": "denominator", "valueQuantity": _quantity(denominator)})
-    if one(inputs, "includePatientList", False):
+    if listed:
         part += [{"name": "subject", "valueString": s} for s in sorted(found)]
     return part
 
@@ -65,8 +74,8 @@ def specific_variants(store: Store, inputs: Inputs) -> Json:
     for item, hgvs in sought:
         criteria = [Criterion("genomics-variant", [(None, hgvs)]), *([source] if source else [])]
         out.append({"name": "variants", "part": _counted(
-            [{"name": "variantItem", "valueString": item}], subjects(store, "Observation", criteria),
-            denominator, inputs)})
+            store, [{"name": "variantItem", "valueString": item}], criteria, [], denominator,
+            inputs)})
     return parameters(out)
 
 
@@ -80,11 +89,12 @@ def implications(store: Store, inputs: Inputs, kind: str, expand: Expand) -> Jso
         pairs = set().union(*(expand(c) for c in inputs["conditions"]))
         criteria.append(Criterion("genomics-condition", sorted(pairs, key=str)))
     criteria.append(Criterion("code", [(codes.TBD_CODES, kind)]))
-    found = subjects(store, "Observation", criteria) if not inputs.get("haplotypes") else set()
     source = _source(inputs)
+    also: list[list[Criterion]] = []
     if sought or source:
         # the subject also carries one of the variants (of the source class asked for)
-        rests_on = [*([Criterion("genomics-variant", [(None, h) for h in sought])] if sought else []),
-                    *([source] if source else [])]
-        found &= subjects(store, "Observation", rests_on)
-    return parameters([{"name": "implications", "part": _counted([], found, tested(store), inputs)}])
+        also.append([*([Criterion("genomics-variant", [(None, h) for h in sought])] if sought else []),
+                     *([source] if source else [])])
+    # no haplotype is stored, so no subject has one
+    return parameters([{"name": "implications", "part": _counted(
+        store, [], None if inputs.get("haplotypes") else criteria, also, tested(store), inputs)}])

@@ -9,7 +9,10 @@ identifier, as 'system|value'.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, or_, select, tuple_
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Select, and_, distinct, exists, func, intersect, or_, select, tuple_, union
 
 from .engine import Store
 from .reads import Criterion
@@ -46,30 +49,102 @@ def _matches(table, crit: Criterion):
     return cond
 
 
-def subjects(store: Store, rtype: str, criteria: list[Criterion]) -> set[str]:
+def _pinned(crit: Criterion) -> bool:
+    """One value of one system: every column of the value index before the id is fixed."""
+    return len(crit.values) == 1 and bool(crit.values[0][0])
+
+
+def _ids(table: Any, rtype: str, crit: Criterion) -> Select:
+    """The ids of the resources of `rtype` matching one criterion, by the value index."""
+    c = table.c
+    if _pinned(crit):
+        (system, value), = crit.values
+        # param, value, system, type: the value index's range for them holds the ids in order
+        return select(c.id).where(c.param == crit.param, c.value == value, c.system == system,
+                                  c.type == rtype)
+    # `type || ''`: the type is checked, not looked up, or SQLite, having no statistics,
+    # prefers the primary key's type prefix and reads every row of the type
+    return select(c.id).where(c.type.concat("") == rtype, _matches(table, crit))
+
+
+def _keys(rtype: str, criteria: list[Criterion]) -> Select:
+    """The subject of each resource of `rtype` matching every criterion (an empty list: every
+    resource of the type), as its key: the reference, or 'system|value' for a resource that
+    names its subject only by identifier (one naming it both ways counts by its reference).
+    Subjects are keyed, deduplicated and counted in the database: a population is tens of
+    thousands of rows, which Python would fetch one by one."""
+    if not criteria:
+        # every resource of the type: the references straight from the lookup index (type,
+        # param, value), then the identifiers of resources without a reference
+        s, ref = search_index.alias("s"), search_index.alias("r")
+        by_reference = select(s.c.value.label("key")).where(s.c.type == rtype,
+                                                            s.c.param == "subject")
+        by_identifier = select((s.c.system + "|" + s.c.value).label("key")).where(
+            s.c.type == rtype, s.c.param == "subject:identifier", ~exists().where(
+                ref.c.type == s.c.type, ref.c.id == s.c.id, ref.c.param == "subject"))
+        both = union(by_reference, by_identifier).subquery()
+        return select(both.c.key)
+    # the resources matching every criterion: each criterion's ids from the covering value index
+    # (a range of it per value), intersected in the database
+    ids = [_ids(search_index.alias(f"c{n}"), rtype, crit) for n, crit in enumerate(criteria)]
+    if len(ids) == 1:
+        matching = ids[0].subquery("m")
+    elif all(_pinned(crit) for crit in criteria):
+        # each range sorted by id: ORDER BY makes SQLite merge them (MERGE (INTERSECT)) instead
+        # of filling a temporary table with one of them, several times faster
+        matching = intersect(*ids).order_by("id").subquery("m")
+    else:
+        matching = intersect(*ids).subquery("m")
+
+    def named(param: str, alias: str, key: Callable[[Any], Any]) -> Any:
+        n = search_index.alias(alias)
+        return select(key(n.c)).where(n.c.type == rtype, n.c.id == matching.c.id,
+                                      n.c.param == param).limit(1).scalar_subquery()
+
+    # NULL for a resource without a subject; not filtered here, as filtering a computed column
+    # makes SQLite compute it twice: count(key) and DISTINCT leave NULL out anyway
+    key = func.coalesce(named("subject", "sr", lambda c: c.value),
+                        named("subject:identifier", "si", lambda c: c.system + "|" + c.value))
+    return select(key.label("key")).select_from(matching)
+
+
+def _population(rtype: str, criteria: list[Criterion], also: tuple[list[Criterion], ...]) -> Any:
+    """The subjects' keys, with repeats (and NULL) unless `also` makes it an INTERSECT."""
+    keys = [_keys(rtype, criteria), *(_keys(rtype, more) for more in also)]
+    return (keys[0] if len(keys) == 1 else intersect(*keys)).subquery()
+
+
+def subjects(store: Store, rtype: str, criteria: list[Criterion],
+             *also: list[Criterion]) -> set[str]:
     """The subjects of the resources of `rtype` matching every criterion (an empty list of
-    criteria: every resource of the type)."""
-    s = search_index.alias("s")
-    query = select(s.c.id, s.c.param, s.c.system, s.c.value).where(
-        s.c.type == rtype, s.c.param.in_(SUBJECT_PARAMS))
-    if criteria:
-        # the first criterion drives the query (its values through the covering value index:
-        # an IN subquery, which SQLite runs first, where a join would scan the type's rows);
-        # the others are checked per resource found
-        first = search_index.alias("c0")
-        # (`type || ''`: the type is checked, not looked up, or SQLite, having no statistics,
-        # prefers the primary key's type prefix and reads every row of the type)
-        query = query.where(s.c.id.in_(select(first.c.id).where(
-            first.c.type.concat("") == rtype, _matches(first, criteria[0]))))
-        for n, crit in enumerate(criteria[1:], 1):
-            other = search_index.alias(f"c{n}")
-            query = query.where(exists().where(other.c.type == s.c.type, other.c.id == s.c.id,
-                                               _matches(other, crit)))
-    per_resource: dict[str, str] = {}
+    criteria: every resource of the type); with `also`, only those that also have resources
+    matching each of those lists."""
+    found = _population(rtype, criteria, also)
     with store.engine.connect() as conn:
-        for row in conn.execute(query.distinct()):
-            key = row.value if row.param == "subject" else f"{row.system}|{row.value}"
-            # a resource naming its subject both ways counts once, by its reference
-            if row.param == "subject" or row.id not in per_resource:
-                per_resource[row.id] = key
-    return set(per_resource.values())
+        return set(conn.execute(select(found.c.key).distinct()).scalars()) - {None}
+
+
+def count(store: Store, rtype: str, criteria: list[Criterion], *also: list[Criterion]) -> int:
+    """len(subjects(...)), counted in the database."""
+    if not criteria and not also:
+        return _count_all(store, rtype)
+    found = _population(rtype, criteria, also)
+    counted = func.count(found.c.key) if also else func.count(distinct(found.c.key))
+    with store.engine.connect() as conn:
+        return conn.execute(select(counted)).scalar_one()
+
+
+def _count_all(store: Store, rtype: str) -> int:
+    """The subjects of every resource of `rtype`: the distinct references, counted along the
+    lookup index (type, param, value) without a temporary table, plus the identifiers of the
+    resources without a reference that are no reference's key."""
+    s, own, other = (search_index.alias(a) for a in ("s", "own", "other"))
+    references = select(func.count(distinct(s.c.value))).where(s.c.type == rtype,
+                                                                s.c.param == "subject")
+    key = s.c.system + "|" + s.c.value
+    identifiers = select(func.count(distinct(key))).where(
+        s.c.type == rtype, s.c.param == "subject:identifier",
+        ~exists().where(own.c.type == s.c.type, own.c.id == s.c.id, own.c.param == "subject"),
+        ~exists().where(other.c.type == rtype, other.c.param == "subject", other.c.value == key))
+    with store.engine.connect() as conn:
+        return conn.execute(references).scalar_one() + conn.execute(identifiers).scalar_one()
