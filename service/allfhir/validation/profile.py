@@ -38,13 +38,15 @@ class Snapshot:
     # Per element (by id() of its dict, which this snapshot keeps alive): its constraints, prepared once.
     plans: dict[int, _Plan] = field(default_factory=dict)
     fixed: dict[int, tuple[str, Any] | None] = field(default_factory=dict)  # _fixed_or_pattern, once
-    walks: dict[str, list[_Child]] = field(default_factory=dict)  # children of an element, prepared
+    walks: dict[str, _Walk] = field(default_factory=dict)  # children of an element, prepared
     types: dict[int, _Types] = field(default_factory=dict)  # an element's types and binding, once
+    # A slice's discriminator (by id() of both dicts): what _disc_match compares, worked out once.
+    discs: dict[tuple[int, int], _Disc | None] = field(default_factory=dict)
 
     def types_of(self, el: Json) -> _Types:
         found = self.types.get(id(el))
         if found is None:
-            found = self.types[id(el)] = _types(el)
+            found = self.types[id(el)] = _types(el, self)
         return found
 
     def fixed_or_pattern(self, el: Json) -> tuple[str, Any] | None:
@@ -53,10 +55,13 @@ class Snapshot:
             self.fixed[key] = _fixed_or_pattern(el)
         return self.fixed[key]
 
-    def walk_of(self, parent_id: str) -> list[_Child]:
+    def walk_of(self, parent_id: str) -> _Walk:
         found = self.walks.get(parent_id)
         if found is None:
-            found = self.walks[parent_id] = [_child(el) for el in self.children.get(parent_id, [])]
+            children = tuple(_child(el, self.slices.get(el["id"], []))
+                             for el in self.children.get(parent_id, []))
+            found = self.walks[parent_id] = _Walk(
+                children, frozenset(i for i, c in enumerate(children) if c.minimum > 0))
         return found
 
     @property
@@ -78,30 +83,83 @@ class _Child:
     loc_name: str
     choice: bool
     minimum: int
+    slices: list[Json]  # its slices when it is sliced (el has 'slicing'), else empty
+
+    def fed_by(self, key: str) -> bool:
+        """Whether a JSON key holds (part of) this element: its name or '_name' sibling, or for a
+        choice element a key of the stem followed by a type suffix (see _items)."""
+        if self.choice:
+            stem = self.loc_name
+            return key.startswith(stem) and len(key) > len(stem) and key[len(stem)].isupper()
+        return key == self.name or key == "_" + self.name
 
 
-def _child(el: Json) -> _Child:
+def _child(el: Json, slices: list[Json]) -> _Child:
     name = el["path"].rsplit(".", 1)[-1]
     choice = name.endswith("[x]")
-    return _Child(el, name, name[:-3] if choice else name, choice, el.get("min", 0))
+    return _Child(el, name, name[:-3] if choice else name, choice, el.get("min", 0),
+                  slices if slices and el.get("slicing") else [])
+
+
+@dataclass(slots=True)
+class _Walk:
+    """The children of one element, in snapshot order, and which of them a JSON key feeds: a node
+    is walked over its own keys (plus the required children), not over every child definition."""
+
+    children: tuple[_Child, ...]
+    required: frozenset[int]  # positions of the children with a minimum: checked when absent too
+    feeds: dict[str, tuple[int, ...]] = field(default_factory=dict)  # JSON key -> positions, as met
+
+    def present(self, node: Json) -> list[_Child]:
+        """The children to check for `node`, in snapshot order: those its keys feed and the required
+        ones; every other child is absent and optional, which nothing can break."""
+        positions = set(self.required)
+        feeds = self.feeds
+        for key in node:
+            fed = feeds.get(key)
+            if fed is None:
+                fed = feeds[key] = tuple(i for i, c in enumerate(self.children) if c.fed_by(key))
+            positions.update(fed)
+        children = self.children
+        return [children[i] for i in sorted(positions)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Disc:
+    """One discriminator of one slice, prepared: a type discriminator's allowed codes, or the
+    path into the value and the fixed/pattern value expected there."""
+
+    type_codes: list[str] | None
+    path: list[str] | None  # None for $this
+    kind: str
+    want: Any
 
 
 @dataclass(frozen=True, slots=True)
 class _Types:
+    """What checking a value of an element needs, worked out once per element."""
+
     codes: list[str]  # type codes, in order
     single: str | None  # the type when there is exactly one
     required_value_set: str | None  # a required binding's ValueSet
     profiles: dict[str, list[str]]  # type code -> its profiles
+    fixed: tuple[str, Any] | None  # _fixed_or_pattern
+    walk_id: str | None  # where its children are in the snapshot: its own id, or its contentReference
+    # type code -> (the snapshot of the type's profile, the type's base snapshot), filled as met.
+    subs: dict[str, tuple[Snapshot | None, Snapshot | None]]
 
 
-def _types(el: Json) -> _Types:
+def _types(el: Json, snap: Snapshot) -> _Types:
     codes = [t["code"] for t in el.get("type", [])]
     binding = el.get("binding") or {}
     required = binding.get("valueSet") if binding.get("strength") == "required" else None
     profiles: dict[str, list[str]] = {}
     for t in el.get("type", []):
         profiles.setdefault(t["code"], []).extend(t.get("profile", []))
-    return _Types(codes, codes[0] if len(codes) == 1 else None, required or None, profiles)
+    walk_id = (el["id"] if snap.children.get(el["id"])
+               else el["contentReference"].split("#", 1)[-1] if el.get("contentReference") else None)
+    return _Types(codes, codes[0] if len(codes) == 1 else None, required or None, profiles,
+                  snap.fixed_or_pattern(el), walk_id, {})
 
 
 ELE_1 = "hasValue() or (children().count() > id.count())"
@@ -174,6 +232,22 @@ def index(sd: Json) -> Snapshot:
         elif "." in eid:
             snap.children.setdefault(eid.rsplit(".", 1)[0], []).append(el)
     return snap
+
+
+def _disc(s: Json, d: Json, snap: Snapshot) -> _Disc | None:
+    """What a repetition must hold to match slice `s` by discriminator `d`; None: it never does."""
+    path = d.get("path", "$this")
+    if d.get("type") == "type":
+        return _Disc([t["code"] for t in s.get("type", [])], None, "", None)
+    target = s if path == "$this" else snap.by_id.get(f"{s['id']}.{path}")
+    expected = snap.fixed_or_pattern(target) if target else None
+    if expected is None and path == "url":
+        profiles = [p for t in s.get("type", []) for p in t.get("profile", [])]
+        if profiles:
+            expected = ("fixed", profiles[0])
+    if expected is None:
+        return None
+    return _Disc(None, None if path == "$this" else path.split("."), expected[0], expected[1])
 
 
 def _suffix_type(suffix: str, allowed: list[str]) -> str | None:
@@ -275,7 +349,7 @@ class ProfileValidator:
               out: list[Issue]) -> None:
         if not isinstance(node, dict):
             return
-        for child in snap.walk_of(parent_id):
+        for child in snap.walk_of(parent_id).present(node):
             el, name, loc_name = child.el, child.name, child.loc_name
             if not child.choice and name not in node and f"_{name}" not in node:
                 # Absent (the common case): only a minimum can be broken.
@@ -291,9 +365,8 @@ class ProfileValidator:
                 continue
             located = [(v, sfx, f"{loc}.{loc_name}[{i}]" if was_list else f"{loc}.{loc_name}")
                        for i, (v, sfx, _key, was_list) in enumerate(items)]
-            slices = snap.slices.get(el["id"], [])
-            if slices and el.get("slicing"):
-                located = self._slice(el, slices, located, loc, snap, root, out)
+            if child.slices:
+                located = self._slice(el, child.slices, located, loc, snap, root, out)
             for value, sfx, vloc in located:
                 self._element(value, sfx, el, vloc, snap, root, out)
 
@@ -340,32 +413,26 @@ class ProfileValidator:
         return unmatched
 
     def _disc_match(self, value: Any, sfx: str | None, s: Json, d: Json, snap: Snapshot) -> bool:
-        path = d.get("path", "$this")
-        if d.get("type") == "type":
-            codes = [t["code"] for t in s.get("type", [])]
-            return sfx is not None and _suffix_type(sfx, codes) is not None
-        if path == "$this":
-            target = s
+        key = (id(s), id(d))
+        if key in snap.discs:
+            disc = snap.discs[key]
         else:
-            target = snap.by_id.get(f"{s['id']}.{path}")
-        expected = snap.fixed_or_pattern(target) if target else None
-        if expected is None and path == "url":
-            profiles = [p for t in s.get("type", []) for p in t.get("profile", [])]
-            if profiles:
-                expected = ("fixed", profiles[0])
-        if expected is None:
+            disc = snap.discs[key] = _disc(s, d, snap)
+        if disc is None:
             return False
+        if disc.type_codes is not None:
+            return sfx is not None and _suffix_type(sfx, disc.type_codes) is not None
         actual: list[Any] = [value]
-        if path != "$this":
-            for part in path.split("."):
+        if disc.path is not None:
+            for part in disc.path:
                 nxt: list[Any] = []
                 for a in actual:
                     if isinstance(a, dict) and part in a:
                         v = a[part]
                         nxt.extend(v if isinstance(v, list) else [v])
                 actual = nxt
-        kind, want = expected
-        if kind == "fixed":
+        want = disc.want
+        if disc.kind == "fixed":
             return any(a == want for a in actual)
         return any(matches_pattern(a, want) for a in actual)
 
@@ -380,7 +447,7 @@ class ProfileValidator:
                 out.append(Issue(f"{snap.name}: {el['id']}: type {sfx} is not allowed here "
                                  f"(allowed: {', '.join(types)})", loc, code="structure", check="type"))
                 return
-        fp = snap.fixed_or_pattern(el)
+        fp = info.fixed
         if fp is not None:
             kind, want = fp
             ok = value == want if kind == "fixed" else matches_pattern(value, want)
@@ -391,17 +458,16 @@ class ProfileValidator:
             self._binding(value, type_code, info.required_value_set, el, loc, snap, out)
         if isinstance(value, dict):
             self._constraints(value, el, loc, snap, root, out)
-            if snap.children.get(el["id"]):
-                self._walk(value, el["id"], loc, snap, root, out)
-            elif el.get("contentReference"):
-                ref = el["contentReference"].split("#", 1)[-1]
-                self._walk(value, ref, loc, snap, root, out)
+            if info.walk_id is not None:  # its children in this snapshot, or its contentReference
+                self._walk(value, info.walk_id, loc, snap, root, out)
             elif type_code and type_code not in RESOURCE_TYPES and type_code[:1].isupper():
-                profiles = info.profiles.get(type_code, [])
-                sub = self.snapshot(profiles[0]) if profiles else None
+                subs = info.subs.get(type_code)
+                if subs is None:
+                    subs = info.subs[type_code] = self._subs(info, type_code)
+                sub, base = subs
                 if sub is None and type_code == "Extension" and isinstance(value.get("url"), str):
                     sub = self.snapshot(value["url"])  # an extension not named by the profile
-                sub = sub or self.base_snapshot(type_code)
+                sub = sub or base
                 if sub is not None and sub is not snap:
                     done = (id(sub), id(value), loc)
                     if done in self._walked:
@@ -411,6 +477,12 @@ class ProfileValidator:
                     self._walk(value, sub.root_id, loc, sub, root, out)
                 elif sub is snap and sub is not None:
                     self._walk(value, sub.root_id, loc, sub, root, out)
+
+    def _subs(self, info: _Types, type_code: str) -> tuple[Snapshot | None, Snapshot | None]:
+        """The definitions a value of `type_code` without children in the profile is walked against:
+        the type's profile named by the element, and the type's base definition."""
+        profiles = info.profiles.get(type_code, [])
+        return (self.snapshot(profiles[0]) if profiles else None), self.base_snapshot(type_code)
 
     def _binding(self, value: Any, type_code: str, vs_url: str, el: Json, loc: str, snap: Snapshot,
                  out: list[Issue]) -> None:
