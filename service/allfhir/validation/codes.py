@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from ..hgvs_syntax import hgvs_error as syntax_error
@@ -86,14 +86,20 @@ def check_coding(system: str, code: str, stats: Stats | None = None) -> str | No
     return None
 
 
+@lru_cache(maxsize=4096)
+def _fhirpath_name(key: str) -> str:
+    # FHIRPath names a choice element by its stem: valueCodeableConcept -> value (the keys of
+    # FHIR JSON are few, so each is worked out once; bounded, since $validate takes any JSON).
+    return _CHOICE.sub(r"\1", key)
+
+
 def _walk(node: Any, loc: str) -> Iterator[tuple[dict[str, Any], str]]:
     if isinstance(node, dict):
         yield node, loc
         for k, v in node.items():
             if k == "resource" or k == "contained":
                 continue  # entries/contained resources are checked with their own locations
-            # FHIRPath names a choice element by its stem: valueCodeableConcept -> value.
-            name = _CHOICE.sub(r"\1", k)
+            name = _fhirpath_name(k)
             if isinstance(v, list):
                 for i, item in enumerate(v):
                     yield from _walk(item, f"{loc}.{name}[{i}]")

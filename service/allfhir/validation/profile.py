@@ -42,6 +42,7 @@ class Snapshot:
     types: dict[int, _Types] = field(default_factory=dict)  # an element's types and binding, once
     # A slice's discriminator (by id() of both dicts): what _disc_match compares, worked out once.
     discs: dict[tuple[int, int], _Disc | None] = field(default_factory=dict)
+    slice_indexes: dict[int, _SliceIndex] = field(default_factory=dict)  # by id() of the sliced element
 
     def types_of(self, el: Json) -> _Types:
         found = self.types.get(id(el))
@@ -250,6 +251,85 @@ def _disc(s: Json, d: Json, snap: Snapshot) -> _Disc | None:
     return _Disc(None, None if path == "$this" else path.split("."), expected[0], expected[1])
 
 
+@dataclass(frozen=True, slots=True)
+class _SliceIndex:
+    """The slices of one element by what their first discriminator requires of a repetition: a
+    fixed or pattern primitive at the path (an extension's url), or the (system, code) of the one
+    Coding of a CodeableConcept pattern (which a matching value must hold among its codings). A
+    slice not listed under any of the value's keys cannot match it; `always` ones are tried anyway."""
+
+    slices: list[Json]
+    path: list[str] | None
+    codings: bool  # keys are (system, code) of the codings at the path, else the values there
+    by_key: dict[Any, list[int]]
+    always: list[int]
+
+    def candidates(self, value: Any) -> list[Json]:
+        actual = _at_path(value, self.path)
+        keys: list[Any] = []
+        if self.codings:
+            for a in actual:
+                coding = a.get("coding") if isinstance(a, dict) else None
+                for c in coding if isinstance(coding, list) else [coding]:
+                    if isinstance(c, dict) and _hashable(c.get("system")) and _hashable(c.get("code")):
+                        keys.append((c.get("system"), c.get("code")))
+        else:
+            keys = [a for a in actual if _hashable(a)]
+        positions = set(self.always)
+        for key in keys:
+            positions.update(self.by_key.get(key, ()))
+        return [self.slices[i] for i in sorted(positions)]
+
+
+def _at_path(value: Any, path: list[str] | None) -> list[Any]:
+    """The values at a discriminator's dotted path (lists flattened); [value] for $this."""
+    actual: list[Any] = [value]
+    for part in path or ():
+        nxt: list[Any] = []
+        for a in actual:
+            if isinstance(a, dict) and part in a:
+                v = a[part]
+                nxt.extend(v if isinstance(v, list) else [v])
+        actual = nxt
+    return actual
+
+
+def _hashable(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float)
+
+
+def _slice_index(slices: list[Json], disc: Json, snap: Snapshot) -> _SliceIndex | None:
+    """None when the first discriminator is of a type no index is built for (every slice is tried)."""
+    if disc.get("type") not in ("value", "pattern"):
+        return None
+    path = disc.get("path", "$this")
+    prepared = [_disc(s, disc, snap) for s in slices]
+    by_key: dict[Any, list[int]] = {}
+    always: list[int] = []
+    codings = any(d is not None and isinstance(d.want, dict) for d in prepared)
+    for i, d in enumerate(prepared):
+        if d is None:
+            continue  # never matches (see _disc_match)
+        key = _coding_key(d) if codings else d.want if isinstance(d.want, str) else None
+        if key is None:
+            always.append(i)
+        else:
+            by_key.setdefault(key, []).append(i)
+    return _SliceIndex(slices, None if path == "$this" else path.split("."), codings, by_key, always)
+
+
+def _coding_key(d: _Disc) -> tuple[str, str] | None:
+    # pattern {"coding": [{"system": S, "code": C, ...}]}: a match holds a Coding with S and C.
+    want = d.want
+    if d.kind != "pattern" or not isinstance(want, dict) or not isinstance(want.get("coding"), list):
+        return None
+    first = want["coding"][0] if len(want["coding"]) == 1 else None
+    if not isinstance(first, dict) or not isinstance(first.get("system"), str) \
+            or not isinstance(first.get("code"), str):
+        return None
+    return first["system"], first["code"]
+
+
 def _suffix_type(suffix: str, allowed: list[str]) -> str | None:
     for code in allowed:
         if code[:1].upper() + code[1:] == suffix:
@@ -388,10 +468,14 @@ class ProfileValidator:
         evaluable = all(d.get("type") in ("value", "pattern", "type") for d in discs)
         counts: dict[str, int] = {s["id"]: 0 for s in slices}
         unmatched: list[tuple[Any, str | None, str]] = []
+        index = snap.slice_indexes.get(id(el))
+        if index is None and evaluable and discs:
+            index = snap.slice_indexes[id(el)] = _slice_index(slices, discs[0], snap)
         for value, sfx, vloc in located:
             hit = None
             if evaluable:
-                for s in slices:
+                # Only the slices whose first discriminator the value could meet, in slice order.
+                for s in index.candidates(value) if index is not None else slices:
                     if all(self._disc_match(value, sfx, s, d, snap) for d in discs):
                         hit = s
                         break
@@ -422,15 +506,7 @@ class ProfileValidator:
             return False
         if disc.type_codes is not None:
             return sfx is not None and _suffix_type(sfx, disc.type_codes) is not None
-        actual: list[Any] = [value]
-        if disc.path is not None:
-            for part in disc.path:
-                nxt: list[Any] = []
-                for a in actual:
-                    if isinstance(a, dict) and part in a:
-                        v = a[part]
-                        nxt.extend(v if isinstance(v, list) else [v])
-                actual = nxt
+        actual = _at_path(value, disc.path)
         want = disc.want
         if disc.kind == "fixed":
             return any(a == want for a in actual)
