@@ -35,8 +35,6 @@ class Snapshot:
     by_id: dict[str, Json] = field(default_factory=dict)
     children: dict[str, list[Json]] = field(default_factory=dict)
     slices: dict[str, list[Json]] = field(default_factory=dict)
-    # Per element (by id() of its dict, which this snapshot keeps alive): its constraints, prepared once.
-    plans: dict[int, _Plan] = field(default_factory=dict)
     fixed: dict[int, tuple[str, Any] | None] = field(default_factory=dict)  # _fixed_or_pattern, once
     walks: dict[str, _Walk] = field(default_factory=dict)  # children of an element, prepared
     types: dict[int, _Types] = field(default_factory=dict)  # an element's types and binding, once
@@ -59,10 +57,9 @@ class Snapshot:
     def walk_of(self, parent_id: str) -> _Walk:
         found = self.walks.get(parent_id)
         if found is None:
-            children = tuple(_child(el, self.slices.get(el["id"], []))
-                             for el in self.children.get(parent_id, []))
+            children = tuple(_child(el, self) for el in self.children.get(parent_id, []))
             found = self.walks[parent_id] = _Walk(
-                children, frozenset(i for i, c in enumerate(children) if c.minimum > 0))
+                children, frozenset(i for i, c in enumerate(children) if c.minimum > 0 or c.irregular))
         return found
 
     @property
@@ -84,22 +81,29 @@ class _Child:
     loc_name: str
     choice: bool
     minimum: int
+    maximum: int | None  # None for '*'
+    irregular: bool  # min/max not plain numbers: _cardinality judges (and complains) every time
     slices: list[Json]  # its slices when it is sliced (el has 'slicing'), else empty
+    info: _Types
 
     def fed_by(self, key: str) -> bool:
         """Whether a JSON key holds (part of) this element: its name or '_name' sibling, or for a
-        choice element a key of the stem followed by a type suffix (see _items)."""
+        choice element a key of the stem followed by a type suffix (see _walk)."""
         if self.choice:
             stem = self.loc_name
             return key.startswith(stem) and len(key) > len(stem) and key[len(stem)].isupper()
         return key == self.name or key == "_" + self.name
 
 
-def _child(el: Json, slices: list[Json]) -> _Child:
+def _child(el: Json, snap: Snapshot) -> _Child:
     name = el["path"].rsplit(".", 1)[-1]
     choice = name.endswith("[x]")
-    return _Child(el, name, name[:-3] if choice else name, choice, el.get("min", 0),
-                  slices if slices and el.get("slicing") else [])
+    slices = snap.slices.get(el["id"], [])
+    lo, hi = el.get("min", 0), el.get("max", "*")
+    regular = type(lo) is int and (hi == "*" or (isinstance(hi, str) and hi.isdigit()))
+    return _Child(el, name, name[:-3] if choice else name, choice, lo if regular else 0,
+                  int(hi) if regular and hi != "*" else None, not regular,
+                  slices if slices and el.get("slicing") else [], snap.types_of(el))
 
 
 @dataclass(slots=True)
@@ -146,8 +150,10 @@ class _Types:
     profiles: dict[str, list[str]]  # type code -> its profiles
     fixed: tuple[str, Any] | None  # _fixed_or_pattern
     walk_id: str | None  # where its children are in the snapshot: its own id, or its contentReference
+    plan: _Plan  # its constraints, compiled
     # type code -> (the snapshot of the type's profile, the type's base snapshot), filled as met.
     subs: dict[str, tuple[Snapshot | None, Snapshot | None]]
+    suffixes: dict[str, str | None]  # choice type suffix -> its type code (_suffix_type), as met
 
 
 def _types(el: Json, snap: Snapshot) -> _Types:
@@ -160,7 +166,7 @@ def _types(el: Json, snap: Snapshot) -> _Types:
     walk_id = (el["id"] if snap.children.get(el["id"])
                else el["contentReference"].split("#", 1)[-1] if el.get("contentReference") else None)
     return _Types(codes, codes[0] if len(codes) == 1 else None, required or None, profiles,
-                  snap.fixed_or_pattern(el), walk_id, {})
+                  snap.fixed_or_pattern(el), walk_id, _plan(el), {}, {})
 
 
 ELE_1 = "hasValue() or (children().count() > id.count())"
@@ -402,27 +408,25 @@ class ProfileValidator:
             return [Issue(msg, loc, severity="warning", code="not-supported", check="profile")]
         out: list[Issue] = []
         root_el = snap.by_id[snap.root_id]
-        self._constraints(resource, root_el, loc, snap, root, out)
+        self._constraints(resource, snap.types_of(root_el).plan, loc, snap, root, out)
         self._walk(resource, snap.root_id, loc, snap, root, out)
         return out
 
     # -- walking -------------------------------------------------------------------------------
 
-    def _items(self, node: Json, el: Json, snap: Snapshot) -> list[tuple[Any, str | None, str, bool]]:
-        """(value, choice type suffix, json key, was-list) for an element in a JSON object."""
-        name = el["path"].rsplit(".", 1)[-1]
-        out: list[tuple[Any, str | None, str, bool]] = []
-        if name.endswith("[x]"):
-            stem = name[:-3]
-            for key, val in node.items():
-                if key.startswith(stem) and len(key) > len(stem) and key[len(stem)].isupper():
-                    suffix = key[len(stem):]
-                    out.extend((v, suffix, key, isinstance(val, list))
-                               for v in (val if isinstance(val, list) else [val]))
-            return out
-        if name in node:
-            val = node[name]
-            return [(v, None, name, isinstance(val, list)) for v in (val if isinstance(val, list) else [val])]
+    @staticmethod
+    def _choice_items(node: Json, stem: str) -> list[tuple[Any, str, bool]]:
+        """(value, type suffix, was-list) for a choice element: every key of the stem followed by a
+        type suffix, in the node's key order."""
+        out: list[tuple[Any, str, bool]] = []
+        n = len(stem)
+        for key, val in node.items():
+            if key.startswith(stem) and len(key) > n and key[n].isupper():
+                suffix = key[n:]
+                if isinstance(val, list):
+                    out.extend((v, suffix, True) for v in val)
+                else:
+                    out.append((val, suffix, False))
         return out
 
     def _walk(self, node: Any, parent_id: str, loc: str, snap: Snapshot, root: Json,
@@ -430,25 +434,32 @@ class ProfileValidator:
         if not isinstance(node, dict):
             return
         for child in snap.walk_of(parent_id).present(node):
-            el, name, loc_name = child.el, child.name, child.loc_name
-            if not child.choice and name not in node and f"_{name}" not in node:
-                # Absent (the common case): only a minimum can be broken.
-                if child.minimum > 0:
-                    self._cardinality(el, 0, loc, snap, out, what=el["id"])
-                continue
-            items = self._items(node, el, snap)
-            # Primitive elements may carry only their _name sibling (id/extension): counts as present.
-            count = len(items) or (1 if f"_{name}" in node else 0)
-            self._cardinality(el, count, f"{loc}.{loc_name}" if count else loc, snap, out,
-                              what=el["id"])
+            name, loc_name = child.name, child.loc_name
+            items: list[tuple[Any, str | None, bool]]
+            if child.choice:
+                items = self._choice_items(node, loc_name)  # type: ignore[assignment]
+                count = len(items)
+            elif name in node:
+                val = node[name]
+                items = [(v, None, True) for v in val] if isinstance(val, list) else [(val, None, False)]
+                # Primitive elements may carry only their _name sibling (id/extension): present.
+                count = len(items) or (1 if "_" + name in node else 0)
+            else:
+                items, count = [], 1 if "_" + name in node else 0
+            if child.irregular or count < child.minimum or (
+                    child.maximum is not None and count > child.maximum):
+                self._cardinality(child.el, count, f"{loc}.{loc_name}" if count else loc, snap, out,
+                                  what=child.el["id"])
             if not items:
                 continue
-            located = [(v, sfx, f"{loc}.{loc_name}[{i}]" if was_list else f"{loc}.{loc_name}")
-                       for i, (v, sfx, _key, was_list) in enumerate(items)]
+            here = f"{loc}.{loc_name}"
+            located = [(v, sfx, f"{here}[{i}]" if was_list else here)
+                       for i, (v, sfx, was_list) in enumerate(items)]
             if child.slices:
-                located = self._slice(el, child.slices, located, loc, snap, root, out)
+                located = self._slice(child.el, child.slices, located, loc, snap, root, out)
+            info = child.info
             for value, sfx, vloc in located:
-                self._element(value, sfx, el, vloc, snap, root, out)
+                self._element(value, sfx, child.el, info, vloc, snap, root, out)
 
     def _cardinality(self, el: Json, count: int, loc: str, snap: Snapshot, out: list[Issue],
                      what: str) -> None:
@@ -483,7 +494,7 @@ class ProfileValidator:
                 unmatched.append((value, sfx, vloc))
                 continue
             counts[hit["id"]] += 1
-            self._element(value, sfx, hit, vloc, snap, root, out)
+            self._element(value, sfx, hit, snap.types_of(hit), vloc, snap, root, out)
         if evaluable:
             name = el["path"].rsplit(".", 1)[-1]
             slice_loc = f"{loc}.{name[:-3] if name.endswith('[x]') else name}"
@@ -512,13 +523,15 @@ class ProfileValidator:
             return any(a == want for a in actual)
         return any(matches_pattern(a, want) for a in actual)
 
-    def _element(self, value: Any, sfx: str | None, el: Json, loc: str, snap: Snapshot, root: Json,
-                 out: list[Issue]) -> None:
-        info = snap.types_of(el)
+    def _element(self, value: Any, sfx: str | None, el: Json, info: _Types, loc: str, snap: Snapshot,
+                 root: Json, out: list[Issue]) -> None:
         types = info.codes
         type_code: str | None = info.single
         if sfx is not None:
-            type_code = _suffix_type(sfx, types)
+            if sfx in info.suffixes:
+                type_code = info.suffixes[sfx]
+            else:
+                type_code = info.suffixes[sfx] = _suffix_type(sfx, types)
             if type_code is None:
                 out.append(Issue(f"{snap.name}: {el['id']}: type {sfx} is not allowed here "
                                  f"(allowed: {', '.join(types)})", loc, code="structure", check="type"))
@@ -533,7 +546,7 @@ class ProfileValidator:
         if info.required_value_set and type_code in CODED:
             self._binding(value, type_code, info.required_value_set, el, loc, snap, out)
         if isinstance(value, dict):
-            self._constraints(value, el, loc, snap, root, out)
+            self._constraints(value, info.plan, loc, snap, root, out)
             if info.walk_id is not None:  # its children in this snapshot, or its contentReference
                 self._walk(value, info.walk_id, loc, snap, root, out)
             elif type_code and type_code not in RESOURCE_TYPES and type_code[:1].isupper():
@@ -549,7 +562,7 @@ class ProfileValidator:
                     if done in self._walked:
                         return
                     self._walked.add(done)
-                    self._constraints(value, sub.by_id[sub.root_id], loc, sub, root, out)
+                    self._constraints(value, sub.types_of(sub.by_id[sub.root_id]).plan, loc, sub, root, out)
                     self._walk(value, sub.root_id, loc, sub, root, out)
                 elif sub is snap and sub is not None:
                     self._walk(value, sub.root_id, loc, sub, root, out)
@@ -582,11 +595,8 @@ class ProfileValidator:
             out.append(Issue(f"{snap.name}: {el['id']}: {shown} is not in the required ValueSet {vs_url}",
                              loc, code="code-invalid", check="binding"))
 
-    def _constraints(self, value: Json, el: Json, loc: str, snap: Snapshot, root: Json,
+    def _constraints(self, value: Json, plan: _Plan, loc: str, snap: Snapshot, root: Json,
                      out: list[Issue]) -> None:
-        plan = snap.plans.get(id(el))
-        if plan is None:
-            plan = snap.plans[id(el)] = _plan(el)
         node: Any = None
         for con in plan.constraints:
             if con.native:
