@@ -6,7 +6,8 @@ ref-1 on a `urn:uuid:` reference, bdl-8 on a fullUrl. Each function here says Tr
 constraint certainly holds (a result other than [False]), False only when it certainly fails
 (dom-6 on a resource without text: exists() of nothing is false); otherwise (None) the expression
 is evaluated as before.
-tests/test_validation_prescreen.py evaluates every decided case with fhirpathpy too.
+tests/test_validation_prescreen.py evaluates every decided case with fhirpathpy too (but bdl-10's,
+which fhirpathpy cannot evaluate: it has no hasValue(); without the screen it was skipped).
 Keyed by the exact expression text of the R4 core StructureDefinitions.
 """
 

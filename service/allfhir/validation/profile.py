@@ -241,6 +241,16 @@ def index(sd: Json) -> Snapshot:
     return snap
 
 
+def _signature(el: Json, snap: Snapshot) -> tuple[Any, ...]:
+    """Everything of an element the walk reads, but its children and slices (see _same_as_base)."""
+    info = snap.types_of(el)
+    plan = info.plan
+    return (el["path"].rsplit(".", 1)[-1], el.get("min", 0), el.get("max", "*"), info.codes, info.profiles,
+            info.fixed, info.required_value_set, el.get("contentReference"), el.get("slicing"),
+            plan.nested, plan.node_type,
+            [(c.key, c.expression, c.severity, c.human) for c in plan.constraints])
+
+
 def _disc(s: Json, d: Json, snap: Snapshot) -> _Disc | None:
     """What a repetition must hold to match slice `s` by discriminator `d`; None: it never does."""
     path = d.get("path", "$this")
@@ -379,6 +389,7 @@ class ProfileValidator:
         # for tests that re-evaluate them with fhirpathpy.
         self.audit: list[tuple[str, Json, _Plan, Json, bool]] | None = None
         self._walked: set[tuple[int, int, str]] = set()
+        self._same: dict[tuple[int, int, int], bool] = {}  # _same_as_base
 
     def snapshot(self, url: str) -> Snapshot | None:
         if url not in self._snapshots:
@@ -392,11 +403,15 @@ class ProfileValidator:
     # -- entry point ---------------------------------------------------------------------------
 
     def validate(self, resource: Json, loc: str, url: str, root: Json,
-                 walked: set[tuple[int, int, str]] | None = None) -> list[Issue]:
+                 walked: set[tuple[int, int, str]] | None = None,
+                 walked_base: str | None = None) -> list[Issue]:
         """Issues of `resource` against the profile `url`. `walked` is shared by the walks of one
         resource (its base definition, then each profile): a data type or extension value already
         walked against the same definition at the same place is not walked again, because its
-        issues would be exact repeats of ones already found, which the caller drops (_dedupe)."""
+        issues would be exact repeats of ones already found, which the caller drops (_dedupe).
+        `walked_base`: the base definition this resource was walked against already (same `loc`,
+        same `walked`); an element the profile leaves as the base defines it is not walked again,
+        for the same reason (see _same_as_base)."""
         self._walked = walked if walked is not None else set()
         snap = self.snapshot(url)
         if snap is None:
@@ -409,8 +424,39 @@ class ProfileValidator:
         out: list[Issue] = []
         root_el = snap.by_id[snap.root_id]
         self._constraints(resource, snap.types_of(root_el).plan, loc, snap, root, out)
-        self._walk(resource, snap.root_id, loc, snap, root, out)
+        base = self.snapshot(walked_base) if walked_base else None
+        self._walk(resource, snap.root_id, loc, snap, root, out,
+                   base if base is not None and base is not snap and base.root_id == snap.root_id else None)
         return out
+
+    def _same_as_base(self, snap: Snapshot, el: Json, base: Snapshot, base_el: Json) -> bool:
+        """Whether walking a value against `el` of the profile finds what walking it against
+        `base_el` of the base definition found, issue for issue but for the profile's name in front:
+        everything the walk reads of the two (cardinality, types and their profiles, fixed/pattern,
+        required binding, constraints and how they are evaluated, slicing, contentReference) is the
+        same, and so are their children, recursively. Worked out once per pair."""
+        key = (id(snap), id(el), id(base))
+        found = self._same.get(key)
+        if found is None:
+            # Within a contentReference cycle the pair counts as different: walked again, which is
+            # never wrong (assuming sameness there could make a wrong answer stick).
+            self._same[key] = False
+            found = self._same[key] = self._compare(snap, el, base, base_el)
+        return found
+
+    def _compare(self, snap: Snapshot, el: Json, base: Snapshot, base_el: Json) -> bool:
+        if el.get("id") != base_el.get("id") or _signature(el, snap) != _signature(base_el, base):
+            return False
+        if snap.slices.get(el["id"]) or base.slices.get(base_el["id"]):
+            return False
+        walk_id = snap.types_of(el).walk_id
+        if walk_id != base.types_of(base_el).walk_id:
+            return False
+        if walk_id is None:
+            return True
+        mine, theirs = snap.walk_of(walk_id).children, base.walk_of(walk_id).children
+        return len(mine) == len(theirs) and all(
+            self._same_as_base(snap, a.el, base, b.el) for a, b in zip(mine, theirs, strict=True))
 
     # -- walking -------------------------------------------------------------------------------
 
@@ -430,10 +476,18 @@ class ProfileValidator:
         return out
 
     def _walk(self, node: Any, parent_id: str, loc: str, snap: Snapshot, root: Json,
-              out: list[Issue]) -> None:
+              out: list[Issue], base: Snapshot | None = None) -> None:
+        """`base`: a base definition that walked this node already, from an element of the same id
+        as `parent_id` (see validate)."""
         if not isinstance(node, dict):
             return
         for child in snap.walk_of(parent_id).present(node):
+            base_el = base.by_id.get(child.el["id"]) if base is not None else None
+            if base_el is not None:
+                if self._same_as_base(snap, child.el, base, base_el):  # type: ignore[arg-type]
+                    continue  # its issues would all repeat the base walk's
+                if base.slices.get(base_el["id"]) or base_el.get("slicing"):  # type: ignore[union-attr]
+                    base_el = None  # the base walk may have checked its values against slices
             name, loc_name = child.name, child.loc_name
             items: list[tuple[Any, str | None, bool]]
             if child.choice:
@@ -458,8 +512,9 @@ class ProfileValidator:
             if child.slices:
                 located = self._slice(child.el, child.slices, located, loc, snap, root, out)
             info = child.info
+            base_info = base.types_of(base_el) if base_el is not None else None  # type: ignore[union-attr]
             for value, sfx, vloc in located:
-                self._element(value, sfx, child.el, info, vloc, snap, root, out)
+                self._element(value, sfx, child.el, info, vloc, snap, root, out, base, base_info)
 
     def _cardinality(self, el: Json, count: int, loc: str, snap: Snapshot, out: list[Issue],
                      what: str) -> None:
@@ -524,7 +579,10 @@ class ProfileValidator:
         return any(matches_pattern(a, want) for a in actual)
 
     def _element(self, value: Any, sfx: str | None, el: Json, info: _Types, loc: str, snap: Snapshot,
-                 root: Json, out: list[Issue]) -> None:
+                 root: Json, out: list[Issue], base: Snapshot | None = None,
+                 base_info: _Types | None = None) -> None:
+        """`base`, `base_info`: the base definition and its element of the same id, which checked
+        this value already (see _walk)."""
         types = info.codes
         type_code: str | None = info.single
         if sfx is not None:
@@ -548,7 +606,11 @@ class ProfileValidator:
         if isinstance(value, dict):
             self._constraints(value, info.plan, loc, snap, root, out)
             if info.walk_id is not None:  # its children in this snapshot, or its contentReference
-                self._walk(value, info.walk_id, loc, snap, root, out)
+                # The base walk went on into the same children when its element has them too and
+                # took the value's type (a type it refused stopped it there).
+                walked = base_info is not None and base_info.walk_id == info.walk_id and (
+                    sfx is None or _suffix_type(sfx, base_info.codes) is not None)
+                self._walk(value, info.walk_id, loc, snap, root, out, base if walked else None)
             elif type_code and type_code not in RESOURCE_TYPES and type_code[:1].isupper():
                 subs = info.subs.get(type_code)
                 if subs is None:
