@@ -148,3 +148,34 @@ def test_an_element_that_differs_only_in_what_the_walk_reads_is_not_the_same() -
     assert not same_after(lambda els: els[2].update(patternString="p"))
     assert not same_after(lambda els: els.append({"id": "X.a.c", "path": "X.a.c"}))
     assert not same_after(lambda els: els.append({"id": "X.a.b:s", "path": "X.a.b", "sliceName": "s"}))
+
+
+def test_frozen_content_tells_apart_what_the_walk_tells_apart() -> None:
+    from allfhir.validation.profile import FROZEN_NODES, FROZEN_TEXT, _freeze
+
+    values = [{"value": 1}, {"value": 1.0}, {"value": True}, {"value": "1"}, {"value": [1]},
+              {"a": 1, "b": 2}, {"b": 2, "a": 1}, {"value": None}, {}]
+    assert len({_freeze(v) for v in values}) == len(values)
+    assert _freeze({"a": [{"b": "c"}]}) == _freeze({"a": [{"b": "c"}]})
+    assert _freeze({"value": float("nan")}) is None
+    assert _freeze({"div": "x" * (FROZEN_TEXT + 1)}) is None
+    assert _freeze({"a": list(range(FROZEN_NODES))}) is None
+    assert _freeze({"a": list(range(FROZEN_NODES - 2))}) is not None
+
+
+@needs_packages
+def test_kept_sub_walk_issues_are_given_at_their_own_places() -> None:
+    quantity = {"value": 1, "code": "mg"}  # qty-3: a code needs its system
+    entries = [{"fullUrl": f"urn:uuid:0000000{n}-0000-4000-8000-000000000000", "resource": {
+        "resourceType": "Observation", "status": "final", "code": {"text": "t"},
+        "valueQuantity": dict(quantity),
+        "component": [{"code": {"text": "c"}, "valueQuantity": dict(quantity)}]}} for n in range(2)]
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    kept, fresh = Validator(), Validator()
+    fresh.profiles.audit = []  # tests' audit mode walks every value afresh
+    found = kept.validate(bundle)
+    assert found == fresh.validate(bundle)
+    assert [i.expression for i in found if "qty-3" in i.message] == [
+        f"Bundle.entry[{n}].resource.{where}" for n in range(2)
+        for where in ("value", "component[0].value")]
+    assert kept.profiles._sub_issues and not fresh.profiles._sub_issues

@@ -67,6 +67,10 @@ class Snapshot:
         return self.sd["snapshot"]["element"][0]["id"]
 
     @property
+    def root_plan(self) -> _Plan:
+        return self.types_of(self.by_id[self.root_id]).plan
+
+    @property
     def name(self) -> str:
         return self.sd.get("name") or self.sd["url"]
 
@@ -181,6 +185,8 @@ class _Constraint:
     screen: Screen | None  # decides the cases the JSON alone settles (prescreen.py)
     severity: str
     human: str
+    # It reads more than the node: %resource / %rootResource (or another %variable), or the clock.
+    contextual: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +208,8 @@ def _plan(el: Json) -> _Plan:
         constraints.append(_Constraint(
             key=con.get("key", "?"), expression=expr, fn=None if native else _compiled(expr), native=native,
             screen=SCREENS.get(expr),
-            severity="warning" if con.get("severity") == "warning" else "error", human=con.get("human", "")))
+            severity="warning" if con.get("severity") == "warning" else "error", human=con.get("human", ""),
+            contextual="%" in expr or any(f in expr for f in ("now()", "today()", "timeOfDay()"))))
     codes = [t["code"] for t in el.get("type", [])]
     node_type = (codes[0] if len(codes) == 1 and codes[0][:1].isupper()
                  and codes[0] not in ("BackboneElement", "Element")
@@ -239,6 +246,48 @@ def index(sd: Json) -> Snapshot:
         elif "." in eid:
             snap.children.setdefault(eid.rsplit(".", 1)[0], []).append(el)
     return snap
+
+
+# The kept sub-walk issues: at most this many contents, each of at most FROZEN_NODES values and
+# strings of at most FROZEN_TEXT characters (a narrative is unique anyway), so memory stays bounded.
+SUB_ISSUES_KEPT = 20_000
+FROZEN_NODES = 64
+FROZEN_TEXT = 512
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable copy of small JSON, types and key order included (1, 1.0 and True stay apart:
+    the walk tells them apart); None when too big, or for a number that is not equal to itself."""
+    budget = [FROZEN_NODES]
+    return _frozen(value, budget)
+
+
+def _frozen(value: Any, budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return None
+    t = type(value)
+    if t is dict:
+        items = []
+        for k, v in value.items():
+            f = _frozen(v, budget)
+            if f is None:
+                return None
+            items.append((k, f))
+        return (dict, tuple(items))
+    if t is list:
+        frozen = []
+        for v in value:
+            f = _frozen(v, budget)
+            if f is None:
+                return None
+            frozen.append(f)
+        return (list, tuple(frozen))
+    if (t is float and value != value) or (t is str and len(value) > FROZEN_TEXT):
+        return None
+    if t in (str, int, float, bool) or value is None:
+        return (t, value)
+    return None
 
 
 def _signature(el: Json, snap: Snapshot) -> tuple[Any, ...]:
@@ -390,6 +439,8 @@ class ProfileValidator:
         self.audit: list[tuple[str, Json, _Plan, Json, bool]] | None = None
         self._walked: set[tuple[int, int, str]] = set()
         self._same: dict[tuple[int, int, int], bool] = {}  # _same_as_base
+        self._sub_issues: dict[tuple[int, Any], tuple[Issue, ...]] = {}  # _sub_walk
+        self._contextual = 0  # contextual constraints met so far (_sub_walk)
 
     def snapshot(self, url: str) -> Snapshot | None:
         if url not in self._snapshots:
@@ -624,10 +675,36 @@ class ProfileValidator:
                     if done in self._walked:
                         return
                     self._walked.add(done)
-                    self._constraints(value, sub.types_of(sub.by_id[sub.root_id]).plan, loc, sub, root, out)
-                    self._walk(value, sub.root_id, loc, sub, root, out)
+                    self._sub_walk(value, sub, loc, root, out)
                 elif sub is snap and sub is not None:
                     self._walk(value, sub.root_id, loc, sub, root, out)
+
+    def _sub_walk(self, value: Json, sub: Snapshot, loc: str, root: Json, out: list[Issue]) -> None:
+        """Walk a data type or extension value against its own definition. What that finds depends
+        on the value's content alone, but for constraints that read the resource or the clock
+        (`contextual`), so the issues of a content once walked are kept (their locations relative
+        to `loc`) and given again for equal content elsewhere: the same Codings, Quantities,
+        References and extensions recur in every bundle. (A nested value the walk would have
+        skipped as walked at the same place already adds only repeats, which the caller drops.)"""
+        key = None
+        if self.audit is None:
+            frozen = _freeze(value)
+            if frozen is not None:
+                key = (id(sub), frozen)
+                found = self._sub_issues.get(key)
+                if found is not None:
+                    out += [Issue(i.message, loc + i.expression, i.severity, i.code, i.check) for i in found]
+                    return
+        mark, contextual = len(out), self._contextual
+        self._constraints(value, sub.root_plan, loc, sub, root, out)
+        self._walk(value, sub.root_id, loc, sub, root, out)
+        new = out[mark:]
+        if key is not None and self._contextual == contextual and all(
+                i.expression.startswith(loc) for i in new):
+            if len(self._sub_issues) >= SUB_ISSUES_KEPT:
+                self._sub_issues.clear()  # bounded: $validate takes any JSON
+            self._sub_issues[key] = tuple(
+                Issue(i.message, i.expression[len(loc):], i.severity, i.code, i.check) for i in new)
 
     def _subs(self, info: _Types, type_code: str) -> tuple[Snapshot | None, Snapshot | None]:
         """The definitions a value of `type_code` without children in the profile is walked against:
@@ -661,6 +738,8 @@ class ProfileValidator:
                      out: list[Issue]) -> None:
         node: Any = None
         for con in plan.constraints:
+            if con.contextual:
+                self._contextual += 1  # see _sub_walk
             if con.native:
                 ok = element_has_content(value)
             else:
