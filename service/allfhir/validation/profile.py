@@ -27,6 +27,7 @@ Json = dict[str, Any]
 CODED = ("code", "Coding", "CodeableConcept")
 # Types whose content is a resource validated separately (bundle entries, contained).
 RESOURCE_TYPES = ("Resource", "DomainResource")
+KEYS_KEPT = 256  # JSON keys remembered per element (what they feed, which type they name)
 
 
 @dataclass(slots=True)
@@ -127,7 +128,9 @@ class _Walk:
         for key in node:
             fed = feeds.get(key)
             if fed is None:
-                fed = feeds[key] = tuple(i for i, c in enumerate(self.children) if c.fed_by(key))
+                fed = tuple(i for i, c in enumerate(self.children) if c.fed_by(key))
+                if len(feeds) < KEYS_KEPT:  # bounded: $validate takes any JSON
+                    feeds[key] = fed
             positions.update(fed)
         children = self.children
         return [children[i] for i in sorted(positions)]
@@ -642,7 +645,9 @@ class ProfileValidator:
             if sfx in info.suffixes:
                 type_code = info.suffixes[sfx]
             else:
-                type_code = info.suffixes[sfx] = _suffix_type(sfx, types)
+                type_code = _suffix_type(sfx, types)
+                if len(info.suffixes) < KEYS_KEPT:
+                    info.suffixes[sfx] = type_code
             if type_code is None:
                 out.append(Issue(f"{snap.name}: {el['id']}: type {sfx} is not allowed here "
                                  f"(allowed: {', '.join(types)})", loc, code="structure", check="type"))

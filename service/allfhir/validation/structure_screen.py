@@ -21,7 +21,7 @@ import re
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from types import NoneType, UnionType
 from typing import Any
 
@@ -206,7 +206,7 @@ def _plan(model: Any) -> _Model:
                   tuple((tuple(m), needed) for m, needed in groups.values()))
 
 
-@cache
+@lru_cache(maxsize=512)  # bounded: resourceType comes from the input
 def resource_model(resource_type: str) -> Any:
     """The fhir.resources R4B model of a resource type, or None."""
     try:
