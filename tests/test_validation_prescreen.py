@@ -66,3 +66,54 @@ def test_every_decided_constraint_holds_under_fhirpath() -> None:
 ])
 def test_ele_1(value: dict[str, Any], has: bool) -> None:
     assert element_has_content(value) is has
+
+
+EXT_1 = "extension.exists() != value.exists()"
+QTY_3 = "code.empty() or system.exists()"
+ATT_1 = "data.empty() or contentType.exists()"
+BDL_10 = "type = 'document' implies (timestamp.hasValue())"
+
+
+@needs_packages
+@pytest.mark.parametrize(("expr", "node_type", "node", "decided"), [
+    (EXT_1, "Extension", {"url": "u", "valueString": "v"}, True),
+    (EXT_1, "Extension", {"url": "u", "valueBoolean": False}, True),
+    (EXT_1, "Extension", {"url": "u", "valueInteger": 0}, True),
+    (EXT_1, "Extension", {"url": "u", "valueCodeableConcept": {"text": "t"}}, True),
+    (EXT_1, "Extension", {"url": "u", "extension": [{"url": "a", "valueCode": "c"}]}, True),
+    (EXT_1, "Extension", {"url": "u", "extension": [{"url": "a"}], "valueString": "v"}, False),
+    (EXT_1, "Extension", {"url": "u"}, False),
+    (EXT_1, "Extension", {"url": "u", "valueString": ""}, None),
+    (EXT_1, "Extension", {"url": "u", "valueFoo": "v"}, None),
+    (EXT_1, "Extension", {"url": "u", "_valueString": {"id": "x"}}, None),
+    (EXT_1, "Extension", {"url": "u", "valueString": "v", "valueCode": "c"}, None),
+    (EXT_1, "Extension", {"url": "u", "extension": []}, None),
+    (EXT_1, "Extension", {"url": "u", "extension": [{}], "valueString": "v"}, None),
+    (QTY_3, "Quantity", {"value": 1}, True),
+    (QTY_3, "Quantity", {"code": "mg", "system": "http://unitsofmeasure.org"}, True),
+    (QTY_3, "Quantity", {"code": "mg"}, None),
+    (QTY_3, "Quantity", {"code": "mg", "system": ""}, None),
+    (ATT_1, "Attachment", {"data": "aGk=", "contentType": "text/plain"}, True),
+    (ATT_1, "Attachment", {"data": "aGk="}, None),
+])
+def test_new_screens_agree_with_fhirpath(expr: str, node_type: str, node: dict[str, Any],
+                                          decided: bool | None) -> None:
+    from allfhir.validation.prescreen import SCREENS
+
+    assert SCREENS[expr](node, node) is decided
+    if decided is not None:
+        typed = node if "resourceType" in node else _resource_node(node, node_type)
+        result = _compiled(expr)(typed, {"resource": node, "rootResource": node})
+        assert (result != [False]) is decided
+
+
+def test_bdl_10_holds_for_a_bundle_that_is_no_document() -> None:
+    # 'false implies x' is true whatever x is; fhirpathpy cannot evaluate hasValue() at all, so
+    # without the screen bdl-10 was skipped (never an issue) on every bundle.
+    from allfhir.validation.prescreen import SCREENS
+
+    assert SCREENS[BDL_10]({"type": "collection"}, {}) is True
+    assert SCREENS[BDL_10]({"type": "document"}, {}) is None
+    assert SCREENS[BDL_10]({}, {}) is None
+    with pytest.raises(Exception, match="hasValue"):
+        _compiled(BDL_10)({"resourceType": "Bundle", "type": "collection"}, {})

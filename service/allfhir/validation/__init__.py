@@ -6,6 +6,7 @@ Medplum's validator fails on the genomics profiles, so we validate directly on t
 snapshots shipped in the FHIR packages (fetched from the npm registry by `allfhir packages fetch`):
 
   structure   fhir.resources R4B models (R4B == R4 for the types we emit)     structural.py
+              (not parsed when the JSON is plainly what they accept)             structure_screen.py
   profile     snapshot walk: cardinality, fixed/pattern, choice types, slicing by value/pattern
               discriminators, required bindings (offline-expandable ValueSets), constraint
               expressions via fhirpathpy (ele-1 and the cases the JSON alone settles are

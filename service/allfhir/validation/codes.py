@@ -5,8 +5,7 @@ strings (parsed with biocommons hgvs), and our own bcp-all-subtype CodeSystem (i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from ..hgvs_syntax import hgvs_error as syntax_error
@@ -86,27 +85,40 @@ def check_coding(system: str, code: str, stats: Stats | None = None) -> str | No
     return None
 
 
-def _walk(node: Any, loc: str) -> Iterator[tuple[dict[str, Any], str]]:
-    if isinstance(node, dict):
-        yield node, loc
-        for k, v in node.items():
-            if k == "resource" or k == "contained":
-                continue  # entries/contained resources are checked with their own locations
-            # FHIRPath names a choice element by its stem: valueCodeableConcept -> value.
-            name = _CHOICE.sub(r"\1", k)
-            if isinstance(v, list):
-                for i, item in enumerate(v):
-                    yield from _walk(item, f"{loc}.{name}[{i}]")
-            else:
-                yield from _walk(v, f"{loc}.{name}")
+@lru_cache(maxsize=4096)
+def _fhirpath_name(key: str) -> str:
+    # FHIRPath names a choice element by its stem: valueCodeableConcept -> value (the keys of
+    # FHIR JSON are few, so each is worked out once; bounded, since $validate takes any JSON).
+    return _CHOICE.sub(r"\1", key)
+
+
+def _coded(node: Any, path: list[str], out: list[tuple[dict[str, Any], str]]) -> None:
+    """(node, location) of every object with a string 'system', depth first; `path` holds the
+    location's parts, joined only for such objects (most of a resource is neither)."""
+    if isinstance(node.get("system"), str):
+        out.append((node, "".join(path)))
+    for k, v in node.items():
+        if k == "resource" or k == "contained":
+            continue  # entries/contained resources are checked with their own locations
+        if isinstance(v, dict):
+            path.append(f".{_fhirpath_name(k)}")
+            _coded(v, path, out)
+            path.pop()
+        elif isinstance(v, list):
+            name = _fhirpath_name(k)
+            for i, item in enumerate(v):
+                if isinstance(item, dict):
+                    path.append(f".{name}[{i}]")
+                    _coded(item, path, out)
+                    path.pop()
 
 
 def check_codes(resource: dict[str, Any], loc: str, stats: Stats | None = None) -> list[Issue]:
     out: list[Issue] = []
-    for node, where in _walk(resource, loc):
-        system = node.get("system")
-        if not isinstance(system, str):
-            continue
+    found: list[tuple[dict[str, Any], str]] = []
+    _coded(resource, [loc], found)
+    for node, where in found:
+        system = node["system"]
         # Codings carry `code`; Identifiers (e.g. ClinicalTrials.gov ids) carry `value`.
         for key in ("code", "value"):
             val = node.get(key)

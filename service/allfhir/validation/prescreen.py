@@ -6,7 +6,8 @@ ref-1 on a `urn:uuid:` reference, bdl-8 on a fullUrl. Each function here says Tr
 constraint certainly holds (a result other than [False]), False only when it certainly fails
 (dom-6 on a resource without text: exists() of nothing is false); otherwise (None) the expression
 is evaluated as before.
-tests/test_validation_prescreen.py evaluates every decided case with fhirpathpy too.
+tests/test_validation_prescreen.py evaluates every decided case with fhirpathpy too (but bdl-10's,
+which fhirpathpy cannot evaluate: it has no hasValue(); without the screen it was skipped).
 Keyed by the exact expression text of the R4 core StructureDefinitions.
 """
 
@@ -26,6 +27,41 @@ def _absent(node: Json, key: str) -> bool:
 def _when_absent(key: str) -> Screen:
     # 'key.… .empty()', 'key.empty() or …', 'key.exists().not() or …': hold when there is no key.
     return lambda node, _root: True if _absent(node, key) else None
+
+
+def _present(value: Any) -> bool:
+    # Certainly exists() in FHIRPath: a non-empty string, a number or boolean, a non-empty object.
+    return (isinstance(value, str | int | float) and value != "") or (isinstance(value, dict) and bool(value))
+
+
+def _absent_or_exists(key: str, other: str) -> Screen:
+    # 'key.empty() or other.exists()': holds without key, or with other there.
+    return lambda node, _root: True if _absent(node, key) or _present(node.get(other)) else None
+
+
+# The value[x] types of Extension (fhirpathpy's R4 model resolves `value` to these keys only).
+_EXTENSION_VALUES = frozenset((
+    "Base64Binary", "Boolean", "Canonical", "Code", "Date", "DateTime", "Decimal", "Id", "Instant",
+    "Integer", "Markdown", "Oid", "PositiveInt", "String", "Time", "UnsignedInt", "Uri", "Url", "Uuid",
+    "Address", "Age", "Annotation", "Attachment", "CodeableConcept", "Coding", "ContactPoint", "Count",
+    "Distance", "Duration", "HumanName", "Identifier", "Money", "Period", "Quantity", "Range", "Ratio",
+    "Reference", "SampledData", "Signature", "Timing", "ContactDetail", "Contributor",
+    "DataRequirement", "Expression", "ParameterDefinition", "RelatedArtifact", "TriggerDefinition",
+    "UsageContext", "Dosage", "Meta"))
+
+
+def _ext_1(node: Json, _root: Json) -> bool | None:
+    # extension.exists() != value.exists(), on an Extension: decided when each side is plain (a
+    # list of non-empty objects or no key; one value[x] of a known type holding a value, or none).
+    extension = node.get("extension", ())
+    if not (extension == () or (isinstance(extension, list) and extension
+                                and all(isinstance(e, dict) and e for e in extension))):
+        return None
+    values = [k for k in node if k.startswith(("value", "_value"))]
+    if len(values) > 1 or (values and (values[0][5:] not in _EXTENSION_VALUES
+                                       or not _present(node[values[0]]))):
+        return None  # several, an unknown type, a primitive's '_value...' sibling, an empty value
+    return (extension != ()) != bool(values)
 
 
 def _ref_1(node: Json, _root: Json) -> bool | None:
@@ -145,10 +181,11 @@ SCREENS: dict[str, Screen] = {
     "dataAbsentReason.empty() or value.empty()": _when_absent("dataAbsentReason"),
     "value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()":
         _obs_7,
-    "code.empty() or system.exists()": _when_absent("code"),
+    "code.empty() or system.exists()": _absent_or_exists("code", "system"),
+    "extension.exists() != value.exists()": _ext_1,
     "lastModified.exists().not() or authoredOn.exists().not() or lastModified >= authoredOn":
         _when_absent("lastModified"),
-    "data.empty() or contentType.exists()": _when_absent("data"),
+    "data.empty() or contentType.exists()": _absent_or_exists("data", "contentType"),
     "reference.startsWith('#').not() or (reference.substring(1).trace('url') in "
     "%rootResource.contained.id.trace('ids'))": _ref_1,
     "total.empty() or (type = 'searchset') or (type = 'history')": _when_absent("total"),
@@ -164,6 +201,7 @@ SCREENS: dict[str, Screen] = {
         _type_is_not("document"),
     "type = 'document' implies entry.first().resource.is(Composition)": _type_is_not("document"),
     "type = 'message' implies entry.first().resource.is(MessageHeader)": _type_is_not("message"),
+    "type = 'document' implies (timestamp.hasValue())": _type_is_not("document"),
     "resource.exists() or request.exists() or response.exists()": _bdl_5,
     "fullUrl.exists() implies fullUrl.contains('/_history/').not()": _bdl_8,
 }

@@ -7,23 +7,28 @@ own patient record), so there it is only a warning."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from .issues import Issue
 
 
-def _references(node: Any, loc: str) -> Iterator[tuple[str, str]]:
-    if isinstance(node, dict):
-        ref = node.get("reference")
-        if isinstance(ref, str):
-            yield ref, f"{loc}.reference"
-        for k, v in node.items():
-            if isinstance(v, list):
-                for i, item in enumerate(v):
-                    yield from _references(item, f"{loc}.{k}[{i}]")
-            elif isinstance(v, dict):
-                yield from _references(v, f"{loc}.{k}")
+def _references(node: dict[str, Any], path: list[str], out: list[tuple[str, str]]) -> None:
+    """(reference, location) of every string 'reference' under node, depth first; `path` holds the
+    location's parts, joined only where there is a reference."""
+    ref = node.get("reference")
+    if isinstance(ref, str):
+        out.append((ref, "".join(path) + ".reference"))
+    for k, v in node.items():
+        if isinstance(v, list):
+            for i, item in enumerate(v):
+                if isinstance(item, dict):
+                    path.append(f".{k}[{i}]")
+                    _references(item, path, out)
+                    path.pop()
+        elif isinstance(v, dict):
+            path.append(f".{k}")
+            _references(v, path, out)
+            path.pop()
 
 
 def check_bundle(bundle: dict[str, Any]) -> list[Issue]:
@@ -47,7 +52,9 @@ def check_bundle(bundle: dict[str, Any]) -> list[Issue]:
                 targets.add(full)
     document = bundle.get("type") == "document"
     for i, entry in enumerate(entries):
-        for ref, where in _references(entry.get("resource") or {}, f"Bundle.entry[{i}].resource"):
+        found: list[tuple[str, str]] = []
+        _references(entry.get("resource") or {}, [f"Bundle.entry[{i}].resource"], found)
+        for ref, where in found:
             if ref.startswith("#"):
                 continue  # contained resource
             urn = ref.startswith(("urn:uuid:", "urn:oid:"))

@@ -51,7 +51,8 @@ class Validator:
         out: list[Issue] = []
         walked: set[tuple[int, int, str]] = set()  # see ProfileValidator.validate
         for url in urls:
-            out += self.profiles.validate(res, loc, url, root, walked)
+            # Every profile walk after the first (the base definition) skips what the base checked.
+            out += self.profiles.validate(res, loc, url, root, walked, None if url == urls[0] else urls[0])
         out += check_codes(res, loc, self.stats)
         for i, contained in enumerate(res.get("contained") or []):
             if isinstance(contained, dict) and isinstance(contained.get("resourceType"), str):
