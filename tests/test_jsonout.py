@@ -43,3 +43,13 @@ def test_random_floats() -> None:
     values = [rng.random() * 10 ** rng.randint(-30, 30) * rng.choice((1, -1)) for _ in range(20000)]
     docs = [{"v": v, "w": [v]} for v in values]
     assert [dumps_bytes(d) for d in docs] == [_stdlib(d) for d in docs]
+
+
+def test_sorted_keys_are_the_stdlibs() -> None:
+    # store/submissions.content_hash hashes this form: stored hashes must not change
+    cohort = REPO / "tests" / "data" / "classifiers" / "allsorts-comparisons.csv"
+    bundles = [b for b in convert([cohort]) if isinstance(b, dict)][:20]
+    docs = [*bundles, {"é": 1, "z": {"b": 2, "a": [3e-05, {"y": 1, "x": None}]}, "A": "ü", "_": 1e16}]
+    assert [dumps_bytes(d, sort_keys=True) for d in docs] == [
+        json.dumps(d, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        for d in docs]

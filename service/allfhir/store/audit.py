@@ -22,21 +22,26 @@ def entity_references(event: Json) -> list[str]:
     return sorted({r[:255] for r in refs if isinstance(r, str) and r})
 
 
+# Built once: a statement per request is built, cached and compiled once per process, not per call
+INSERT_EVENT = insert(audit_events)
+INSERT_ENTITY = insert(audit_entities)
+
+
 def record(store: Store, event: Json) -> None:
     """Store an AuditEvent resource (id and `recorded` are set here)."""
     now = datetime.now(UTC)
     event = {**event, "id": str(uuid.uuid4()),
              "recorded": now.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
     agent = (event.get("agent") or [{}])[0].get("who", {}).get("display", "")
+    refs = entity_references(event)
     # not durable: an AuditEvent is written per request, and waiting for the disk each time
     # was most of a read's time; a killed server still loses none (store.engine.transaction)
     with store.transaction(durable=False) as conn:
-        conn.execute(insert(audit_events).values(
-            id=event["id"], recorded=now, agent=agent[:100], action=event.get("action", "E"),
-            outcome=event.get("outcome", "0"), resource=event))
-        refs = entity_references(event)
+        conn.execute(INSERT_EVENT, {"id": event["id"], "recorded": now, "agent": agent[:100],
+                                    "action": event.get("action", "E"),
+                                    "outcome": event.get("outcome", "0"), "resource": event})
         if refs:
-            conn.execute(insert(audit_entities), [{"event_id": event["id"], "reference": r} for r in refs])
+            conn.execute(INSERT_ENTITY, [{"event_id": event["id"], "reference": r} for r in refs])
 
 
 def recent(store: Store, limit: int = 100) -> list[Json]:

@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -71,8 +70,8 @@ def digest(*parts: bytes | str) -> str:
 
 
 def content_hash(resource: Json) -> str:
-    return hashlib.sha256(json.dumps(resource, sort_keys=True, separators=(",", ":"),
-                                     ensure_ascii=False).encode()).hexdigest()
+    # json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False), through orjson
+    return hashlib.sha256(jsonout.dumps_bytes(resource, sort_keys=True)).hexdigest()
 
 
 def instant(when: datetime) -> str:
