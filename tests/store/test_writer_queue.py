@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 from allfhir.store import Store, audit
+from allfhir.store.reads import Criterion
 from tests.conftest import fresh_database
 
 
@@ -57,3 +58,41 @@ def test_threads_writing_at_once_all_land(tmp_path: Path) -> None:
 def test_postgresql_and_memory_databases_have_no_queue(tmp_path: Path) -> None:
     assert Store("sqlite://").writers is None
     assert Store("postgresql://nobody@127.0.0.1:1/none").writers is None
+
+
+def test_events_arriving_together_commit_together_and_each_lands(tmp_path: Path) -> None:
+    with fresh_database("sqlite", tmp_path) as url:
+        store = Store(url)
+        threads = [threading.Thread(target=lambda n=n: [audit.record(store, event(n * 100 + i))
+                                                        for i in range(30)]) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        events = audit.search(store, [], 1000, 0).resources
+        assert len(events) == 180 == len({e["id"] for e in events})
+        # each event keeps its own entity (the search by entity finds exactly it)
+        assert [e["agent"][0]["who"]["display"] for e in audit.search(
+            store, [Criterion("entity", [(None, "DiagnosticReport/r317")])], 10, 0).resources
+        ] == ["client-317"]
+        store.dispose()
+
+
+def test_a_failed_commit_fails_every_request_whose_event_it_held(tmp_path: Path) -> None:
+    with fresh_database("sqlite", tmp_path, migrate=False) as url:  # no tables: inserts fail
+        store = Store(url)
+        errors: list[str] = []
+
+        def write(n: int) -> None:
+            try:
+                audit.record(store, event(n))
+            except Exception as err:  # the error itself is the result
+                errors.append(type(err).__name__)
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(5)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == ["OperationalError"] * 5
+        store.dispose()
