@@ -67,8 +67,7 @@ def run_job(ctx: Any) -> Json:
 
 
 def job_of(store: Store, job_id: int, client: str) -> jobs.Job:
-    # a number no database integer holds names no job (rather than failing the query)
-    job = jobs.get(store, job_id) if 0 < job_id < 2**63 else None
+    job = jobs.get(store, job_id)
     # another client's job is as unknown as one that never existed (ids are guessable)
     if job is None or job.kind != KIND or job.payload.get("client") != client:
         raise RequestError("not-found", f"no conversion job {job_id} of this client")

@@ -87,6 +87,8 @@ def submit(store: Store, kind: str, payload: Json, *, key: str | None = None) ->
 
 
 def get(store: Store, job_id: int) -> Job | None:
+    if not 0 < job_id < 2**63:  # a number no database integer holds names no job (ids in URLs)
+        return None
     with store.engine.connect() as conn:
         row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
     return _job(row) if row else None
