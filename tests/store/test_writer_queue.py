@@ -96,3 +96,16 @@ def test_a_failed_commit_fails_every_request_whose_event_it_held(tmp_path: Path)
             t.join(60)
         assert errors == ["OperationalError"] * 5
         store.dispose()
+
+
+def test_dispose_closes_the_lock_file_and_the_store_writes_on(tmp_path: Path) -> None:
+    with fresh_database("sqlite", tmp_path) as url:
+        store = Store(url)
+        audit.record(store, event(1))
+        fd = store.writers._fd
+        assert fd is not None
+        store.dispose()
+        assert store.writers._fd is None
+        audit.record(store, event(2))  # a disposed Store opens its engine and lock file again
+        assert len(audit.recent(store)) == 2
+        store.dispose()

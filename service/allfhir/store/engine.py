@@ -57,6 +57,18 @@ class WriterQueue:
             self._pid = os.getpid()
         return self._fd
 
+    def close(self) -> None:
+        with self._threads:
+            if self._fd is not None and self._pid == os.getpid():
+                os.close(self._fd)  # releases the flock too, were it held
+            self._fd = None
+
+    def __del__(self) -> None:  # a Store dropped without dispose(): no descriptor left open
+        try:
+            self.close()
+        except (OSError, TypeError):  # at interpreter exit the os module may be gone already
+            pass
+
     @contextmanager
     def turn(self) -> Iterator[None]:
         with self._threads:
@@ -149,6 +161,8 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.writers is not None:
+            self.writers.close()
 
 
 def init_app(app: Any, url: str) -> Store:
