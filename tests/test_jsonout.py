@@ -89,3 +89,13 @@ def test_a_vouched_document_is_written_by_orjson_alone_once() -> None:
     vouch(other)
     assert dumps_bytes(doc) == _stdlib(doc)  # not the one vouched for
     assert dumps_bytes(vouch({"a": 2**70})) == b'{"a":1180591620717411303424}'
+
+
+def test_sorted_keys_are_the_stdlibs() -> None:
+    # store/submissions.content_hash hashes this form: stored hashes must not change
+    cohort = REPO / "tests" / "data" / "classifiers" / "allsorts-comparisons.csv"
+    bundles = [b for b in convert([cohort]) if isinstance(b, dict)][:20]
+    docs = [*bundles, {"é": 1, "z": {"b": 2, "a": [3e-05, {"y": 1, "x": None}]}, "A": "ü", "_": 1e16}]
+    assert [dumps_bytes(d, sort_keys=True) for d in docs] == [
+        json.dumps(d, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        for d in docs]

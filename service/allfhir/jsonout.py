@@ -61,23 +61,25 @@ def plain_floats(values: Iterable[float]) -> bool:
 _INF = float("inf")
 
 
-def _stdlib(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def _stdlib(obj: Any, sort_keys: bool = False) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"),
+                      sort_keys=sort_keys).encode("utf-8")
 
 
-def dumps_bytes(obj: Any) -> bytes:
-    """Compact UTF-8 JSON, key order as built."""
+def dumps_bytes(obj: Any, sort_keys: bool = False) -> bytes:
+    """Compact UTF-8 JSON, key order as built (or sorted: the stdlib's `sort_keys=True`; orjson
+    sorts by the keys' UTF-8 bytes, which is the order of their code points)."""
     try:
-        out = orjson.dumps(obj)
+        out = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS if sort_keys else None)
     except TypeError:  # orjson.JSONEncodeError: a value orjson does not write the stdlib's way
-        return _stdlib(obj)
+        return _stdlib(obj, sort_keys)
     global _vouched
     if obj is _vouched:
         _vouched = None
         return out
     # 0.0000x: orjson's spelling of a float in [1e-5, 1e-4); null: NaN / Infinity (ours write no null).
     if b"0.0000" in out or b"null" in out or _EXPONENT.search(out):
-        return _stdlib(obj)
+        return _stdlib(obj, sort_keys)
     return out
 
 

@@ -15,6 +15,8 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
+from allfhir.store import Store, audit
+from allfhir.store.reads import Criterion
 from allfhir.store.schema import resources, submissions
 from tests.conftest import fresh_database
 from tests.server.live import rows, running_server
@@ -81,3 +83,34 @@ def test_kill_9_while_storing_leaves_all_or_nothing_and_a_resubmission_succeeds(
             assert (read.status_code, read.json()["id"]) == (200, first["id"])
         entries = {(e["resource"]["resourceType"], e["resource"]["id"]) for b in bundles for e in b["entry"]}
         assert (rows(url, submissions), rows(url, resources)) == (1, len(entries))
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_every_answered_request_has_its_audit_event_after_a_kill_9(kind: str, tmp_path: Path) -> None:
+    """AuditEvents are committed before the response is sent (several at once share a
+    transaction): a server killed right after answering has lost none of them."""
+    sample = json.dumps({"sample_id": "AUDIT-1", "calls": [
+        {"label": "high-hyperdiploid", "probability": 0.8}]})
+    with fresh_database(kind, tmp_path, migrate=False) as url:
+        with running_server(url) as (srv, proc):
+            answer = requests.post(f"{srv.url}/fhir/$convert", data=sample, timeout=60,
+                                   headers=srv.headers(**{"Content-Type": "application/json"}))
+            report = answer.json()["parameter"][0]["resource"]["entry"][0]["resource"]["id"]
+
+            def read(_: int) -> int:
+                return requests.get(f"{srv.url}/fhir/DiagnosticReport/{report}",
+                                    headers=srv.headers(), timeout=30).status_code
+
+            with ThreadPoolExecutor(8) as pool:  # requests answered at the same moment
+                statuses = list(pool.map(read, range(64)))
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        assert statuses == [200] * 64
+        store = Store(url)
+        try:
+            events = audit.search(store, [Criterion("entity", [(None, f"DiagnosticReport/{report}")])],
+                                  1000, 0).resources
+        finally:
+            store.dispose()
+        kinds = sorted(e["subtype"][0]["code"] for e in events)
+        assert kinds == ["operation"] + ["read"] * 64

@@ -130,3 +130,10 @@ def test_of_kind_lists_by_key_prefix(store: Store) -> None:
     jobs.submit(store, "deliver", {}, key="deliver:ep2:DiagnosticReport/r1:1")
     jobs.submit(store, "convert", {}, key="deliver:ep1:x")
     assert [j.id for j in jobs.of_kind(store, "deliver", "deliver:ep1:")] == [a]
+
+
+def test_an_id_no_database_integer_holds_names_no_job(store: Store) -> None:
+    # job ids arrive from URLs (/$export-output/<int:job>/...): 2**73 is a 404, not a failed query
+    job = jobs.submit(store, "convert", {"n": 1})
+    assert [jobs.get(store, n) for n in (0, -1, 2**63, 2**73)] == [None] * 4
+    assert jobs.get(store, job).id == job

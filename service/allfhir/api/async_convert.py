@@ -67,7 +67,6 @@ def run_job(ctx: Any) -> Json:
 
 
 def job_of(store: Store, job_id: int, client: str) -> jobs.Job:
-    # a number no database integer holds names no job (rather than failing the query)
     job = jobs.get(store, job_id)
     # another client's job is as unknown as one that never existed (ids are guessable)
     if job is None or job.kind != KIND or job.payload.get("client") != client:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
@@ -25,7 +26,7 @@ from flask import Flask, current_app, g, request
 
 from ..errors import RequestError
 from ..settings import Settings
-from ..store import apikeys
+from ..store import Store, apikeys
 from . import audit, scopes
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,6 +37,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512"]
 LEEWAY_SECONDS = 30  # clock skew between the authorisation server and us
 REQUIRED_CLAIMS = ["exp", "iss", "aud"]
+# How long a worker trusts an API key it looked up: a revoked key is refused at most this long
+# after `allfhir apikey revoke` (README, security). The look-up was a statement per request.
+KEY_CACHE_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +96,36 @@ class Keys:
                                f"tokens cannot be verified now: {type(err).__name__}") from None
 
 
+class KeyCache:
+    """Live API keys this worker looked up in the last `seconds`, by the key's hash (the key
+    itself is not kept). Unknown and revoked keys are not cached: each such request asks the
+    store, so a key created a moment ago works at once and a guessed key gains nothing."""
+
+    def __init__(self, seconds: float = KEY_CACHE_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._live: dict[str, tuple[float, apikeys.ApiKey]] = {}
+
+    def authenticate(self, store: Store, key: str) -> apikeys.ApiKey | None:
+        digest = apikeys.hash_key(key)
+        now = self.clock()
+        hit = self._live.get(digest)
+        if hit is not None and now < hit[0]:
+            return hit[1]
+        found = apikeys.authenticate(store, key)
+        if found is None:
+            self._live.pop(digest, None)
+        else:
+            if len(self._live) > 1000:  # a bound: drop what has expired
+                self._live = {d: e for d, e in self._live.items() if now < e[0]}
+            self._live[digest] = (now + self.seconds, found)
+        return found
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     app.extensions["allfhir.jwks"] = Keys(settings.jwt_jwks) if settings.jwt_jwks else None
+    app.extensions["allfhir.api_keys"] = KeyCache()
 
 
 def credentials() -> str | None:
@@ -146,7 +178,8 @@ def authenticate() -> Caller:
             raise RequestError("unauthenticated", "bearer tokens (JWT) are not accepted here: no "
                                "JWKS is configured (ALLFHIR_JWT_JWKS); use an API key")
         return verify_token(token, keys, settings)
-    key = apikeys.authenticate(current_app.extensions["allfhir.store"], token) \
+    cache: KeyCache = current_app.extensions["allfhir.api_keys"]
+    key = cache.authenticate(current_app.extensions["allfhir.store"], token) \
         if settings.api_keys else None
     if key is None:
         raise RequestError("unauthenticated", "the API key is unknown or revoked")

@@ -14,7 +14,7 @@ from ..store.reads import Version
 from . import async_convert, audit, conversion, metrics, scopes, search, validate
 from .auth import requires
 from .capability import READABLE, capability_statement
-from .negotiation import FHIR_JSON, check_acceptable, fhir_response
+from .negotiation import FHIR_JSON, check_acceptable, fhir_json_response, fhir_response, pretty
 
 bp = Blueprint("fhir", __name__)
 WRITES = ("DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device", "MedicationStatement")
@@ -155,8 +155,12 @@ def _readable(rtype: str, rid: str | None = None) -> None:
 def _versioned(v: Version, rtype: str, rid: str) -> Response:
     names = search.elements(request.args)  # read and vread take _elements as search does
     return fhir_response(search.subset(v.resource, names) if names else v.resource,
-                         headers={"ETag": f'W/"{v.version_id}"',
-                                  "Last-Modified": format_datetime(v.last_updated, usegmt=True)})
+                         headers=_version_headers(v))
+
+
+def _version_headers(v: Version | reads.JsonVersion) -> dict[str, str]:
+    return {"ETag": f'W/"{v.version_id}"',
+            "Last-Modified": format_datetime(v.last_updated, usegmt=True)}
 
 
 def _gone(rtype: str, rid: str, vid: str | None = None) -> RequestError:
@@ -196,6 +200,12 @@ def read(rtype: str, rid: str) -> Response:
     """Read the current version of a stored resource."""
     _readable(rtype, rid)
     audit.touched(f"{rtype}/{rid}")
+    if not pretty() and search.elements(request.args) is None:
+        # the whole resource, compact: served as stored, without decoding and encoding it again
+        text = reads.read_text(store(), rtype, rid)
+        if text is None:
+            raise _gone(rtype, rid)
+        return fhir_json_response(text.json, headers=_version_headers(text))
     v = reads.read(store(), rtype, rid)
     if v is None:
         raise _gone(rtype, rid)

@@ -45,7 +45,17 @@ def fhir_response(resource: dict[str, Any], status: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
     # compact: jsonout (orjson, the same bytes as the stdlib's compact form, several times faster)
     body = json.dumps(resource, ensure_ascii=False, indent=2) \
-        if request.args.get("_pretty") == "true" else jsonout.dumps_bytes(resource)
+        if pretty() else jsonout.dumps_bytes(resource)
+    return fhir_json_response(body, status, headers)
+
+
+def pretty() -> bool:
+    return request.args.get("_pretty") == "true"
+
+
+def fhir_json_response(body: bytes | str, status: int = 200,
+                       headers: dict[str, str] | None = None) -> Response:
+    """A response of FHIR JSON text already written (a stored resource as it is stored)."""
     response = Response(body, status=status, content_type=f"{FHIR_JSON}; charset=utf-8")
     for key, value in (headers or {}).items():
         response.headers[key] = value

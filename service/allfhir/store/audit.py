@@ -3,7 +3,10 @@ their search (date, agent, entity, action) for the administrators who review the
 
 from __future__ import annotations
 
+import threading
 import uuid
+import weakref
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,21 +25,91 @@ def entity_references(event: Json) -> list[str]:
     return sorted({r[:255] for r in refs if isinstance(r, str) and r})
 
 
+# Built once: a statement per request is built, cached and compiled once per process, not per call
+INSERT_EVENT = insert(audit_events)
+INSERT_ENTITY = insert(audit_entities)
+
+
+@dataclass(slots=True)
+class _Pending:
+    row: Json
+    entities: list[Json]
+    done: bool = False
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    """The AuditEvents of one Store's requests, committed together when they arrive together.
+
+    A request's event is committed before `record` returns (so before its response is sent), as
+    one transaction per event did. While one thread commits, the events of the others queue;
+    the next of them to wake commits all that queued, in one transaction. A worker answering
+    several requests at once thus pays one transaction (and one turn at SQLite's write lock)
+    for several events, and one alone pays what it paid before."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._ready = threading.Condition()
+        self._queued: list[_Pending] = []
+        self._writing = False
+
+    def record(self, row: Json, entities: list[Json]) -> None:
+        mine = _Pending(row, entities)
+        with self._ready:
+            self._queued.append(mine)
+            while not mine.done:
+                if self._writing:
+                    self._ready.wait()
+                    continue
+                batch, self._queued, self._writing = self._queued, [], True
+                error: BaseException | None = None
+                self._ready.release()
+                try:
+                    self._write(batch)
+                except BaseException as err:  # every event of the batch is lost: each says so
+                    error = err
+                finally:
+                    self._ready.acquire()
+                    for p in batch:
+                        p.done, p.error = True, error
+                    self._writing = False
+                    self._ready.notify_all()
+        if mine.error is not None:
+            raise mine.error
+
+    def _write(self, batch: list[_Pending]) -> None:
+        # not durable: an AuditEvent is written per request, and waiting for the disk each time
+        # was most of a read's time; a killed server still loses none (store.engine.transaction)
+        with self.store.transaction(durable=False) as conn:
+            conn.execute(INSERT_EVENT, [p.row for p in batch])
+            entities = [e for p in batch for e in p.entities]
+            if entities:
+                conn.execute(INSERT_ENTITY, entities)
+
+
+_writers: weakref.WeakKeyDictionary[Store, GroupCommit] = weakref.WeakKeyDictionary()
+_writers_lock = threading.Lock()
+
+
+def _writer(store: Store) -> GroupCommit:
+    with _writers_lock:
+        writer = _writers.get(store)
+        if writer is None:
+            writer = _writers[store] = GroupCommit(store)
+        return writer
+
+
 def record(store: Store, event: Json) -> None:
-    """Store an AuditEvent resource (id and `recorded` are set here)."""
+    """Store an AuditEvent resource (id and `recorded` are set here); committed on return."""
     now = datetime.now(UTC)
     event = {**event, "id": str(uuid.uuid4()),
              "recorded": now.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
     agent = (event.get("agent") or [{}])[0].get("who", {}).get("display", "")
-    # not durable: an AuditEvent is written per request, and waiting for the disk each time
-    # was most of a read's time; a killed server still loses none (store.engine.transaction)
-    with store.transaction(durable=False) as conn:
-        conn.execute(insert(audit_events).values(
-            id=event["id"], recorded=now, agent=agent[:100], action=event.get("action", "E"),
-            outcome=event.get("outcome", "0"), resource=event))
-        refs = entity_references(event)
-        if refs:
-            conn.execute(insert(audit_entities), [{"event_id": event["id"], "reference": r} for r in refs])
+    row = {"id": event["id"], "recorded": now, "agent": agent[:100],
+           "action": event.get("action", "E"), "outcome": event.get("outcome", "0"),
+           "resource": event}
+    _writer(store).record(row, [{"event_id": event["id"], "reference": r}
+                                for r in entity_references(event)])
 
 
 def recent(store: Store, limit: int = 100) -> list[Json]:

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
+import orjson
+from sqlalchemy import ColumnElement, Text, and_, bindparam, func, not_, or_, select, type_coerce
 
+from .. import jsonout
 from .engine import Store
 from .schema import resource_history, resources, search_dates, search_index
 
@@ -17,6 +19,15 @@ Json = dict[str, Any]
 @dataclass(frozen=True, slots=True)
 class Version:
     resource: Json
+    version_id: int
+    last_updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JsonVersion:
+    """A current version as the JSON text it is served as (no parse, no re-serialisation)."""
+
+    json: bytes
     version_id: int
     last_updated: datetime
 
@@ -64,12 +75,43 @@ def _version(resource: Json, version_id: int, last_updated: datetime) -> Version
 
 
 
+# Built once (a read by id is the commonest request): bound by name at each call
+_CURRENT = (resources.c.type == bindparam("type")) & (resources.c.id == bindparam("id"))
+READ = select(resources.c.resource, resources.c.version_id, resources.c.last_updated).where(_CURRENT)
+# the column as stored, not decoded: on SQLite the text jsonout wrote, which is what a response
+# serialises the resource to (compact, same key order, same bytes)
+READ_TEXT = select(type_coerce(resources.c.resource, Text), resources.c.version_id,
+                   resources.c.last_updated).where(_CURRENT)
+
+
 def read(store: Store, rtype: str, rid: str) -> Version | None:
     with store.engine.connect() as conn:
-        row = conn.execute(select(resources.c.resource, resources.c.version_id,
-                                  resources.c.last_updated)
-                           .where(resources.c.type == rtype, resources.c.id == rid)).first()
+        row = conn.execute(READ, {"type": rtype, "id": rid}).first()
     return _version(*row) if row else None
+
+
+def read_text(store: Store, rtype: str, rid: str) -> JsonVersion | None:
+    """The current version's JSON bytes, as a compact response carries them. PostgreSQL keeps
+    JSONB, whose text form is spaced: there it is decoded and written again."""
+    if store.engine.dialect.name != "sqlite":
+        v = read(store, rtype, rid)
+        return JsonVersion(jsonout.dumps_bytes(v.resource), v.version_id, v.last_updated) if v else None
+    with store.engine.connect() as conn:
+        row = conn.execute(READ_TEXT, {"type": rtype, "id": rid}).first()
+    if row is None:
+        return None
+    text: str = row[0]
+    v = _version({}, row.version_id, row.last_updated)
+    if not _as_served(text):
+        text = jsonout.dumps(orjson.loads(text))
+    return JsonVersion(text.encode(), v.version_id, v.last_updated)
+
+
+def _as_served(text: str) -> bool:
+    """Whether stored text is already the served form: written by jsonout (compact, UTF-8), not
+    by a serialiser of earlier releases (spaced separators, \\u escapes)."""
+    colon = text.find('":', 0, 300)
+    return colon > 0 and text[colon + 2:colon + 3] != " " and "\\u" not in text
 
 
 def vread(store: Store, rtype: str, rid: str, version_id: int) -> Version | None:
@@ -93,17 +135,20 @@ def search(store: Store, rtype: str, criteria: list[Criterion | DateCriterion], 
            offset: int) -> Page:
     """Resources of `rtype` matching every criterion, ordered by id (stable across pages)."""
     r, s, d = resources.c, search_index.c, search_dates.c
+    # Each criterion as `id IN (the ids its index rows name)`: SQLite then starts from the index
+    # rows that match and looks the resources up by key. A correlated EXISTS made it visit every
+    # resource of the type (a search grew with the store); PostgreSQL plans both as a semi-join.
     conds = [r.type == rtype]
     for crit in criteria:
         if isinstance(crit, DateCriterion):
             dates = [date_match(prefix, d.low, d.high, low, high) for prefix, low, high in crit.values]
-            conds.append(exists().where(d.type == r.type, d.id == r.id, d.param == crit.param,
-                                        or_(*dates)))
+            conds.append(r.id.in_(select(d.id).where(d.type == rtype, d.param == crit.param,
+                                                     or_(*dates))))
             continue
         alternatives = [and_(s.value == value, *([s.system == system] if system is not None else []))
                         for system, value in crit.values]
-        conds.append(exists().where(s.type == r.type, s.id == r.id, s.param == crit.param,
-                                    or_(*alternatives)))
+        conds.append(r.id.in_(select(s.id).where(s.type == rtype, s.param == crit.param,
+                                                 or_(*alternatives))))
     with store.engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(resources).where(*conds)).scalar_one()
         rows = conn.execute(select(r.resource).where(*conds).order_by(r.id)
