@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from allfhir.convert import convert
-from allfhir.jsonout import dumps, dumps_bytes, plain_floats, vouch
+from allfhir.jsonout import detached, dumps, dumps_bytes, plain_floats, vouch
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -99,3 +99,12 @@ def test_sorted_keys_are_the_stdlibs() -> None:
     assert [dumps_bytes(d, sort_keys=True) for d in docs] == [
         json.dumps(d, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
         for d in docs]
+
+
+@pytest.mark.parametrize("doc", [{"a": [{"b": 0.5}], "c": "x"}, {"a": [{"b": 2**70}]},
+                                 {"a": [{"b": float("nan")}]}])
+def test_detached_copies_share_nothing_and_keep_every_value(doc: dict) -> None:
+    plain = plain_floats([doc["a"][0]["b"]]) if isinstance(doc["a"][0]["b"], float) else True
+    copy = detached(doc, plain)
+    assert copy is not doc and copy["a"] is not doc["a"] and copy["a"][0] is not doc["a"][0]
+    assert _stdlib(copy) == _stdlib(doc)  # NaN too: copied, not written as null and read back

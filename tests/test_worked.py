@@ -65,3 +65,26 @@ def test_a_report_follows_its_knowledge(kb: Knowledge, tmp_path: Path) -> None:
     assert b"(noted ph-like)" in second["allsorts:S1"]
     assert b"renamed " not in second["allsorts:S2"] and second["allsorts:S2"] == first["allsorts:S2"]
     assert _reports([cohort], kb) == first
+
+
+def _vandalise(node: object) -> None:
+    """Change every object of a document in place: its lists emptied, its strings replaced."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _vandalise(value)
+            if isinstance(value, str):
+                node[key] = "changed"
+    elif isinstance(node, list):
+        for value in node:
+            _vandalise(value)
+        node.clear()
+
+
+def test_changing_a_report_changes_no_other_report() -> None:
+    """A Bundle is handed out sharing nothing with the parts worked out once: a caller that
+    changes every object of one report (a test, a caller adding meta) changes no later report."""
+    before = _reports([COHORT])
+    for item in convert([COHORT]):
+        assert isinstance(item, dict)
+        _vandalise(item)
+    assert _reports([COHORT]) == before

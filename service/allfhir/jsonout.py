@@ -18,6 +18,7 @@ it, when it is the next document written (as the CLI streams them).
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterable
@@ -45,6 +46,18 @@ def vouch(obj: T) -> T:
     global _vouched
     _vouched = obj
     return obj
+
+
+def detached(doc: T, plain: bool) -> T:
+    """A copy of `doc` that shares no object with it or with anything else: through orjson's
+    text when `plain` (its floats are finite, see `plain_floats`, so each reads back as the same
+    float), else `copy.deepcopy`. The copy of a plain document is vouched for."""
+    if plain:
+        try:
+            return vouch(orjson.loads(orjson.dumps(doc)))
+        except TypeError:  # what orjson does not write (an integer beyond 64 bits)
+            pass
+    return copy.deepcopy(doc)
 
 
 def plain_floats(values: Iterable[float]) -> bool:

@@ -18,8 +18,8 @@ class Worked(dict[Hashable, V]):
     what one says never changes; hashing one by value would cost more than the work saved). The
     objects are kept beside the value, so an id is never reused for another object while its entry
     lives; bounded (cleared when full), so memory stays flat whatever the input. Look-ups are the
-    dict's own `get`. The shared values are read-only: whoever changes a Bundle copies it first
-    (the store and the PDF embedding do)."""
+    dict's own `get`. The shared values are never changed: a Bundle is handed out as a copy that
+    shares none of them (`fhir/bundle.build`, through `jsonout.detached`)."""
 
     __slots__ = ("_kept", "_size")
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 from .. import integrate
 from ..actionability import Assessment
 from ..integrate import IntegratedCall
-from ..jsonout import plain_floats, vouch
+from ..jsonout import detached, plain_floats
 from ..knowledge import Knowledge
 from ..model import Sample
 from ..resolve import ResolvedSample
@@ -180,8 +180,10 @@ def build(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
         rep["status"] = "preliminary"
     resources = [rep, *ctx.entries, *shared]
     out = assemble(resources, opts.bundle_type, bundle_id=ctx.new_id("bundle"))
+    # Reports share the parts worked out once (worked.py); the Bundle handed out shares none of
+    # them, so whoever changes it (a test, a caller adding meta or a PDF) changes no other report.
     # The builders write no number of their own: every float of the Bundle is one of the sample's.
-    return vouch(out) if plain_floats(_floats(s)) else out
+    return detached(out, plain_floats(_floats(s)))
 
 
 def _floats(s: Sample) -> list[float | None]:
