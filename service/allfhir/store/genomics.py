@@ -100,9 +100,18 @@ def _keys(rtype: str, criteria: list[Criterion], joined: bool) -> Select:
         return select(both.c.key)
     # the resources matching every criterion: each criterion's ids from the covering value index
     # (a range of it per value), intersected in the database
-    ids = [_ids(search_index.alias(f"c{n}"), rtype, crit) for n, crit in enumerate(criteria)]
+    tables = [search_index.alias(f"c{n}") for n in range(len(criteria))]
+    ids = [_ids(table, rtype, crit) for table, crit in zip(tables, criteria, strict=True)]
     if len(ids) == 1:
         matching = ids[0].subquery("m")
+    elif joined:
+        # PostgreSQL: the criteria joined on the id, which it merges from the value index's
+        # ranges, each in id order when pinned (an INTERSECT hashes them all, then sorts);
+        # a resource matching two values of one criterion comes twice, as keys are counted
+        # DISTINCT or intersected
+        first = tables[0].c.id
+        matching = select(first).where(*(q.whereclause for q in ids),
+                                       *(t.c.id == first for t in tables[1:])).subquery("m")
     elif all(_pinned(crit) for crit in criteria):
         # each range sorted by id: ORDER BY makes SQLite merge them (MERGE (INTERSECT)) instead
         # of filling a temporary table with one of them, several times faster
