@@ -35,6 +35,7 @@ def test_upgrade_indexes_observations_stored_before(database_url: str, tmp_path:
         conn.execute(delete(search_index).where(search_index.c.param.startswith("genomics-")))
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0005_endpoints'")
         conn.exec_driver_sql("DROP INDEX ix_search_index_value")
+        conn.exec_driver_sql("DROP INDEX ix_search_index_subject")  # 0007's
     assert genomics_rows(store) == []
     upgrade(database_url)
     assert genomics_rows(store) == written

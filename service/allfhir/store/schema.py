@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -24,6 +25,9 @@ metadata = MetaData()
 
 # JSONB on PostgreSQL (indexable, compact); JSON (text) elsewhere.
 Document = JSON().with_variant(JSONB(), "postgresql")
+# the rows of ix_search_index_subject; a query uses that index only when its own condition on
+# `param` is this same literal (a bound parameter does not match a partial index's predicate)
+SUBJECT_ROWS = text("param = 'subject'")
 
 submissions = Table(
     "submissions", metadata,
@@ -72,6 +76,11 @@ search_index = Table(
     Index("ix_search_index_lookup", "type", "param", "value"),
     # covering: one subject's / one code's resources without reading the whole type
     Index("ix_search_index_value", "param", "value", "system", "type", "id"),
+    # each resource's subject reference, by resource: the population operations key every
+    # matching Observation by its subject. Partial, so a small fraction of the primary key
+    # (which holds every row of every parameter) and read index-only
+    Index("ix_search_index_subject", "type", "id", "value", postgresql_where=SUBJECT_ROWS,
+          sqlite_where=SUBJECT_ROWS),
 )
 
 # date search parameters (`date`, `_lastUpdated`): each value as the range its precision spans,
