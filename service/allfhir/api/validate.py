@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import RequestError
 from ..validation import Issue, operation_outcome
+from ..validation.nesting import nesting_issue
 from ..validation.packages import missing_reason, packages_dir
 
 Json = dict[str, Any]
@@ -45,6 +46,9 @@ def parse(body: bytes, args: Any, rtype: str | None, rid: str | None = None) -> 
         doc = json.loads(body) if body.strip() else None
     except ValueError as err:
         raise RequestError("malformed", f"the body is not JSON: {err}") from None
+    except RecursionError:  # the parser recurses: hundreds of nested arrays exhaust the stack
+        raise RequestError("malformed", "the body nests JSON arrays and objects too deeply to be "
+                           "read") from None
     mode, profile = args.get("mode"), args.get("profile")
     if rid is not None and mode == "delete" and doc is None:
         return Request(None, mode, profile, f"{rtype}/{rid}")  # R4: delete needs no resource
@@ -130,6 +134,12 @@ def run(req: Request) -> Json:
         meta = dict(resource.get("meta") or {})
         meta["profile"] = [*(meta.get("profile") or []), url]
         resource = {**resource, "meta": meta}
-    with _lock:
-        issues: list[Issue] = v.validate(resource)
+    # A client's JSON may nest arbitrarily deep: beyond MAX_DEPTH it is refused, the same way
+    # whatever the server's stack (the validator alone would stop where its recursion does).
+    too_deep = nesting_issue(resource, resource["resourceType"])
+    if too_deep is not None:
+        issues: list[Issue] = [too_deep]
+    else:
+        with _lock:
+            issues = v.validate(resource)
     return operation_outcome([*issues, *([refused] if refused else [])])
