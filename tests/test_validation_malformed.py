@@ -1,8 +1,8 @@
 """Malformed input gets issues, never an exception: for each place the validator once raised on a
-mutation of the IG examples (found by tests/data/validation/find_crashes.py), an input that reached
-it and the exact issues it gives now; a sample of the systematic mutations validated without
-raising; JSON nested deeper than the checks follow; the snapshot cache bounded whatever URLs the
-input names."""
+mutation of the IG examples (found by tests/data/validation/find_crashes.py) or an odd resourceType,
+an input that reached it and the exact issues it gives now; a sample of the systematic mutations
+validated without raising; JSON nested deeper than the checks follow; the snapshot cache bounded
+whatever URLs the input names."""
 
 from __future__ import annotations
 
@@ -85,6 +85,11 @@ CRASH_SITES: dict[str, tuple[Any, Issues]] = {
     # Validator._resource iterated contained (.contained replace:1)
     "contained-not-a-list": ({**OBSERVATION, "contained": 1},
                              [_structure("Observation.contained", WRONG_LIST)]),
+    # resource_model took the module's own '__init__' for a model (a resourceType of that name)
+    "resourceType-a-module-attribute": ({"resourceType": "__init__"}, [
+        _structure("__init__", "unknown resourceType '__init__'"),
+        ("warning", "not-supported", "profile", "__init__", "profile http://hl7.org/fhir/StructureDefinition/"
+         "__init__ is not known (not in the FHIR packages or profiles/)")]),
     # obs-7's screen made a set of (system, code) (.code.coding[0].system replace:{})
     "system-an-object": (
         {**OBSERVATION, "code": {"coding": [{"system": {}, "code": "x"}]},

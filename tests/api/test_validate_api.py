@@ -102,6 +102,12 @@ def test_refusals(api: Api) -> None:
         400, "not-supported", "profile 'https://example.org/SD/none' is not known to this server")
     assert _refusal(post(api, "/fhir/$validate", {"resourceType": "Parameters"})) == (
         400, "required", "the Parameters carry no 'resource' parameter with a resource to validate")
+    device = {"resourceType": "Device"}
+    assert _refusal(post(api, "/fhir/$validate", {"resourceType": "Parameters", "parameter": 1})) == (
+        400, "required", "the Parameters carry no 'resource' parameter with a resource to validate")
+    assert _refusal(post(api, "/fhir/$validate", {"resourceType": "Parameters", "parameter": [
+        {"name": "resource", "resource": device}, {"name": "profile", "valueUri": {"x": 1}}]})) == (
+        400, "invalid", "the 'profile' parameter is a canonical URL: a string")
     no_key = api.client.post("/fhir/$validate", data=json.dumps(obs),
                              headers={"Content-Type": "application/fhir+json"})
     assert no_key.status_code == 401

@@ -58,7 +58,8 @@ def parse(body: bytes, args: Any, rtype: str | None, rid: str | None = None) -> 
     resource: Json | None = doc
     if doc["resourceType"] == "Parameters":
         resource = None
-        for part in doc.get("parameter") or []:
+        parts = doc.get("parameter")
+        for part in parts if isinstance(parts, list) else ():  # else: no 'resource', said below
             name = part.get("name") if isinstance(part, dict) else None
             if name == "resource":
                 resource = part.get("resource")
@@ -76,6 +77,9 @@ def parse(body: bytes, args: Any, rtype: str | None, rid: str | None = None) -> 
     if rid is None and mode is not None and mode not in MODES:
         raise RequestError("malformed", f"mode '{mode}' is not supported here: {', '.join(MODES)} "
                            "(update and delete need an instance-level $validate)", code="not-supported")
+    if profile is not None and not isinstance(profile, str):
+        raise RequestError("malformed", "the 'profile' parameter is a canonical URL: a string",
+                           code="invalid")
     if mode == "profile" and not profile:
         raise RequestError("malformed", "mode 'profile' needs a 'profile' parameter", code="required")
     assert resource is not None
