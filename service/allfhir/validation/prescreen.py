@@ -141,14 +141,10 @@ def _codes(concept: Any) -> set[tuple[Any, Any]] | None:
         return set()
     if not isinstance(codings, list) or not all(isinstance(c, dict) for c in codings):
         return None
-    pairs = [(c.get("system"), c.get("code")) for c in codings]
-    if not all(_scalar(s) and _scalar(c) for s, c in pairs):
-        return None  # an object or array as system or code: not compared here (and not hashable)
-    return set(pairs)
-
-
-def _scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float)
+    try:
+        return {(c.get("system"), c.get("code")) for c in codings}
+    except TypeError:  # an object or array as system or code (unhashable): not compared here
+        return None
 
 
 def _obs_7(node: Json, root: Json) -> bool | None:

@@ -431,6 +431,13 @@ def _short(v: Any) -> str:
     return json.dumps(v, separators=(",", ":"), sort_keys=True)
 
 
+def _member(system: Any, code: Any, codes: frozenset[tuple[str, str]]) -> bool:
+    try:
+        return (system, code) in codes
+    except TypeError:  # an object or array as system or code (the structural check's finding)
+        return False  # is in no ValueSet
+
+
 def _shown(v: Any) -> Any:
     # A malformed system or code (an object, an array) in a message: as JSON, not as Python.
     return v if _hashable(v) else _short(v)
@@ -753,9 +760,7 @@ class ProfileValidator:
         coded = [c for c in codings if isinstance(c, dict) and "code" in c]
         if not coded:
             return  # text-only CodeableConcept: nothing to check against the ValueSet
-        # An object or array as system or code (the structural check's finding) is in no ValueSet.
-        if not any(_hashable(c.get("system")) and _hashable(c["code"])
-                   and (c.get("system"), c["code"]) in codes for c in coded):
+        if not any(_member(c.get("system"), c["code"], codes) for c in coded):
             shown = ", ".join(f"{_shown(c.get('system'))}#{_shown(c['code'])}" for c in coded)
             out.append(Issue(f"{snap.name}: {el['id']}: {shown} is not in the required ValueSet {vs_url}",
                              loc, code="code-invalid", check="binding"))
