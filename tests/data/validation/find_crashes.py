@@ -5,13 +5,15 @@ Unlike record_issues.py's seeded random edits, every element of every input is e
 a client can get the JSON wrong: deleted, replaced by a value of another JSON type (a string where
 an object is expected, an object where a list is, a number where a string is ...), wrapped in a
 list, unwrapped from its list, repeated, renamed, given a '_name' sibling (well-formed or not). An
-element path met again, at another repetition or in a later input (entry[3] and entry[4] both
-holding an Observation's code), is edited only where it is first met, which keeps the run to
-minutes (about 1,000 element shapes, 15,000 mutations).
+element path met again under the same resource types and profiles, at another repetition or in a
+later input (entry[3] and entry[4] both holding a variant's code), is edited only where it is
+first met, which keeps the run to minutes (1,893 element shapes, 30,312 mutations; 4-5 CPU
+minutes). On the validator before its malformed-input fixes it found about 100 crashing mutations
+at 8 places (TypeError, AttributeError); now none.
 
 Run from the repo root: python tests/data/validation/find_crashes.py [--limit N]
 It prints each crashing mutation and a summary by crash site (the innermost allfhir frame);
-tests/test_validation_malformed.py runs all of them (and asserts none raises).
+tests/test_validation_malformed.py validates every 60th and one input per former crash site.
 """
 
 from __future__ import annotations
