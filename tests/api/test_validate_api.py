@@ -108,6 +108,10 @@ def test_refusals(api: Api) -> None:
     assert _refusal(post(api, "/fhir/$validate", {"resourceType": "Parameters", "parameter": [
         {"name": "resource", "resource": device}, {"name": "profile", "valueUri": {"x": 1}}]})) == (
         400, "invalid", "the 'profile' parameter is a canonical URL: a string")
+    for meta in ("x", {"profile": 1}):
+        assert _refusal(post(api, "/fhir/$validate", {**device, "meta": meta}, profile=VARIANT)) == (
+            400, "structure", "the 'profile' parameter is added to the resource's meta.profile: its "
+            "meta must be an object and meta.profile an array")
     no_key = api.client.post("/fhir/$validate", data=json.dumps(obs),
                              headers={"Content-Type": "application/fhir+json"})
     assert no_key.status_code == 401

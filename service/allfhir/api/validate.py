@@ -135,7 +135,12 @@ def run(req: Request) -> Json:
             # R4: a server that cannot validate against the profile SHALL say so
             raise RequestError("malformed", f"profile '{req.profile}' is not known to this "
                                "server", code="not-supported")
-        meta = dict(resource.get("meta") or {})
+        meta = resource.get("meta") or {}
+        if not isinstance(meta, dict) or not isinstance(meta.get("profile") or [], list):
+            raise RequestError("malformed", "the 'profile' parameter is added to the resource's "
+                               "meta.profile: its meta must be an object and meta.profile an array",
+                               code="structure")
+        meta = dict(meta)
         meta["profile"] = [*(meta.get("profile") or []), url]
         resource = {**resource, "meta": meta}
     # A client's JSON may nest arbitrarily deep: beyond MAX_DEPTH it is refused, the same way
