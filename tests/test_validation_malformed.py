@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -191,3 +192,24 @@ def test_snapshot_cache_holds_only_known_definitions() -> None:
     unknown = [i for i in first if i[3] == "Observation" and "is not known" in i[4]]
     assert len(unknown) == 1200  # each unknown profile is still reported
     assert _found(validator, doc) == first  # nothing remembered changes what is found
+
+
+def test_cli_reports_deep_nesting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from allfhir.cli import main
+
+    # 400 extensions (800 levels): what the JSON parser reads, beyond what the checks' recursion follows
+    inner = '{"url": "http://example.org/x", "valueString": "a"}'
+    for _ in range(399):
+        inner = f'{{"url": "http://example.org/x", "extension": [{inner}]}}'
+    deep = tmp_path / "deep.json"
+    deep.write_text(f'{{"resourceType": "Observation", "extension": [{inner}]}}', encoding="utf-8")
+    assert main(["validate", str(deep)]) == 2
+    [issue] = json.loads(capsys.readouterr().out)["issue"]
+    assert issue == {
+        "severity": "error", "code": "structure", "expression": ["Observation" + ".extension[0]" * 50],
+        "diagnostics": f"{deep}: objects and arrays nested more than 100 levels deep: not validated"}
+    unreadable = tmp_path / "unreadable.json"
+    unreadable.write_text("[" * 50_000 + "]" * 50_000, encoding="utf-8")
+    assert main(["validate", str(unreadable)]) == 2
+    captured = capsys.readouterr()
+    assert "JSON arrays and objects nested too deeply to be read" in captured.err + captured.out
