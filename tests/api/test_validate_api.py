@@ -102,6 +102,16 @@ def test_refusals(api: Api) -> None:
         400, "not-supported", "profile 'https://example.org/SD/none' is not known to this server")
     assert _refusal(post(api, "/fhir/$validate", {"resourceType": "Parameters"})) == (
         400, "required", "the Parameters carry no 'resource' parameter with a resource to validate")
+    device = {"resourceType": "Device"}
+    assert _refusal(post(api, "/fhir/$validate", {"resourceType": "Parameters", "parameter": 1})) == (
+        400, "required", "the Parameters carry no 'resource' parameter with a resource to validate")
+    assert _refusal(post(api, "/fhir/$validate", {"resourceType": "Parameters", "parameter": [
+        {"name": "resource", "resource": device}, {"name": "profile", "valueUri": {"x": 1}}]})) == (
+        400, "invalid", "the 'profile' parameter is a canonical URL: a string")
+    for meta in ("x", {"profile": 1}):
+        assert _refusal(post(api, "/fhir/$validate", {**device, "meta": meta}, profile=VARIANT)) == (
+            400, "structure", "the 'profile' parameter is added to the resource's meta.profile: its "
+            "meta must be an object and meta.profile an array")
     no_key = api.client.post("/fhir/$validate", data=json.dumps(obs),
                              headers={"Content-Type": "application/fhir+json"})
     assert no_key.status_code == 401
@@ -123,3 +133,38 @@ def test_without_packages_validate_is_503(database_url: str, tmp_path: Path,
             "set ALLFHIR_FHIR_PACKAGES to a folder that holds them")
     finally:
         store.dispose()
+
+
+# Malformed inputs the validator once raised on (tests/test_validation_malformed.py has one per
+# place): through the API each is a 200 OperationOutcome naming what is wrong, never a 500.
+MALFORMED = [
+    ({"resourceType": "Bundle", "type": "collection", "entry": 1},
+     [("error", "structure", "Input should be a valid list", ["Bundle.entry"])]),
+    ({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": ["x"]}]},
+     [("error", "structure", "Value is expected from the instance of Resource, but got type <class 'list'>",
+       ["Bundle.entry[0].resource.root"])]),
+    ({"resourceType": "Device", "meta": {"profile": 1}},
+     [("error", "structure", "Input should be a valid list", ["Device.meta.profile"]),
+      ("warning", "invariant", f"Device: {DOM6}", ["Device"])]),
+    ({"resourceType": "Device", "contained": 1, "text": {"status": "generated", "div": "<div>x</div>"}},
+     [("error", "structure", "Input should be a valid list", ["Device.contained"])]),
+]
+
+
+@pytest.mark.parametrize("doc, expected", MALFORMED, ids=["entry", "resource", "profile", "contained"])
+def test_malformed_input_is_an_outcome(api: Api, doc: dict, expected: list) -> None:
+    assert issues(post(api, "/fhir/$validate", doc)) == expected
+    assert issues(post(api, f"/fhir/{doc['resourceType']}/$validate", doc)) == expected
+
+
+def test_deep_nesting_is_an_outcome(api: Api) -> None:
+    ext: dict = {"url": "http://example.org/x", "valueString": "a"}
+    for _ in range(120):  # 240 levels: within what the validator follows, beyond what the API takes
+        ext = {"url": "http://example.org/x", "extension": [ext]}
+    got = issues(post(api, "/fhir/Device/$validate", {"resourceType": "Device", "extension": [ext]}))
+    assert got == [("error", "structure", "objects and arrays nested more than 100 levels deep: "
+                    "not validated", ["Device" + ".extension[0]" * 50])]
+    # deeper than the JSON parser follows: the body is refused as unreadable
+    r = api.client.post("/fhir/$validate", data="[" * 50_000 + "]" * 50_000,
+                        headers={**api.auth("reader"), "Content-Type": "application/fhir+json"})
+    assert _refusal(r) == (400, "invalid", "the body nests JSON arrays and objects too deeply to be read")

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import RequestError
 from ..validation import Issue, operation_outcome
+from ..validation.nesting import nesting_issue
 from ..validation.packages import missing_reason, packages_dir
 
 Json = dict[str, Any]
@@ -45,6 +46,9 @@ def parse(body: bytes, args: Any, rtype: str | None, rid: str | None = None) -> 
         doc = json.loads(body) if body.strip() else None
     except ValueError as err:
         raise RequestError("malformed", f"the body is not JSON: {err}") from None
+    except RecursionError:  # the parser recurses: hundreds of nested arrays exhaust the stack
+        raise RequestError("malformed", "the body nests JSON arrays and objects too deeply to be "
+                           "read") from None
     mode, profile = args.get("mode"), args.get("profile")
     if rid is not None and mode == "delete" and doc is None:
         return Request(None, mode, profile, f"{rtype}/{rid}")  # R4: delete needs no resource
@@ -54,7 +58,8 @@ def parse(body: bytes, args: Any, rtype: str | None, rid: str | None = None) -> 
     resource: Json | None = doc
     if doc["resourceType"] == "Parameters":
         resource = None
-        for part in doc.get("parameter") or []:
+        parts = doc.get("parameter")
+        for part in parts if isinstance(parts, list) else ():  # else: no 'resource', said below
             name = part.get("name") if isinstance(part, dict) else None
             if name == "resource":
                 resource = part.get("resource")
@@ -72,6 +77,9 @@ def parse(body: bytes, args: Any, rtype: str | None, rid: str | None = None) -> 
     if rid is None and mode is not None and mode not in MODES:
         raise RequestError("malformed", f"mode '{mode}' is not supported here: {', '.join(MODES)} "
                            "(update and delete need an instance-level $validate)", code="not-supported")
+    if profile is not None and not isinstance(profile, str):
+        raise RequestError("malformed", "the 'profile' parameter is a canonical URL: a string",
+                           code="invalid")
     if mode == "profile" and not profile:
         raise RequestError("malformed", "mode 'profile' needs a 'profile' parameter", code="required")
     assert resource is not None
@@ -127,9 +135,20 @@ def run(req: Request) -> Json:
             # R4: a server that cannot validate against the profile SHALL say so
             raise RequestError("malformed", f"profile '{req.profile}' is not known to this "
                                "server", code="not-supported")
-        meta = dict(resource.get("meta") or {})
+        meta = resource.get("meta") or {}
+        if not isinstance(meta, dict) or not isinstance(meta.get("profile") or [], list):
+            raise RequestError("malformed", "the 'profile' parameter is added to the resource's "
+                               "meta.profile: its meta must be an object and meta.profile an array",
+                               code="structure")
+        meta = dict(meta)
         meta["profile"] = [*(meta.get("profile") or []), url]
         resource = {**resource, "meta": meta}
-    with _lock:
-        issues: list[Issue] = v.validate(resource)
+    # A client's JSON may nest arbitrarily deep: beyond MAX_DEPTH it is refused, the same way
+    # whatever the server's stack (the validator alone would stop where its recursion does).
+    too_deep = nesting_issue(resource, resource["resourceType"])
+    if too_deep is not None:
+        issues: list[Issue] = [too_deep]
+    else:
+        with _lock:
+            issues = v.validate(resource)
     return operation_outcome([*issues, *([refused] if refused else [])])

@@ -16,6 +16,12 @@ snapshots shipped in the FHIR packages (fetched from the npm registry by `allfhi
 
 What cannot be checked offline is counted, not guessed (Validator.stats): ValueSets that need a
 terminology server, FHIRPath functions fhirpathpy lacks, profile discriminators (resolve()).
+
+Any JSON is input (`$validate` takes a client's): a value of the wrong JSON type anywhere is the
+structural check's issue, and the other checks skip what they cannot read (never an exception;
+tests/data/validation/find_crashes.py mutates every element of the IG examples to keep it so).
+JSON nested deeper than the checks recurse is one issue (nesting.py); what is cached per URL or
+code the input names is bounded.
 """
 
 

@@ -47,7 +47,7 @@ def read_resources(path: Path) -> list[tuple[str, dict[str, Any]]]:
                                  code="not-found")) from exc
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not one JSON document (NDJSON?), or nested too deeply
         data = None
     if isinstance(data, dict):
         return [(str(path), data)]
@@ -60,6 +60,10 @@ def read_resources(path: Path) -> list[tuple[str, dict[str, Any]]]:
             item = json.loads(line)
         except ValueError as exc:
             problems.append(Problem(f"not JSON: {exc.msg}", file=str(path), row=n, code="structure"))
+            continue
+        except RecursionError:  # the parser recurses: hundreds of nested arrays exhaust the stack
+            problems.append(Problem("JSON arrays and objects nested too deeply to be read", file=str(path),
+                                    row=n, code="structure"))
             continue
         if not isinstance(item, dict):
             problems.append(Problem("not a JSON object", file=str(path), row=n, code="structure"))

@@ -9,7 +9,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from ..hgvs_syntax import hgvs_error as syntax_error
-from .issues import Issue, Stats
+from .issues import STATS_KEPT, Issue, Stats
 
 LOINC = "http://loinc.org"
 HGNC = "http://www.genenames.org"
@@ -74,7 +74,8 @@ def check_coding(system: str, code: str, stats: Stats | None = None) -> str | No
     elif system == HGVS:
         err = hgvs_error(code)
         if err and _HGVS_REPEAT.search(code):
-            if stats is not None:
+            # Bounded: the strings are the input's.
+            if stats is not None and len(stats.hgvs_repeats_skipped) < STATS_KEPT:
                 stats.hgvs_repeats_skipped.add(code)
             return None  # repeat syntax is valid HGVS the parser lacks (see _HGVS_REPEAT)
         if err:

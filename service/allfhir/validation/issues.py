@@ -24,6 +24,9 @@ class Issue:
         return f"{self.severity}: {self.expression}: {self.message}"
 
 
+STATS_KEPT = 1000  # entries the input names (missing profiles, HGVS strings) Stats keeps at most
+
+
 @dataclass(slots=True)
 class Stats:
     """What could not be checked offline: counted, so the report says what was left out."""

@@ -141,7 +141,10 @@ def _codes(concept: Any) -> set[tuple[Any, Any]] | None:
         return set()
     if not isinstance(codings, list) or not all(isinstance(c, dict) for c in codings):
         return None
-    return {(c.get("system"), c.get("code")) for c in codings}
+    try:
+        return {(c.get("system"), c.get("code")) for c in codings}
+    except TypeError:  # an object or array as system or code (unhashable): not compared here
+        return None
 
 
 def _obs_7(node: Json, root: Json) -> bool | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from .issues import Issue, Stats
+from .issues import STATS_KEPT, Issue, Stats
 from .packages import Packages
 from .prescreen import SCREENS, Screen
 from .terminology import NotExpandable, Terminology
@@ -431,12 +431,28 @@ def _short(v: Any) -> str:
     return json.dumps(v, separators=(",", ":"), sort_keys=True)
 
 
+def _member(system: Any, code: Any, codes: frozenset[tuple[str, str]]) -> bool:
+    try:
+        return (system, code) in codes
+    except TypeError:  # an object or array as system or code (the structural check's finding)
+        return False  # is in no ValueSet
+
+
+def _shown(v: Any) -> Any:
+    # A malformed system or code (an object, an array) in a message: as JSON, not as Python.
+    return v if _hashable(v) else _short(v)
+
+
 class ProfileValidator:
     def __init__(self, packages: Packages, terminology: Terminology, stats: Stats) -> None:
         self.packages = packages
         self.terminology = terminology
         self.stats = stats
-        self._snapshots: dict[str, Snapshot | None] = {}
+        # Indexed definitions by canonical URL (no '|version'): at most one per StructureDefinition
+        # of the packages, whatever URLs a client sends. An unknown URL is not remembered (asking
+        # the packages again is a dict lookup): $validate takes any JSON, and each extension's url
+        # is looked up. Never evicted: the walk's caches key on id() of snapshots and elements.
+        self._snapshots: dict[str, Snapshot] = {}
         # When a list: every constraint a pre-screen decided, (expression, node, plan, root, holds),
         # for tests that re-evaluate them with fhirpathpy.
         self.audit: list[tuple[str, Json, _Plan, Json, bool]] | None = None
@@ -446,10 +462,16 @@ class ProfileValidator:
         self._contextual = 0  # contextual constraints met so far (_sub_walk)
 
     def snapshot(self, url: str) -> Snapshot | None:
-        if url not in self._snapshots:
-            sd = self.packages.structure_definition(url)
-            self._snapshots[url] = index(sd) if sd and sd.get("snapshot") else None
-        return self._snapshots[url]
+        found = self._snapshots.get(url)
+        if found is None:
+            canonical = url.split("|", 1)[0]  # a version names the same definition (see Packages)
+            found = self._snapshots.get(canonical)
+            if found is None:
+                sd = self.packages.structure_definition(canonical)
+                if not (sd and sd.get("snapshot")):
+                    return None
+                found = self._snapshots[canonical] = index(sd)
+        return found
 
     def base_snapshot(self, type_name: str) -> Snapshot | None:
         return self.snapshot(f"http://hl7.org/fhir/StructureDefinition/{type_name}")
@@ -469,7 +491,8 @@ class ProfileValidator:
         self._walked = walked if walked is not None else set()
         snap = self.snapshot(url)
         if snap is None:
-            self.stats.profiles_missing.add(url)
+            if len(self.stats.profiles_missing) < STATS_KEPT:  # bounded: the URL is the client's
+                self.stats.profiles_missing.add(url)
             # A differential-only profile whose snapshot could not be generated says why.
             why = self.packages.snapshot_errors.get(url)
             msg = (f"profile {url} has no snapshot and none could be generated: {why}" if why
@@ -731,13 +754,14 @@ class ProfileValidator:
                 out.append(Issue(f"{snap.name}: {el['id']}: code '{value}' is not in the required "
                                  f"ValueSet {vs_url}", loc, code="code-invalid", check="binding"))
             return
-        codings = [value] if type_code == "Coding" else (value.get("coding", []) if isinstance(value, dict)
-                                                         else [])
+        listed = value.get("coding") if isinstance(value, dict) else None
+        # A coding that is no array (the structural check's finding) holds no Coding to check.
+        codings = [value] if type_code == "Coding" else listed if isinstance(listed, list) else []
         coded = [c for c in codings if isinstance(c, dict) and "code" in c]
         if not coded:
             return  # text-only CodeableConcept: nothing to check against the ValueSet
-        if not any((c.get("system"), c["code"]) in codes for c in coded):
-            shown = ", ".join(f"{c.get('system')}#{c['code']}" for c in coded)
+        if not any(_member(c.get("system"), c["code"], codes) for c in coded):
+            shown = ", ".join(f"{_shown(c.get('system'))}#{_shown(c['code'])}" for c in coded)
             out.append(Issue(f"{snap.name}: {el['id']}: {shown} is not in the required ValueSet {vs_url}",
                              loc, code="code-invalid", check="binding"))
 

@@ -31,14 +31,25 @@ def _references(node: dict[str, Any], path: list[str], out: list[tuple[str, str]
             path.pop()
 
 
+def _entries(bundle: dict[str, Any]) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+    """(index, entry, its resource or {}) of the entries that are JSON objects; an entry list,
+    entry or resource of another JSON type is the structural check's finding, not followed here."""
+    entries = bundle.get("entry")
+    out = []
+    for i, entry in enumerate(entries if isinstance(entries, list) else ()):
+        if isinstance(entry, dict):
+            res = entry.get("resource")
+            out.append((i, entry, res if isinstance(res, dict) else {}))
+    return out
+
+
 def check_bundle(bundle: dict[str, Any]) -> list[Issue]:
     out: list[Issue] = []
-    entries = bundle.get("entry") or []
+    entries = _entries(bundle)
     targets: set[str] = set()
     seen: dict[str, int] = {}
-    for i, entry in enumerate(entries):
+    for i, entry, res in entries:
         full = entry.get("fullUrl")
-        res = entry.get("resource") or {}
         if isinstance(full, str):
             if full in seen:
                 out.append(Issue(f"fullUrl '{full}' is not unique (also Bundle.entry[{seen[full]}])",
@@ -51,9 +62,9 @@ def check_bundle(bundle: dict[str, Any]) -> list[Issue]:
             if isinstance(full, str) and full.endswith(f"/{res['resourceType']}/{res['id']}"):
                 targets.add(full)
     document = bundle.get("type") == "document"
-    for i, entry in enumerate(entries):
+    for i, _entry, res in entries:
         found: list[tuple[str, str]] = []
-        _references(entry.get("resource") or {}, [f"Bundle.entry[{i}].resource"], found)
+        _references(res, [f"Bundle.entry[{i}].resource"], found)
         for ref, where in found:
             if ref.startswith("#"):
                 continue  # contained resource

@@ -36,6 +36,8 @@ def check_structure(resource: dict[str, Any], loc: str) -> list[Issue]:
         return []  # what the parse would find: nothing (structure_screen.py)
     try:
         model.model_validate(resource)
+    except RecursionError:
+        raise  # nested too deeply for the parse: one issue for the document (Validator.validate)
     except ValidationError as exc:
         return [Issue(f"{err['msg']}", _expression(loc, tuple(err["loc"])), code="structure",
                       check="structure") for err in exc.errors()]

@@ -209,11 +209,15 @@ def _plan(model: Any) -> _Model:
 @lru_cache(maxsize=512)  # bounded: resourceType comes from the input
 def resource_model(resource_type: str) -> Any:
     """The fhir.resources R4B model of a resource type, or None."""
+    from fhir_core.fhirabstractmodel import FHIRAbstractModel
+
     try:
         module = importlib.import_module(f"fhir.resources.R4B.{resource_type.lower()}")
     except ModuleNotFoundError:
         return None
-    return getattr(module, resource_type, None)
+    found = getattr(module, resource_type, None)
+    # Not a model class, e.g. the module's own '__init__' for a resourceType of that name.
+    return found if isinstance(found, type) and issubclass(found, FHIRAbstractModel) else None
 
 
 def certainly_valid(value: Any, model: Any) -> bool:

@@ -6,6 +6,7 @@ from typing import Any
 
 from .codes import check_codes
 from .issues import Issue, Stats, operation_outcome
+from .nesting import nesting_issue
 from .packages import Packages
 from .packages import default as default_packages
 from .profile import ProfileValidator
@@ -30,10 +31,23 @@ class Validator:
         if not isinstance(rtype, str):
             return [Issue("not a FHIR resource (no resourceType)", "$this", code="structure",
                           check="structure")]
+        try:
+            return self._validate(resource, rtype)
+        except RecursionError:
+            # The checks recurse along the JSON: a document nested hundreds of levels deep exhausts
+            # the stack (the caches are left consistent: each entry is stored once computed).
+            # $validate refuses such input before it gets here (nesting_issue); other callers get
+            # the same issue, or this one when the stack was short of MAX_DEPTH levels.
+            return [nesting_issue(resource, rtype) or Issue(
+                "objects and arrays nested too deeply to validate", rtype, code="structure",
+                check="structure")]
+
+    def _validate(self, resource: dict[str, Any], rtype: str) -> list[Issue]:
         issues = check_structure(resource, rtype)
         if rtype == "Bundle":
             issues += self._resource(resource, "Bundle", resource)
-            for i, entry in enumerate(resource.get("entry") or []):
+            # A malformed entry list (an object, a string ...) is the structural check's finding.
+            for i, entry in enumerate(_listed(resource.get("entry"))):
                 res = entry.get("resource") if isinstance(entry, dict) else None
                 if isinstance(res, dict) and isinstance(res.get("resourceType"), str):
                     issues += self._resource(res, f"Bundle.entry[{i}].resource", res)
@@ -45,7 +59,11 @@ class Validator:
     def _resource(self, res: dict[str, Any], loc: str, root: dict[str, Any]) -> list[Issue]:
         rtype = res["resourceType"]
         urls = [BASE + rtype]
-        for url in (res.get("meta") or {}).get("profile") or []:
+        meta = res.get("meta")
+        # A meta or profile of the wrong JSON type is the structural check's finding: no profiles.
+        # (A string or object profile is iterated as before: its characters or keys are unknown URLs.)
+        profiles = meta.get("profile") if isinstance(meta, dict) else None
+        for url in profiles if isinstance(profiles, list | str | dict) else ():
             if isinstance(url, str) and url.split("|", 1)[0] not in urls:
                 urls.append(url.split("|", 1)[0])
         out: list[Issue] = []
@@ -54,10 +72,15 @@ class Validator:
             # Every profile walk after the first (the base definition) skips what the base checked.
             out += self.profiles.validate(res, loc, url, root, walked, None if url == urls[0] else urls[0])
         out += check_codes(res, loc, self.stats)
-        for i, contained in enumerate(res.get("contained") or []):
+        for i, contained in enumerate(_listed(res.get("contained"))):
             if isinstance(contained, dict) and isinstance(contained.get("resourceType"), str):
                 out += self._resource(contained, f"{loc}.contained[{i}]", contained)
         return _dedupe(out)
+
+
+def _listed(value: Any) -> list[Any]:
+    """A JSON array's items; nothing for any other value (which the structural check refuses)."""
+    return value if isinstance(value, list) else []
 
 
 def _dedupe(issues: list[Issue]) -> list[Issue]:
