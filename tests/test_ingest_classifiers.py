@@ -341,6 +341,9 @@ def test_generic_json_file_level_errors(tmp_path: Path) -> None:
     assert problem.message == "Input should be a valid list"
     [problem] = raised(_json(tmp_path, "  \n"), "generic_json")
     assert problem.message == "the file is empty"
+    [problem] = raised(_json(tmp_path, '{"samples": ' + "[" * 5000 + "]" * 5000 + "}"), "generic_json")
+    assert where(problem) == ("result.json", 1, None) and problem.code == "structure"
+    assert problem.message == "arrays and objects nested too deeply to be read"
     latin = tmp_path / "latin.json"
     latin.write_bytes('{"sample_id": "Jos\u00e9"}'.encode("latin-1"))
     [problem] = raised(latin, "generic_json")

@@ -158,6 +158,12 @@ def test_refused_parameters(api: Api) -> None:
         (post(api, b"{not json", "application/fhir+json"),
          (400, "invalid", "the body is not JSON: Expecting property name enclosed in double "
           "quotes: line 1 column 2 (char 1)")),
+        # the parser recurses: a body nested this deep is refused, not a 500
+        (post(api, b'{"resourceType":"Parameters","parameter":' + b"[" * 5000 + b"]" * 5000 + b"}",
+              "application/fhir+json"),
+         (400, "invalid", "the body nests JSON arrays and objects too deeply to be read")),
+        (post(api, b'{"samples":' + b"[" * 5000 + b"]" * 5000 + b"}", "application/json"),
+         (422, "structure", "upload.json, line 1: arrays and objects nested too deeply to be read")),
     ]
     assert [issue(r) for r, _ in cases] == [want for _, want in cases]
 

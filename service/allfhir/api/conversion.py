@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import json
 import re
 import tempfile
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from ..exchange import outbox
 from ..fhir.bundle import BuildOptions
 from ..fhir.common import IdSystems, effective_problem, order_problem, reference_problem
 from ..jsonout import dumps_bytes
+from ..parameters_body import json_body
 from ..report.embed import with_pdf
 from ..store import Store, submissions
 
@@ -143,10 +143,10 @@ def _parameters_body(mimetype: str, body: bytes) -> Json | None:
     if mimetype == "application/json" and b'"Parameters"' not in body:
         return None  # cannot be one: spare a cohort's generic JSON a second parse
     try:
-        doc = json.loads(body) if body.strip() else None
-    except ValueError as err:
+        doc = json_body(body)
+    except RequestError:
         if mimetype == FHIR_JSON:
-            raise RequestError("malformed", f"the body is not JSON: {err}") from None
+            raise
         return None  # generic JSON: the adapter reports where it breaks, with line and column
     if isinstance(doc, dict) and doc.get("resourceType") == "Parameters":
         return doc

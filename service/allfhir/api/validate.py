@@ -9,13 +9,13 @@ not thread-safe and gunicorn runs threaded workers: one lock serialises its use.
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import RequestError
+from ..parameters_body import json_body
 from ..validation import Issue, operation_outcome
 from ..validation.nesting import nesting_issue
 from ..validation.packages import missing_reason, packages_dir
@@ -42,13 +42,7 @@ class Request:
 def parse(body: bytes, args: Any, rtype: str | None, rid: str | None = None) -> Request:
     """The operation's parameters; query parameters `mode` and `profile` count as well. `rid`:
     the instance of [base]/[type]/[id]/$validate (the view has checked it is stored)."""
-    try:
-        doc = json.loads(body) if body.strip() else None
-    except ValueError as err:
-        raise RequestError("malformed", f"the body is not JSON: {err}") from None
-    except RecursionError:  # the parser recurses: hundreds of nested arrays exhaust the stack
-        raise RequestError("malformed", "the body nests JSON arrays and objects too deeply to be "
-                           "read") from None
+    doc = json_body(body)
     mode, profile = args.get("mode"), args.get("profile")
     if rid is not None and mode == "delete" and doc is None:
         return Request(None, mode, profile, f"{rtype}/{rid}")  # R4: delete needs no resource

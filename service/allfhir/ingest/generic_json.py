@@ -137,6 +137,9 @@ def read(source: Source) -> Iterator[Sample | InputError]:
     except json.JSONDecodeError as exc:
         raise InputError(Problem(f"not valid JSON: {exc.msg} (character {exc.colno} of the line)",
                                  file=name, row=exc.lineno, code="structure")) from None
+    except RecursionError:  # the parser recurses: thousands of nested '[' exhaust the stack
+        raise InputError(Problem("arrays and objects nested too deeply to be read", file=name,
+                                 row=1, code="structure")) from None
     except _DuplicateKey:
         lines = _Lines(text)
         path = lines.first_duplicate()
