@@ -8,14 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-
-def _store():
-    from .settings import Settings  # on use: building the CLI parser stays light
-    from .store import Store, upgrade
-
-    url = Settings().database_url
-    upgrade(url)  # idempotent: a first key can be made before the first `serve`
-    return Store(url)
+from .db_cli import migrated_store
 
 
 def cmd_create(args: argparse.Namespace) -> int:
@@ -28,7 +21,7 @@ def cmd_create(args: argparse.Namespace) -> int:
               "system/DiagnosticReport.rs, system/*.write)", file=sys.stderr)
         return 2
     try:
-        key = apikeys.create(_store(), args.name, args.scope)
+        key = apikeys.create(migrated_store(), args.name, args.scope)
     except apikeys.KeyExists:
         print(f"an API key named '{args.name}' exists (revoke it, or choose another name)",
               file=sys.stderr)
@@ -41,7 +34,7 @@ def cmd_create(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from .store import apikeys
 
-    for k in apikeys.listing(_store()):
+    for k in apikeys.listing(migrated_store()):
         state = "revoked" if k.revoked else "active"
         print(f"{k.name}\t{state}\t{k.created.date().isoformat()}\t{' '.join(k.scopes)}")
     return 0
@@ -50,7 +43,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_revoke(args: argparse.Namespace) -> int:
     from .store import apikeys
 
-    if not apikeys.revoke(_store(), args.name):
+    if not apikeys.revoke(migrated_store(), args.name):
         print(f"no API key named '{args.name}'", file=sys.stderr)
         return 2
     print(f"revoked '{args.name}'")

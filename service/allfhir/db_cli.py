@@ -3,6 +3,21 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .store import Store
+
+
+def migrated_store() -> Store:
+    """The configured database, migrated first (idempotent): the administration commands (API
+    keys, users, Endpoints) can set a first one up before the first `serve`."""
+    from .settings import Settings  # on use: building the CLI parser stays light
+    from .store import Store, upgrade
+
+    url = Settings().database_url
+    upgrade(url)
+    return Store(url)
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:

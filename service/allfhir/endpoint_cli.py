@@ -10,17 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .db_cli import migrated_store
+
 PAYLOADS = {"transaction": "genomic-report-transaction", "message": "genomic-report-message",
             "hl7v2": "genomic-report-hl7v2"}
-
-
-def _store():
-    from .settings import Settings  # on use: building the CLI parser stays light
-    from .store import Store, upgrade
-
-    url = Settings().database_url
-    upgrade(url)  # idempotent: destinations can be set up before the first `serve`
-    return Store(url)
 
 
 def _secret(path: str | None) -> str | None:
@@ -41,7 +34,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         connect_timeout=args.connect_timeout, read_timeout=args.read_timeout,
         filter=args.filter, status=args.status)
     served, secret = resources.check(resource)  # an InputError: OperationOutcome, exit 2
-    stored = endpoints.create(_store(), served, secret)
+    stored = endpoints.create(migrated_store(), served, secret)
     print(f"Endpoint/{stored['id']}\t{args.payload}\t{args.address}")
     return 0
 
@@ -51,7 +44,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from .store import endpoints
 
     names = {code: name for name, code in PAYLOADS.items()}
-    for e in endpoints.every(_store()):
+    for e in endpoints.every(migrated_store()):
         settings = {s["url"]: next(v for k, v in s.items() if k.startswith("value"))
                     for x in e.get("extension", []) for s in x.get("extension", [])}
         print("\t".join([e["id"], e["status"], names.get(payload_code(e) or "", "?"), e["address"],
@@ -62,7 +55,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     from .store import endpoints
 
-    if not endpoints.remove(_store(), args.id.removeprefix("Endpoint/")):
+    if not endpoints.remove(migrated_store(), args.id.removeprefix("Endpoint/")):
         print(f"no Endpoint '{args.id}'", file=sys.stderr)
         return 2
     print(f"removed Endpoint/{args.id.removeprefix('Endpoint/')}")

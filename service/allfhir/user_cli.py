@@ -11,16 +11,9 @@ import argparse
 import getpass
 import sys
 
+from .db_cli import migrated_store
+
 MIN_PASSWORD = 12  # NIST SP 800-63B asks at least 8; a lab account reads patients' reports
-
-
-def _store():
-    from .settings import Settings  # on use: building the CLI parser stays light
-    from .store import Store, upgrade
-
-    url = Settings().database_url
-    upgrade(url)  # idempotent: a first user can be made before the first `serve`
-    return Store(url)
 
 
 def _password(name: str) -> str | None:
@@ -43,7 +36,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         print(f"the password must have at least {MIN_PASSWORD} characters", file=sys.stderr)
         return 2
     try:
-        users.add(_store(), args.name, password, args.role)
+        users.add(migrated_store(), args.name, password, args.role)
     except users.UserExists:
         print(f"a user named '{args.name}' exists (remove it, or choose another name)",
               file=sys.stderr)
@@ -55,7 +48,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from .store import users
 
-    for u in users.listing(_store()):
+    for u in users.listing(migrated_store()):
         state = "disabled" if u.disabled else "active"
         print(f"{u.name}\t{u.role}\t{state}\t{u.created.date().isoformat()}")
     return 0
@@ -64,7 +57,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     from .store import users
 
-    if not users.remove(_store(), args.name):
+    if not users.remove(migrated_store(), args.name):
         print(f"no user named '{args.name}'", file=sys.stderr)
         return 2
     print(f"removed '{args.name}'")
