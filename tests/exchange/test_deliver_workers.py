@@ -10,15 +10,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
-from allfhir.api import create_app
-from allfhir.settings import Settings
-from allfhir.store import apikeys, schema
+from allfhir.store import schema
 from tests.api.conftest import Api
 from tests.api.test_fhir_rest import EXAMPLE
-from tests.conftest import REPO, fresh_database
-from tests.exchange.conftest import ADMIN, add_endpoint, start_status_server
+from tests.conftest import REPO
+from tests.exchange.conftest import add_endpoint, start_status_server
 
 REPORTS = 60
 
@@ -67,25 +66,22 @@ def deliver_with_workers(api: Api, url: str, tmp_path: Path, n: int, bound: floa
     return deliveries(api)
 
 
-def test_two_workers_on_postgresql_deliver_each_report_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_workers_on_postgresql_deliver_each_report_once(api: Api, database_url: str,
+                                                            tmp_path: Path) -> None:
     receiver = start_status_server("--delay", "0.02")  # each answer takes a moment: workers overlap
-    with fresh_database("postgresql", tmp_path) as url:
-        app = create_app(Settings(database_url=url))
-        store = app.extensions["allfhir.store"]
-        api = Api(app, app.test_client(), {"admin": apikeys.create(store, "admin", ADMIN)})
-        try:
-            add_endpoint(api, receiver.url)
-            r = api.client.post("/fhir/$convert?format=allsorts", data=cohort(REPORTS),
-                                content_type="text/csv", headers=api.auth("admin"))
-            assert r.status_code == 200, r.get_data(as_text=True)
-            assert len(deliveries(api)) == REPORTS
-            done = deliver_with_workers(api, url, tmp_path, 2, bound=180, pause=0.2)
-            assert {attempts for _, attempts, _ in done} == {1}
-            assert len({worker for _, _, worker in done}) == 2  # both took part
-            sent = Counter(req["body"]["entry"][0]["resource"]["identifier"][0]["value"]
-                           for req in receiver.log())
-            assert sent == {f"allsorts:{s.split(',')[0]}": 1
-                            for s in cohort(REPORTS).decode().splitlines()[1:]}
-        finally:
-            store.dispose()
-            receiver.stop()
+    try:
+        add_endpoint(api, receiver.url)
+        r = api.client.post("/fhir/$convert?format=allsorts", data=cohort(REPORTS),
+                            content_type="text/csv", headers=api.auth("admin"))
+        assert r.status_code == 200, r.get_data(as_text=True)
+        assert len(deliveries(api)) == REPORTS
+        done = deliver_with_workers(api, database_url, tmp_path, 2, bound=180, pause=0.2)
+        assert {attempts for _, attempts, _ in done} == {1}
+        assert len({worker for _, _, worker in done}) == 2  # both took part
+        sent = Counter(req["body"]["entry"][0]["resource"]["identifier"][0]["value"]
+                       for req in receiver.log())
+        assert sent == {f"allsorts:{s.split(',')[0]}": 1
+                        for s in cohort(REPORTS).decode().splitlines()[1:]}
+    finally:
+        receiver.stop()
