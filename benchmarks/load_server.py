@@ -120,6 +120,8 @@ def main() -> int:
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=4, help="closed-loop connections")
+    parser.add_argument("--only", choices=["convert", "read", "search"], action="append",
+                        help="run only these scenarios (repeatable; default: all)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
@@ -153,6 +155,8 @@ def main() -> int:
         print("|---|---|---|---|---|---|---|---|---|---|")
         figures: dict[str, float] = {}
         for s in SCENARIOS:
+            if args.only and s.name.split()[0].strip("$") not in args.only:
+                continue
             target = urls["convert"] if s.mode == "convert" else urls[s.name]
             for label, rate, conns in (("max", 0, args.connections),
                                        (f"at {s.target_rate}/s", s.target_rate, 32)):

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, insert, not_, or_, select
 
+from . import driver
 from .engine import Store
 from .reads import Criterion, DateCriterion, Page
 from .schema import audit_entities, audit_events
@@ -81,10 +82,10 @@ class GroupCommit:
         # not durable: an AuditEvent is written per request, and waiting for the disk each time
         # was most of a read's time; a killed server still loses none (store.engine.transaction)
         with self.store.transaction(durable=False) as conn:
-            conn.execute(INSERT_EVENT, [p.row for p in batch])
+            driver.insert_many(conn, self.store.statements[INSERT_EVENT], [p.row for p in batch])
             entities = [e for p in batch for e in p.entities]
             if entities:
-                conn.execute(INSERT_ENTITY, entities)
+                driver.insert_many(conn, self.store.statements[INSERT_ENTITY], entities)
 
 
 _writers: weakref.WeakKeyDictionary[Store, GroupCommit] = weakref.WeakKeyDictionary()

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from .. import jsonout
+from .driver import Statements
 
 WRITE = "allfhir_write"  # execution option: this connection's transaction writes
 DURABLE = "allfhir_durable"  # execution option: its commit waits for the disk (the default)
@@ -131,6 +132,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
+        self.statements = Statements(self.engine)  # the per-request ones, run on the driver
         u = make_url(self.url)
         # SQLite files queue their writers (WriterQueue); PostgreSQL locks rows, not the database
         self.writers = WriterQueue(Path(u.database)) \

@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy import ColumnElement, Text, and_, bindparam, func, not_, or_, select, type_coerce
 
 from .. import jsonout
+from . import driver
 from .engine import Store
 from .schema import resource_history, resources, search_dates, search_index
 
@@ -85,8 +86,7 @@ READ_TEXT = select(type_coerce(resources.c.resource, Text), resources.c.version_
 
 
 def read(store: Store, rtype: str, rid: str) -> Version | None:
-    with store.engine.connect() as conn:
-        row = conn.execute(READ, {"type": rtype, "id": rid}).first()
+    row = driver.first(store.engine, store.statements[READ], {"type": rtype, "id": rid})
     return _version(*row) if row else None
 
 
@@ -96,12 +96,11 @@ def read_text(store: Store, rtype: str, rid: str) -> JsonVersion | None:
     if store.engine.dialect.name != "sqlite":
         v = read(store, rtype, rid)
         return JsonVersion(jsonout.dumps_bytes(v.resource), v.version_id, v.last_updated) if v else None
-    with store.engine.connect() as conn:
-        row = conn.execute(READ_TEXT, {"type": rtype, "id": rid}).first()
+    row = driver.first(store.engine, store.statements[READ_TEXT], {"type": rtype, "id": rid})
     if row is None:
         return None
     text: str = row[0]
-    v = _version({}, row.version_id, row.last_updated)
+    v = _version({}, row[1], row[2])
     if not _as_served(text):
         text = jsonout.dumps(orjson.loads(text))
     return JsonVersion(text.encode(), v.version_id, v.last_updated)
