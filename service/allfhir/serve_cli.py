@@ -14,6 +14,7 @@ from typing import Any
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
+    from gunicorn.glogging import Logger
 
     from .api.logs import gunicorn_config
     from .settings import Settings  # on use: building the CLI parser stays light
@@ -29,12 +30,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if is_empty(settings.database_url):
         upgrade(settings.database_url)
 
+    class ServerLogger(Logger):  # type: ignore[misc]
+        """gunicorn's logger without its access log: the request log is ours (route templates,
+        no query strings), and gunicorn would still build each access line's atoms to drop them."""
+
+        def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+            return None
+
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             for key, value in {
                 "bind": f"{args.host}:{args.port}", "workers": args.workers,
                 "worker_class": args.worker_class, "threads": args.threads,
                 "accesslog": None,  # our own request log carries no query strings (PHI)
+                "logger_class": ServerLogger,
                 "logconfig_dict": gunicorn_config(),  # JSON lines, ours and gunicorn's
                 "timeout": 60, "graceful_timeout": 10,
                 # the workers' heartbeat files: on tmpfs, not on a (container overlay) disk where

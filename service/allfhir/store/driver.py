@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Executable
 
@@ -79,9 +79,10 @@ def first(engine: Engine, prepared: Prepared, values: Mapping[str, Any]) -> tupl
     return prepared.row(found) if found is not None else None
 
 
-def insert_many(conn: Connection, prepared: Prepared, rows: Iterable[Mapping[str, Any]]) -> None:
-    """Rows inserted inside `conn`'s transaction (a `Store.transaction`), one executemany."""
-    cursor = conn.connection.driver_connection.cursor()
+def insert_many(dbapi_conn: Any, prepared: Prepared, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Rows inserted inside the transaction of `dbapi_conn` (`Store.driver_transaction`), in one
+    executemany."""
+    cursor = dbapi_conn.cursor()
     try:
         cursor.executemany(prepared.sql, [prepared.parameters(r) for r in rows])
     finally:

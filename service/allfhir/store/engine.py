@@ -109,21 +109,26 @@ def make_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         options = conn.get_execution_options()
-        write = options.get(WRITE, False)
-        if write:
-            # WAL: FULL syncs the log at every commit; NORMAL leaves it to the next FULL commit
-            # or checkpoint (safe against a killed process, not against power loss). Set only
-            # when it changes: a statement less for most transactions.
-            wanted = "FULL" if options.get(DURABLE, True) else "NORMAL"
-            info = conn.connection.info
-            if info.get(SYNCHRONOUS) != wanted:
-                conn.exec_driver_sql(f"PRAGMA synchronous={wanted}")
-                info[SYNCHRONOUS] = wanted
-        # straight to the driver: BEGIN returns nothing, and SQLAlchemy's statement execution
-        # (result set-up, events) cost more than the BEGIN itself, twice per request
-        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        if options.get(WRITE, False):
+            begin_sqlite_write(conn.connection.driver_connection, conn.connection.info,
+                               options.get(DURABLE, True))
+        else:
+            # straight to the driver: BEGIN returns nothing, and SQLAlchemy's statement execution
+            # (result set-up, events) cost more than the BEGIN itself
+            conn.connection.driver_connection.execute("BEGIN")
 
     return engine
+
+
+def begin_sqlite_write(dbapi_conn: Any, info: dict[Any, Any], durable: bool) -> None:
+    """BEGIN IMMEDIATE, with the commit's durability. WAL: FULL syncs the log at every commit;
+    NORMAL leaves it to the next FULL commit or checkpoint (safe against a killed process, not
+    against power loss). Set only when it changes: a statement less for most transactions."""
+    wanted = "FULL" if durable else "NORMAL"
+    if info.get(SYNCHRONOUS) != wanted:
+        dbapi_conn.execute(f"PRAGMA synchronous={wanted}")
+        info[SYNCHRONOUS] = wanted
+    dbapi_conn.execute("BEGIN IMMEDIATE")
 
 
 class Store:
@@ -152,6 +157,27 @@ class Store:
                 if not durable and conn.dialect.name == "postgresql":
                     conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 yield conn
+
+    @contextmanager
+    def driver_transaction(self, durable: bool = True) -> Iterator[Any]:
+        """`transaction`, on the driver's own connection (for `driver.py`'s statements): the same
+        queue, BEGIN and durability, without SQLAlchemy's Connection around it."""
+        with self.writers.turn() if self.writers else nullcontext():
+            raw = self.engine.raw_connection()
+            try:
+                dbapi_conn = raw.driver_connection
+                if self.engine.dialect.name == "sqlite":
+                    begin_sqlite_write(dbapi_conn, raw.info, durable)
+                elif not durable:
+                    dbapi_conn.execute("SET LOCAL synchronous_commit = off")
+                try:
+                    yield dbapi_conn
+                except BaseException:
+                    dbapi_conn.rollback()
+                    raise
+                dbapi_conn.commit()
+            finally:
+                raw.close()
 
     def reachable(self) -> bool:
         try:
