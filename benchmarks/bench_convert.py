@@ -4,17 +4,18 @@
 
 Writes an ALLSorts probabilities.csv of N synthetic samples (real column layout, labels drawn from
 ALLSorts' vocabulary, each sample with one multi-label call in ten), converts it with actionability
-on, serialising each bundle as the CLI does (counted, then dropped: keeping it would measure the
-sink), on one core. Prints samples/s (timed without tracing; of wall time and of the process's CPU
-time, which on a shared machine leaves out the waiting for a core), the Python heap peak (tracemalloc, a
-second pass; it must stay flat in N: the pipeline streams), and the same run's orjson and stdlib
-loads+dumps of the output, as ratios (conversion time / round-trip time; for orjson also of CPU
-times).
+on, each bundle serialised as the CLI does (`convert(..., as_json=True)`; counted, then dropped:
+keeping it would measure the sink), on one core. Prints samples/s (timed without tracing; of wall
+time and of the process's CPU time, which on a shared machine leaves out the waiting for a core),
+the Python heap peak (tracemalloc, a second pass; it must stay flat in N: the pipeline streams),
+and the same run's orjson and stdlib loads+dumps of the output, as ratios (conversion time /
+round-trip time; for orjson also of CPU times).
 ALLFHIR_BENCH_TREE measures another source tree (see _tree.py).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import random
 import sys
@@ -61,10 +62,21 @@ def write_cohort(path: Path, n: int, seed: int = 7) -> None:
             fh.write(f"SYN{i:06d}," + ",".join(f"{p:g}" for p in probs) + f",{pred}\n")
 
 
+# The CLI's path: Bundles as JSON text straight from the builder (a tree from before it: each
+# Bundle dict written as that tree's CLI wrote it).
+_AS_JSON = {"as_json": True} if "as_json" in inspect.signature(convert).parameters else {}
+
+
 def _convert(cohort: Path, keep: list[bytes] | None = None) -> tuple[int, int, int]:
     count = errors = size = 0
-    for item in convert([cohort]):
-        if isinstance(item, dict):
+    for item in convert([cohort], **_AS_JSON):
+        if isinstance(item, bytes):
+            text: bytes | str = item
+            size += len(text) + 1
+            count += 1
+            if keep is not None:
+                keep.append(text)
+        elif isinstance(item, dict):
             text = serialise(item)
             size += len(text) + 1
             count += 1

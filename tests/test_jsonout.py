@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from allfhir.convert import convert
+from allfhir.fhir.bundle import BuildOptions
 from allfhir.jsonout import detached, dumps, dumps_bytes, plain_floats, vouch
 
 REPO = Path(__file__).resolve().parents[1]
@@ -78,6 +79,18 @@ def test_a_bundle_with_small_floats_is_scanned(tmp_path: Path) -> None:
         written.append(dumps_bytes(item))
     assert written == [_stdlib(b) for b in bundles]
     assert b'"value":3e-05' in written[1] and b'"value":1e-07' in written[3]
+    assert list(convert([cohort], as_json=True)) == written
+
+
+def test_bundles_as_json_are_the_text_of_the_bundles() -> None:
+    """convert(..., as_json=True), the CLI's path (no copy of the Bundle), writes the bytes the
+    Bundle dicts are written as, in every option that changes the Bundle's shape."""
+    cohort = REPO / "tests" / "data" / "classifiers" / "allsorts-comparisons.csv"
+    for opts in (BuildOptions(), BuildOptions(bundle_type="transaction", actionability=False,
+                                              effective="2026-11-25", patient="Patient/1")):
+        texts = list(convert([cohort], opts=opts, as_json=True))
+        assert len(texts) == 147
+        assert texts == [_stdlib(b) for b in convert([cohort], opts=opts)]
 
 
 def test_a_vouched_document_is_written_by_orjson_alone_once() -> None:

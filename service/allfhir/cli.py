@@ -126,18 +126,22 @@ def cmd_convert(args: argparse.Namespace) -> int:
     problems: list[Problem] = []
     warnings: list[Problem] = []
     progress = Progress(sys.stderr)
+    pdf = args.presented_form == "pdf"
     try:
         with written_whole(output) if output else contextlib.nullcontext(sys.stdout) as out:
+            # Bundles only written come as their JSON text (no copy of each made for us to
+            # change); a PDF is added to a Bundle first.
             for item in _convert([Path(p) for p in args.files], args.format, opts,
-                                sample_id=args.sample, warn=warnings.append):
+                                sample_id=args.sample, warn=warnings.append, as_json=not pdf):
                 if isinstance(item, InputError):
                     problems.extend(item.problems)
                     continue
-                if args.presented_form == "pdf":
+                if pdf:
                     from .report.embed import with_pdf
 
-                    item = with_pdf(item)
-                out.write(dumps(item))
+                    out.write(dumps(with_pdf(item)))
+                else:
+                    out.write(item.decode("utf-8"))
                 out.write("\n")
                 progress.tick()
     except Interrupted as stop:

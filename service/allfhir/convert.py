@@ -11,15 +11,16 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, overload
 
 from . import ingest
-from .actionability import assess
+from .actionability import Assessment, assess
 from .errors import InputError, Problem
 from .fhir import bundle
 from .fhir.bundle import BuildOptions, judged_on
 from .fhir.common import Json
 from .ingest.source import Source
-from .integrate import actionable_calls, integrate
+from .integrate import IntegratedCall, actionable_calls, integrate
 from .knowledge import Knowledge, default
 from .model import Sample
 from .resolve import ResolvedSample, resolve
@@ -32,6 +33,16 @@ class _Companions:
     used: set[int] = field(default_factory=set)
 
 
+@overload
+def convert(paths: list[Path], fmt: str | None = None, opts: BuildOptions | None = None,
+            kb: Knowledge | None = None, sample_id: str | None = None,
+            warn: Callable[[Problem], None] | None = None, *,
+            as_json: Literal[False] = False) -> Iterator[dict | InputError]: ...
+@overload
+def convert(paths: list[Path], fmt: str | None = None, opts: BuildOptions | None = None,
+            kb: Knowledge | None = None, sample_id: str | None = None,
+            warn: Callable[[Problem], None] | None = None, *,
+            as_json: Literal[True]) -> Iterator[bytes | InputError]: ...
 def convert(
     paths: list[Path],
     fmt: str | None = None,
@@ -39,21 +50,26 @@ def convert(
     kb: Knowledge | None = None,
     sample_id: str | None = None,
     warn: Callable[[Problem], None] | None = None,
-) -> Iterator[dict | InputError]:
-    """Bundles (dicts) and InputErrors, in input order. File-level problems are raised; what the
+    *,
+    as_json: bool = False,
+) -> Iterator[dict | bytes | InputError]:
+    """Bundles (dicts; with `as_json` their JSON text, `jsonout.dumps_bytes`'s, for a caller that
+    only writes them) and InputErrors, in input order. File-level problems are raised; what the
     user should know but that stops nothing (a sample id taken from a file name) goes to `warn`."""
     kb = kb or default()
     opts = opts or BuildOptions()
     inputs = _Inputs()
     try:
-        yield from _convert(paths, fmt, opts, kb, sample_id, warn, inputs)
+        yield from _convert(paths, fmt, opts, kb, sample_id, warn, inputs,
+                            report_json if as_json else report)
     finally:
         inputs.close()
 
 
 def _convert(paths: list[Path], fmt: str | None, opts: BuildOptions, kb: Knowledge,
              sample_id: str | None, warn: Callable[[Problem], None] | None,
-             inputs: _Inputs) -> Iterator[dict | InputError]:
+             inputs: _Inputs, make: Callable[[Sample, Knowledge, BuildOptions], Json | bytes],
+             ) -> Iterator[dict | bytes | InputError]:
     formats = [(p, fmt or ingest.detect_format(inputs.source(p))) for p in paths]
     classifier_files = [(p, f) for p, f in formats if ingest.ADAPTERS[f].KIND == "classifier"]
     companions = _read_companions([(inputs.source(p), f) for p, f in formats
@@ -73,18 +89,31 @@ def _convert(paths: list[Path], fmt: str | None, opts: BuildOptions, kb: Knowled
             yield item
             continue
         try:
-            yield report(item, kb, opts)
+            yield make(item, kb, opts)
         except InputError as err:
             yield err
 
 
 def report(sample: Sample, kb: Knowledge, opts: BuildOptions) -> Json:
     """One sample -> its report Bundle: resolve, assess (unless turned off), build."""
+    return bundle.build(*_worked_out(sample, kb, opts))
+
+
+def report_json(sample: Sample, kb: Knowledge, opts: BuildOptions) -> bytes:
+    """`report`'s Bundle as JSON text (`bundle.build_json`)."""
+    return bundle.build_json(*_worked_out(sample, kb, opts))
+
+
+def _worked_out(sample: Sample, kb: Knowledge, opts: BuildOptions
+                ) -> tuple[ResolvedSample, Knowledge, BuildOptions, Assessment | None,
+                           list[IntegratedCall]]:
+    """What the Bundle builder takes for one sample: resolved, integrated, assessed (unless
+    actionability is turned off)."""
     rs = resolve(sample, kb)
     integrated = integrate(rs, kb)
     assessment = (assess(ResolvedSample(rs.sample, actionable_calls(integrated)), kb, judged_on(opts))
                   if opts.actionability else None)
-    return bundle.build(rs, kb, opts, assessment, integrated)
+    return rs, kb, opts, assessment, integrated
 
 
 def _some(items: Iterable[Sample | InputError], name: str) -> Iterator[Sample | InputError]:

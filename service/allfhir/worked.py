@@ -19,7 +19,8 @@ class Worked(dict[Hashable, V]):
     objects are kept beside the value, so an id is never reused for another object while its entry
     lives; bounded (cleared when full), so memory stays flat whatever the input. Look-ups are the
     dict's own `get`. The shared values are never changed: a Bundle is handed out as a copy that
-    shares none of them (`fhir/bundle.build`, through `jsonout.detached`)."""
+    shares none of them (`fhir/bundle.build`, through `jsonout.detached`) or as its JSON text
+    (`fhir/bundle.build_json`)."""
 
     __slots__ = ("_kept", "_size")
 
