@@ -33,7 +33,7 @@ class _Companions:
 
 
 def convert(
-    paths: list[Path],
+    paths: list[Path] | list[Source],
     fmt: str | None = None,
     opts: BuildOptions | None = None,
     kb: Knowledge | None = None,
@@ -41,7 +41,8 @@ def convert(
     warn: Callable[[Problem], None] | None = None,
 ) -> Iterator[dict | InputError]:
     """Bundles (dicts) and InputErrors, in input order. File-level problems are raised; what the
-    user should know but that stops nothing (a sample id taken from a file name) goes to `warn`."""
+    user should know but that stops nothing (a sample id taken from a file name) goes to `warn`.
+    An input is a path or an unread `Source` (an upload in memory); each is closed here."""
     kb = kb or default()
     opts = opts or BuildOptions()
     inputs = _Inputs()
@@ -51,7 +52,7 @@ def convert(
         inputs.close()
 
 
-def _convert(paths: list[Path], fmt: str | None, opts: BuildOptions, kb: Knowledge,
+def _convert(paths: list[Path] | list[Source], fmt: str | None, opts: BuildOptions, kb: Knowledge,
              sample_id: str | None, warn: Callable[[Problem], None] | None,
              inputs: _Inputs) -> Iterator[dict | InputError]:
     formats = [(p, fmt or ingest.detect_format(inputs.source(p))) for p in paths]
@@ -104,11 +105,11 @@ class _Inputs:
     which is what lets a pipe or standard input be sniffed and then read."""
 
     def __init__(self) -> None:
-        self._open: dict[Path, Source] = {}
+        self._open: dict[Path | Source, Source] = {}
 
-    def source(self, path: Path) -> Source:
+    def source(self, path: Path | Source) -> Source:
         if path not in self._open:
-            self._open[path] = Source(path)
+            self._open[path] = path if isinstance(path, Source) else Source(path)
         return self._open[path]
 
     def close(self) -> None:
