@@ -113,9 +113,6 @@ INSERT = insert(submissions).values(
     {c: bindparam(c) for c in ("sha256", "idempotency_key", "format", "content_type", "client",
                                "received", "body")}).returning(_s.id)
 SET_RESULT = update(submissions).where(_s.id == bindparam("sub_id")).values(result=bindparam("done"))
-# every column given: the rows of a Bundle's new resources, one executemany per table
-INSERT_ROWS = {table: insert(table).values({c.name: bindparam(c.name) for c in table.c})
-               for table in (resources, resource_history, search_index, search_dates)}
 
 
 @lru_cache(maxsize=256)
@@ -291,7 +288,7 @@ def _write_bundle(store: Store, conn: Connection, bundle: Json, sub_id: int, now
     for table, rows in ((resources, created), (resource_history, history), (search_index, index),
                         (search_dates, dates)):
         if rows:
-            driver.insert_many(conn, store.statements[INSERT_ROWS[table]], rows)
+            driver.insert_rows(conn, store.statements, table, rows)
 
 
 def _with_server_references(resource: Json, local: dict[str, str]) -> Json:
