@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 from operator import itemgetter
 from typing import Any
 
@@ -131,13 +131,13 @@ def rows(conn: Connection, prepared: Prepared, values: Mapping[str, Any]) -> lis
 MAX_PARAMETERS = 50
 
 
-@lru_cache(maxsize=64)
+@cache  # kept: the prepared statements are keyed by the statement object
 def _row_insert(table: Table) -> Insert:
     """One row of `table`, every column bound under its own name."""
     return insert(table).values({c.name: bindparam(c.name, type_=c.type) for c in table.c})
 
 
-@lru_cache(maxsize=256)
+@cache  # powers of two up to MAX_PARAMETERS: a few per table
 def _rows_insert(table: Table, rows: int) -> Insert:
     """`rows` rows of `table` in one INSERT ... VALUES (...), (...): column c of row j is r<j>_<c>."""
     return insert(table).values([{c.name: bindparam(f"r{j}_{c.name}", type_=c.type) for c in table.c}

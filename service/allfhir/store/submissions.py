@@ -22,7 +22,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any, NamedTuple
 
 import orjson
@@ -113,9 +113,12 @@ INSERT = insert(submissions).values(
     {c: bindparam(c) for c in ("sha256", "idempotency_key", "format", "content_type", "client",
                                "received", "body")}).returning(_s.id)
 SET_RESULT = update(submissions).where(_s.id == bindparam("sub_id")).values(result=bindparam("done"))
+# The statements per number of ids are kept, never evicted: the store's prepared statements are
+# keyed by the statement object, so one rebuilt would be compiled and kept again. There are as
+# many as the numbers of resources a Bundle and of samples a submission has had.
 
 
-@lru_cache(maxsize=256)
+@cache
 def _reports(ids: int) -> Select:
     """The stored reports a submission may amend, locked until it commits (_guard): a statement
     per number of reports, its ids bound as id0, id1 ... (what the driver binds)."""
@@ -124,7 +127,7 @@ def _reports(ids: int) -> Select:
     ).order_by(_r.id).with_for_update()
 
 
-@lru_cache(maxsize=256)
+@cache
 def _current(types: int, ids: int) -> Select:
     """The current versions of a Bundle's resources: types x ids, the pairs picked in Python
     (SQLite scans the table for a row-value `(type, id) IN (...)`; two INs search the primary
