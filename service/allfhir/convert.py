@@ -34,17 +34,17 @@ class _Companions:
 
 
 @overload
-def convert(paths: list[Path], fmt: str | None = None, opts: BuildOptions | None = None,
+def convert(paths: list[Path] | list[Source], fmt: str | None = None, opts: BuildOptions | None = None,
             kb: Knowledge | None = None, sample_id: str | None = None,
             warn: Callable[[Problem], None] | None = None, *,
             as_json: Literal[False] = False) -> Iterator[dict | InputError]: ...
 @overload
-def convert(paths: list[Path], fmt: str | None = None, opts: BuildOptions | None = None,
+def convert(paths: list[Path] | list[Source], fmt: str | None = None, opts: BuildOptions | None = None,
             kb: Knowledge | None = None, sample_id: str | None = None,
             warn: Callable[[Problem], None] | None = None, *,
             as_json: Literal[True]) -> Iterator[bytes | InputError]: ...
 def convert(
-    paths: list[Path],
+    paths: list[Path] | list[Source],
     fmt: str | None = None,
     opts: BuildOptions | None = None,
     kb: Knowledge | None = None,
@@ -55,7 +55,8 @@ def convert(
 ) -> Iterator[dict | bytes | InputError]:
     """Bundles (dicts; with `as_json` their JSON text, `jsonout.dumps_bytes`'s, for a caller that
     only writes them) and InputErrors, in input order. File-level problems are raised; what the
-    user should know but that stops nothing (a sample id taken from a file name) goes to `warn`."""
+    user should know but that stops nothing (a sample id taken from a file name) goes to `warn`.
+    An input is a path or an unread `Source` (an upload in memory); each is closed here."""
     kb = kb or default()
     opts = opts or BuildOptions()
     inputs = _Inputs()
@@ -66,7 +67,7 @@ def convert(
         inputs.close()
 
 
-def _convert(paths: list[Path], fmt: str | None, opts: BuildOptions, kb: Knowledge,
+def _convert(paths: list[Path] | list[Source], fmt: str | None, opts: BuildOptions, kb: Knowledge,
              sample_id: str | None, warn: Callable[[Problem], None] | None,
              inputs: _Inputs, make: Callable[[Sample, Knowledge, BuildOptions], Json | bytes],
              ) -> Iterator[dict | bytes | InputError]:
@@ -133,11 +134,11 @@ class _Inputs:
     which is what lets a pipe or standard input be sniffed and then read."""
 
     def __init__(self) -> None:
-        self._open: dict[Path, Source] = {}
+        self._open: dict[Path | Source, Source] = {}
 
-    def source(self, path: Path) -> Source:
+    def source(self, path: Path | Source) -> Source:
         if path not in self._open:
-            self._open[path] = Source(path)
+            self._open[path] = path if isinstance(path, Source) else Source(path)
         return self._open[path]
 
     def close(self) -> None:

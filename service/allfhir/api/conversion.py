@@ -1,7 +1,7 @@
 """`$convert`: the uploaded files through the pipeline into the store.
 
-The pipeline reads files, so the upload is written to a private temporary folder under the names
-the client gave (problems then name the client's file, not a temporary path). A submission is
+The pipeline reads the uploaded files from memory, each named as the client named it (problems
+then name the client's file), never written to disk. A submission is
 identified by the sha256 of its files and conversion parameters; a resubmission (same digest or
 same Idempotency-Key) is answered from the store without converting again.
 """
@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import re
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -28,6 +24,7 @@ from ..errors import InputError, Problem, RequestError, operation_outcome
 from ..exchange import outbox
 from ..fhir.bundle import BuildOptions
 from ..fhir.common import IdSystems, effective_problem, order_problem, reference_problem
+from ..ingest.source import Source
 from ..jsonout import dumps_bytes
 from ..parameters_body import json_body
 from ..report.embed import with_pdf
@@ -210,7 +207,7 @@ def _value(name: str, part: Json) -> str:
 
 
 def _named(files: list[tuple[str | None, bytes]]) -> list[tuple[str, bytes]]:
-    """Safe, distinct file names (the pipeline reads files; problems name them)."""
+    """Safe, distinct file names (problems name them)."""
     named: list[tuple[str, bytes]] = []
     seen: set[str] = set()
     for i, (given, data) in enumerate(files):
@@ -279,54 +276,36 @@ def run(store: Store, up: Upload, opts: Options, sub: submissions.Submission,
                             if_match, after=outbox.queue)
 
 
-@contextmanager
-def _written(up: Upload) -> Iterator[tuple[Path, list[Path]]]:
-    """The uploaded files in a private temporary folder, under the names the client gave."""
-    with tempfile.TemporaryDirectory(prefix="allfhir-") as tmp:
-        folder = Path(tmp)
-        paths = []
-        for name, data in up.files:
-            (folder / name).write_bytes(data)
-            paths.append(folder / name)
-        yield folder, paths
+def _sources(up: Upload) -> list[Source]:
+    """The uploaded files as the pipeline's inputs, under the names the client gave."""
+    return [Source(name, data) for name, data in up.files]
 
 
 def formats(up: Upload) -> list[tuple[str, str | None, str | None]]:
     """(file name, detected format, its kind) of each uploaded file; None when not recognised
     (the conversion then says why)."""
     out: list[tuple[str, str | None, str | None]] = []
-    with _written(up) as (_, paths):
-        for path in paths:
-            try:
-                name = ingest.detect_format(path)
-            except InputError:
-                out.append((path.name, None, None))
-                continue
-            out.append((path.name, name, ingest.ADAPTERS[name].KIND))
+    for source in _sources(up):
+        try:
+            name = ingest.detect_format(source)
+        except InputError:
+            out.append((source.name, None, None))
+            continue
+        out.append((source.name, name, ingest.ADAPTERS[name].KIND))
     return out
 
 
 def _convert(up: Upload, opts: Options) -> tuple[list[Json], list[Problem]]:
-    with _written(up) as (folder, paths):
-        bundles: list[Json] = []
-        problems: list[Problem] = []
-        try:
-            for item in convert(paths, opts.format, opts.build, sample_id=opts.sample):
-                if isinstance(item, InputError):
-                    problems.extend(item.problems)
-                elif opts.presented_form == "pdf":
-                    bundles.append(with_pdf(item))
-                else:
-                    bundles.append(item)
-        except InputError as err:
-            raise InputError([_client_names(p, folder) for p in err.problems]) from None
-    return bundles, [_client_names(p, folder) for p in problems]
-
-
-def _client_names(problem: Problem, folder: Path) -> Problem:
-    if problem.file and problem.file.startswith(str(folder)):
-        return dataclasses.replace(problem, file=Path(problem.file).name)
-    return problem
+    bundles: list[Json] = []
+    problems: list[Problem] = []
+    for item in convert(_sources(up), opts.format, opts.build, sample_id=opts.sample):
+        if isinstance(item, InputError):
+            problems.extend(item.problems)
+        elif opts.presented_form == "pdf":
+            bundles.append(with_pdf(item))
+        else:
+            bundles.append(item)
+    return bundles, problems
 
 
 def parameters(stored: submissions.Stored) -> Json:

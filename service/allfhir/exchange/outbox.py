@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from ..store import endpoints, jobs
+from ..store import Store, endpoints, jobs
 from .endpoints import target
 
 Json = dict[str, Any]
@@ -28,9 +28,9 @@ def key(report_id: str, version: str, endpoint_id: str) -> str:
     return f"{prefix(report_id)}{version}:{endpoint_id}"
 
 
-def queue(conn: Connection, reports: list[Json]) -> None:
+def queue(store: Store, conn: Connection, reports: list[Json]) -> None:
     """store.submissions.AfterWrite: queue the deliveries of newly stored reports."""
-    destinations = endpoints.active(conn)
+    destinations = endpoints.active(store, conn)
     if not destinations:
         return
     for bundle in reports:

@@ -1,7 +1,8 @@
 """Input adapters: one module per real file format, each parsing into `allfhir.model.Sample`.
 
-Inputs reach the adapters as `source.Source`: a file, a named pipe or standard input, plain or
-gzip, read once from the start (so an adapter opens it once). Every adapter module defines:
+Inputs reach the adapters as `source.Source`: a file, a named pipe, standard input or bytes in
+memory (an upload), plain or gzip, read once from the start (so an adapter opens it once). Every
+adapter module defines:
     NAME: str                 format name used by `--format` (e.g. "allsorts")
     KIND: str                 "classifier" (subtype calls) or "companion" (fusions / variants / CNV)
     DESCRIPTION: str          one line for `allfhir formats`

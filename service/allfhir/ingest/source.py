@@ -1,10 +1,11 @@
 """Where an input's bytes come from, and how they are read: once, from the start, never seeking.
 
-An input is a file, a named pipe (also process substitution, `<(zcat x.csv.gz)`), or standard
-input (`-`), plain or gzip-compressed (bgzip too: it is multi-member gzip), told by the gzip magic
-bytes and never by the file name. Pipes and standard input can be read only once, so the first
-bytes are kept for sniffing and replayed in front of the rest: detection never seeks and the
-adapters read the stream from its first byte.
+An input is a file, a named pipe (also process substitution, `<(zcat x.csv.gz)`), standard input
+(`-`), or bytes in memory under the name the messages give them (an upload to the REST service,
+read where it arrived rather than written to a file first); plain or gzip-compressed (bgzip too:
+it is multi-member gzip), told by the gzip magic bytes and never by the file name. Pipes and
+standard input can be read only once, so the first bytes are kept for sniffing and replayed in
+front of the rest: detection never seeks and the adapters read the stream from its first byte.
 """
 
 from __future__ import annotations
@@ -73,11 +74,18 @@ class _Replay(io.RawIOBase):
 class Source:
     """One input, opened: its name as the messages show it, its first bytes, and its content."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, content: bytes | None = None) -> None:
+        """`content`: the input's bytes, in memory; `path` then only names it in the messages."""
         given = str(path)
-        self.path = None if given == STDIN else Path(given)
-        self.name = STDIN_NAME if self.path is None else given
-        raw = sys.stdin.buffer if self.path is None else self._open(self.path)
+        in_memory = content is not None
+        self.path = None if given == STDIN or in_memory else Path(given)
+        self.name = STDIN_NAME if self.path is None and not in_memory else given
+        self._owned = given != STDIN or in_memory  # standard input is not ours to close
+        raw: BinaryIO
+        if content is not None:
+            raw = io.BytesIO(content)
+        else:
+            raw = sys.stdin.buffer if self.path is None else self._open(self.path)
         self._raw = raw
         self.compressed = False
         try:
@@ -125,7 +133,7 @@ class Source:
 
     def close(self) -> None:
         """Closes the file (standard input stays open: it is not ours)."""
-        if self.path is not None:
+        if self._owned:
             self._raw.close()
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from . import driver
 from .engine import Store
 from .schema import endpoints
 from .submissions import instant
@@ -52,11 +53,14 @@ def every(store: Store) -> list[Json]:
             select(endpoints.c.resource).order_by(endpoints.c.last_updated, endpoints.c.id))]
 
 
-def active(conn: Connection) -> list[Json]:
+# read by every $convert that stores reports (the outbox), so on the driver (store/driver.py)
+EVERY = select(endpoints.c.resource).order_by(endpoints.c.last_updated, endpoints.c.id)
+
+
+def active(store: Store, conn: Connection) -> list[Json]:
     """The Endpoints reports go to now, read inside the caller's transaction (the outbox's)."""
-    rows = conn.execute(select(endpoints.c.resource).order_by(endpoints.c.last_updated,
-                                                              endpoints.c.id))
-    return [r.resource for r in rows if r.resource.get("status") == "active"]
+    rows = driver.rows(conn, store.statements[EVERY], {})
+    return [resource for (resource,) in rows if resource.get("status") == "active"]
 
 
 def remove(store: Store, endpoint_id: str) -> bool:

@@ -22,14 +22,16 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Connection, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Select, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import jsonout
 from ..errors import RequestError
+from . import driver
 from .engine import Store
 from .index import date_rows, index_rows
 from .schema import resource_history, resources, search_dates, search_index, submissions
@@ -48,6 +50,21 @@ class Submission:
     format: str | None = None
     client: str | None = None
     idempotency_key: str | None = None
+
+
+class _Report(NamedTuple):
+    """A stored report a submission may amend (_guard)."""
+
+    version_id: int
+    resource: Json
+
+
+class _Version(NamedTuple):
+    """The current version of a stored resource (_write_bundle)."""
+
+    version_id: int
+    content_hash: str
+    last_updated: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,39 +98,66 @@ def instant(when: datetime) -> str:
 def find(store: Store, sha256: str, idempotency_key: str | None) -> Stored | None:
     # a read: no write transaction (on SQLite that would queue on the write lock and wait for the
     # disk at commit, for nothing); save() looks again inside its own transaction
-    with store.engine.connect() as conn:
-        return _find(conn, sha256, idempotency_key)
+    statement, values = _found_by(sha256, idempotency_key)
+    return _stored(driver.first(store.engine, store.statements[statement], values))
 
 
 # The statements of every submission, built once (building one costs about what running it does)
+# and run on the driver (store/driver.py: SQLAlchemy's per-statement machinery was most of the
+# time a submission spent in the database)
 _s, _r = submissions.c, resources.c
 FIND = select(_s.result).where(_s.sha256 == bindparam("sha256")).limit(1)
 FIND_OR_KEY = select(_s.result).where(or_(_s.sha256 == bindparam("sha256"),
                                           _s.idempotency_key == bindparam("key"))).limit(1)
-INSERT = insert(submissions).returning(_s.id)
+INSERT = insert(submissions).values(
+    {c: bindparam(c) for c in ("sha256", "idempotency_key", "format", "content_type", "client",
+                               "received", "body")}).returning(_s.id)
 SET_RESULT = update(submissions).where(_s.id == bindparam("sub_id")).values(result=bindparam("done"))
-# the stored reports a submission may amend, locked until it commits (_guard)
-REPORTS = select(_r.id, _r.version_id, _r.resource).where(
-    _r.type == "DiagnosticReport", _r.id.in_(bindparam("ids", expanding=True))
-).order_by(_r.id).with_for_update()
-# the current versions of a Bundle's resources: types x ids, the pairs picked in Python (SQLite
-# scans the table for a row-value `(type, id) IN (...)`; two INs search the primary key)
-CURRENT = select(_r.type, _r.id, _r.version_id, _r.content_hash, _r.last_updated).where(
-    _r.type.in_(bindparam("types", expanding=True)), _r.id.in_(bindparam("ids", expanding=True)))
+# The statements per number of ids are kept, never evicted: the store's prepared statements are
+# keyed by the statement object, so one rebuilt would be compiled and kept again. There are as
+# many as the numbers of resources a Bundle and of samples a submission has had.
 
 
-def _find(conn: Connection, sha256: str, idempotency_key: str | None) -> Stored | None:
-    row = conn.execute(FIND_OR_KEY, {"sha256": sha256, "key": idempotency_key}) if idempotency_key \
-        else conn.execute(FIND, {"sha256": sha256})
-    result = row.scalar()
-    if result is None:
+@cache
+def _reports(ids: int) -> Select:
+    """The stored reports a submission may amend, locked until it commits (_guard): a statement
+    per number of reports, its ids bound as id0, id1 ... (what the driver binds)."""
+    return select(_r.id, _r.version_id, _r.resource).where(
+        _r.type == "DiagnosticReport", _r.id.in_([bindparam(f"id{i}", type_=_r.id.type) for i in range(ids)])
+    ).order_by(_r.id).with_for_update()
+
+
+@cache
+def _current(types: int, ids: int) -> Select:
+    """The current versions of a Bundle's resources: types x ids, the pairs picked in Python
+    (SQLite scans the table for a row-value `(type, id) IN (...)`; two INs search the primary
+    key); bound as type0 ... and id0 ..."""
+    return select(_r.type, _r.id, _r.version_id, _r.content_hash, _r.last_updated).where(
+        _r.type.in_([bindparam(f"type{i}", type_=_r.type.type) for i in range(types)]),
+        _r.id.in_([bindparam(f"id{i}", type_=_r.id.type) for i in range(ids)]))
+
+
+def _found_by(sha256: str, idempotency_key: str | None) -> tuple[Select, dict[str, Any]]:
+    return (FIND_OR_KEY, {"sha256": sha256, "key": idempotency_key}) if idempotency_key \
+        else (FIND, {"sha256": sha256})
+
+
+def _stored(row: tuple[Any, ...] | None) -> Stored | None:
+    if row is None or row[0] is None:
         return None
+    result = row[0]
     return Stored(result["reports"], result.get("outcome"), created=False)
+
+
+def _find(store: Store, conn: Connection, sha256: str, idempotency_key: str | None) -> Stored | None:
+    statement, values = _found_by(sha256, idempotency_key)
+    found = driver.rows(conn, store.statements[statement], values)
+    return _stored(found[0] if found else None)
 
 
 # Called inside the transaction that stores a new submission, with the stored Bundles: what must
 # exist exactly when the reports do (the delivery outbox's rows) is written there.
-AfterWrite = Callable[[Connection, list[Json]], None]
+AfterWrite = Callable[[Store, Connection, list[Json]], None]
 
 
 def save(store: Store, sub: Submission, bundles: list[Json], outcome: Json | None,
@@ -124,15 +168,15 @@ def save(store: Store, sub: Submission, bundles: list[Json], outcome: Json | Non
     for attempt in range(RETRIES):
         try:
             with store.transaction() as conn:
-                found = _find(conn, sub.sha256, sub.idempotency_key)
+                found = _find(store, conn, sub.sha256, sub.idempotency_key)
                 if found:
                     return found
-                _guard(conn, bundles, if_match)
+                _guard(store, conn, bundles, if_match)
                 # a copy to stamp meta into (a retry starts from the pipeline's Bundles again);
                 # through JSON: these are JSON documents, and orjson copies them faster than deepcopy
-                stored = _write(conn, sub, orjson.loads(jsonout.dumps_bytes(bundles)), outcome)
+                stored = _write(store, conn, sub, orjson.loads(jsonout.dumps_bytes(bundles)), outcome)
                 if after is not None:
-                    after(conn, stored.reports)
+                    after(store, conn, stored.reports)
                 return stored
         except IntegrityError:
             # Someone stored the same submission (or the same resource version) first: theirs
@@ -147,13 +191,15 @@ def save(store: Store, sub: Submission, bundles: list[Json], outcome: Json | Non
     raise AssertionError("unreachable")
 
 
-def _guard(conn: Connection, bundles: list[Json], if_match: int | str | None) -> None:
+def _guard(store: Store, conn: Connection, bundles: list[Json], if_match: int | str | None) -> None:
     """412 when a report is not at the version `if_match` names; 409 when a report would move
     to another patient. The stored reports stay locked until this transaction ends, so
     amendments of one report queue on PostgreSQL instead of colliding and retrying (SQLite's
     writers queue anyway); locked in id order, so two multi-report submissions cannot deadlock."""
     reports = [b["entry"][0]["resource"] for b in bundles]
-    stored = {row.id: row for row in conn.execute(REPORTS, {"ids": [rep["id"] for rep in reports]})}
+    found = driver.rows(conn, store.statements[_reports(len(reports))],
+                        {f"id{i}": rep["id"] for i, rep in enumerate(reports)})
+    stored = {rid: _Report(version, resource) for rid, version, resource in found}
     for rep in reports:
         old = stored.get(rep["id"])
         if if_match is not None and old is None:
@@ -171,30 +217,33 @@ def _guard(conn: Connection, bundles: list[Json], if_match: int | str | None) ->
                                "in the LIMS, not an amendment")
 
 
-def _write(conn: Connection, sub: Submission, bundles: list[Json], outcome: Json | None) -> Stored:
+def _write(store: Store, conn: Connection, sub: Submission, bundles: list[Json],
+           outcome: Json | None) -> Stored:
     now = datetime.now(UTC)
-    sub_id = conn.execute(INSERT, {
+    ((sub_id,),) = driver.rows(conn, store.statements[INSERT], {
         "sha256": sub.sha256, "idempotency_key": sub.idempotency_key, "format": sub.format,
         "content_type": sub.content_type, "client": sub.client, "received": now, "body": sub.body,
-    }).scalar_one()
+    })
     for bundle in bundles:
-        _write_bundle(conn, bundle, sub_id, now)
+        _write_bundle(store, conn, bundle, sub_id, now)
     # no "outcome": null when every row converted (_find reads a missing one as None): a null
     # would send the whole result through the stdlib's slower writer (jsonout)
     result = {"reports": bundles, **({"outcome": outcome} if outcome is not None else {})}
-    conn.execute(SET_RESULT, {"sub_id": sub_id, "done": result})
+    driver.rows(conn, store.statements[SET_RESULT], {"sub_id": sub_id, "done": result})
     return Stored(bundles, outcome, created=True)
 
 
-def _write_bundle(conn: Connection, bundle: Json, sub_id: int, now: datetime) -> None:
+def _write_bundle(store: Store, conn: Connection, bundle: Json, sub_id: int, now: datetime) -> None:
     entries = [e for e in bundle.get("entry", []) if "resource" in e]
     local = {e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}"
              for e in entries if "fullUrl" in e}
     keys = [(e["resource"]["resourceType"], e["resource"]["id"]) for e in entries]
-    found = conn.execute(CURRENT, {"types": sorted({t for t, _ in keys}),
-                                   "ids": [i for _, i in keys]}) if keys else []
+    types = sorted({t for t, _ in keys})
+    found = driver.rows(conn, store.statements[_current(len(types), len(keys))], {
+        **{f"type{i}": t for i, t in enumerate(types)},
+        **{f"id{i}": rid for i, (_, rid) in enumerate(keys)}}) if keys else []
     wanted = set(keys)
-    current = {(r.type, r.id): r for r in found if (r.type, r.id) in wanted}
+    current = {(t, rid): _Version(*rest) for t, rid, *rest in found if (t, rid) in wanted}
     changed_report = any(
         k in current and current[k].content_hash != content_hash(e["resource"])
         for k, e in zip(keys, entries, strict=True))
@@ -242,7 +291,7 @@ def _write_bundle(conn: Connection, bundle: Json, sub_id: int, now: datetime) ->
     for table, rows in ((resources, created), (resource_history, history), (search_index, index),
                         (search_dates, dates)):
         if rows:
-            conn.execute(insert(table), rows)
+            driver.insert_rows(conn, store.statements, table, rows)
 
 
 def _with_server_references(resource: Json, local: dict[str, str]) -> Json:
