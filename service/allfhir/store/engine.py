@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +86,54 @@ class WriterQueue:
                     fcntl.flock(self._file(), fcntl.LOCK_UN)
 
 
+class Checkpointer:
+    """SQLite's WAL copied back into the database by a thread of each writing process, every
+    `interval` seconds, instead of inside the commit that crosses the WAL's size limit.
+
+    SQLite checkpoints (by default) in the COMMIT that brings the WAL past 1,000 pages: that
+    request waits for the copy and its fsyncs, and so does every writer queued behind it (an
+    AuditEvent per read makes every request a writer). At 1,000 reads a second that was one
+    request in ten waiting 10-30 ms. A PASSIVE checkpoint takes no write lock, so here it
+    runs beside the requests; the commit path keeps a checkpoint of its own only as a safety
+    net, at a WAL of SAFETY_NET_PAGES, should this thread ever fall behind."""
+
+    SAFETY_NET_PAGES = 10_000  # 40 MB of 4 KiB pages
+
+    def __init__(self, database: Path, interval: float = 0.1) -> None:
+        self.database = database
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._pid = 0
+        self._stop = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def ensure_running(self) -> None:
+        """Start the thread in this process, once (a forked child starts its own)."""
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid != os.getpid():
+                self._stop = threading.Event()
+                self.thread = threading.Thread(target=self._run, args=(self._stop,), daemon=True,
+                                               name="allfhir-sqlite-checkpoint")
+                self.thread.start()
+                self._pid = os.getpid()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self, stop: threading.Event) -> None:
+        conn = sqlite3.connect(self.database, isolation_level=None, check_same_thread=False)
+        try:
+            while not stop.wait(self.interval):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:  # busy, or the file went away: the next turn retries
+                    continue
+        finally:
+            conn.close()
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     u = make_url(url)
@@ -105,6 +155,7 @@ def make_engine(url: str) -> Engine:
         dbapi_conn.isolation_level = None
         dbapi_conn.execute("PRAGMA journal_mode=WAL")
         dbapi_conn.execute("PRAGMA foreign_keys=ON")
+        dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={Checkpointer.SAFETY_NET_PAGES}")
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
@@ -140,8 +191,18 @@ class Store:
         self.statements = Statements(self.engine)  # the per-request ones, run on the driver
         u = make_url(self.url)
         # SQLite files queue their writers (WriterQueue); PostgreSQL locks rows, not the database
-        self.writers = WriterQueue(Path(u.database)) \
-            if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:") else None
+        on_file = u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:")
+        self.writers = WriterQueue(Path(u.database)) if on_file else None
+        self.checkpoints = Checkpointer(Path(u.database)) if on_file else None
+        if self.checkpoints is not None:  # a Store dropped without dispose() stops it too
+            weakref.finalize(self, self.checkpoints.stop)
+
+    def _turn(self) -> AbstractContextManager[None]:
+        """A writer's turn: on SQLite, its place in the queue (and this process's checkpoints)."""
+        if self.writers is None or self.checkpoints is None:
+            return nullcontext()
+        self.checkpoints.ensure_running()
+        return self.writers.turn()
 
     @contextmanager
     def transaction(self, durable: bool = True) -> Iterator[Connection]:
@@ -151,7 +212,7 @@ class Store:
         crash of the database host (power loss) may lose the last fraction of a second of such
         commits. For records whose loss does not lose accepted data (audit of reads), where the
         flush would be most of the request's time."""
-        with self.writers.turn() if self.writers else nullcontext(), self.engine.connect() as conn:
+        with self._turn(), self.engine.connect() as conn:
             conn = conn.execution_options(**{WRITE: True, DURABLE: durable})
             with conn.begin():
                 if not durable and conn.dialect.name == "postgresql":
@@ -162,7 +223,7 @@ class Store:
     def driver_transaction(self, durable: bool = True) -> Iterator[Any]:
         """`transaction`, on the driver's own connection (for `driver.py`'s statements): the same
         queue, BEGIN and durability, without SQLAlchemy's Connection around it."""
-        with self.writers.turn() if self.writers else nullcontext():
+        with self._turn():
             raw = self.engine.raw_connection()
             try:
                 dbapi_conn = raw.driver_connection
@@ -189,6 +250,8 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.checkpoints is not None:
+            self.checkpoints.stop()
         if self.writers is not None:
             self.writers.close()
 
