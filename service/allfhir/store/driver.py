@@ -124,16 +124,24 @@ def first(engine: Engine, prepared: Prepared, values: Mapping[str, Any]) -> tupl
 def rows(conn: Transaction, prepared: Prepared, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """Every row of a statement run inside `conn`'s transaction: a SELECT's, an INSERT ...
     RETURNING's; none of an UPDATE."""
-    parameters = prepared.parameters(values)
+    return [prepared.row(r) for r in _execute(conn, prepared, prepared.parameters(values))]
+
+
+def _execute(conn: Transaction, prepared: Prepared, parameters: Any,
+             many: bool = False) -> list[Any]:
+    """Run on a cursor of the transaction's connection; the rows it returns (none for an
+    executemany)."""
     cursor = _driver(conn).cursor()
     try:
         with _errors(prepared.dialect, prepared, parameters):
+            if many:
+                cursor.executemany(prepared.sql, parameters)
+                return []
             cursor.execute(prepared.sql, parameters)
             # psycopg refuses to fetch what returns no rows; sqlite3 returns none
-            found = cursor.fetchall() if cursor.description is not None else []
+            return cursor.fetchall() if cursor.description is not None else []
     finally:
         cursor.close()
-    return [prepared.row(r) for r in found]
 
 
 # the most parameters of one multi-row INSERT: psycopg converts a query's placeholders (in
@@ -171,22 +179,10 @@ def insert_rows(conn: Transaction, statements: Statements, table: Table,
         values = {f"r{j}_{name}": value for j, row in enumerate(rows[done:done + size])
                   for name, value in row.items()}
         prepared = statements[_rows_insert(table, size)]
-        parameters = prepared.parameters(values)
-        cursor = _driver(conn).cursor()
-        try:
-            with _errors(prepared.dialect, prepared, parameters):
-                cursor.execute(prepared.sql, parameters)
-        finally:
-            cursor.close()
+        _execute(conn, prepared, prepared.parameters(values))
         done += size
 
 
 def insert_many(conn: Transaction, prepared: Prepared, rows: Iterable[Mapping[str, Any]]) -> None:
     """Rows inserted inside `conn`'s transaction, in one executemany."""
-    parameters = [prepared.parameters(r) for r in rows]
-    cursor = _driver(conn).cursor()
-    try:
-        with _errors(prepared.dialect, prepared, parameters):
-            cursor.executemany(prepared.sql, parameters)
-    finally:
-        cursor.close()
+    _execute(conn, prepared, [prepared.parameters(r) for r in rows], many=True)
