@@ -80,7 +80,7 @@ class GroupCommit:
 
     def _write(self, batch: list[_Pending]) -> None:
         # not durable: an AuditEvent is written per request, and waiting for the disk each time
-        # was most of a read's time; a killed server still loses none (store.engine.transaction)
+        # was most of a read's time; a killed server still loses none (Store.driver_transaction)
         with self.store.driver_transaction(durable=False) as conn:
             driver.insert_many(conn, self.store.statements[INSERT_EVENT], [p.row for p in batch])
             entities = [e for p in batch for e in p.entities]

@@ -92,14 +92,15 @@ def _driver(conn: Transaction) -> Any:
 
 
 @contextmanager
-def _errors(dialect: Dialect, prepared: Prepared, parameters: Any) -> Iterator[None]:
+def _errors(prepared: Prepared, parameters: Any) -> Iterator[None]:
     """The driver's errors as SQLAlchemy raises them from Core (an IntegrityError is
     `sqlalchemy.exc.IntegrityError`): callers catch the same exceptions on either path."""
+    dbapi_error = prepared.dialect.loaded_dbapi.Error
     try:
         yield
-    except dialect.loaded_dbapi.Error as err:
-        raise DBAPIError.instance(prepared.sql, parameters, err, dialect.loaded_dbapi.Error,
-                                  dialect=dialect) from err
+    except dbapi_error as err:
+        raise DBAPIError.instance(prepared.sql, parameters, err, dbapi_error,
+                                  dialect=prepared.dialect) from err
 
 
 def first(engine: Engine, prepared: Prepared, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
@@ -107,18 +108,11 @@ def first(engine: Engine, prepared: Prepared, values: Mapping[str, Any]) -> tupl
     SELECT is its own snapshot on both databases; the pool's reset on return ends the one
     psycopg opens)."""
     raw = engine.raw_connection()
-    parameters = prepared.parameters(values)
     try:
-        cursor = raw.driver_connection.cursor()
-        try:
-            with _errors(engine.dialect, prepared, parameters):
-                cursor.execute(prepared.sql, parameters)
-                found = cursor.fetchone()
-        finally:
-            cursor.close()
+        found = _execute(raw.driver_connection, prepared, prepared.parameters(values))
     finally:
         raw.close()
-    return prepared.row(found) if found is not None else None
+    return prepared.row(found[0]) if found else None
 
 
 def rows(conn: Transaction, prepared: Prepared, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
@@ -133,7 +127,7 @@ def _execute(conn: Transaction, prepared: Prepared, parameters: Any,
     executemany)."""
     cursor = _driver(conn).cursor()
     try:
-        with _errors(prepared.dialect, prepared, parameters):
+        with _errors(prepared, parameters):
             if many:
                 cursor.executemany(prepared.sql, parameters)
                 return []
