@@ -7,13 +7,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import insert, select
+from sqlalchemy import insert, inspect, select
 
 from allfhir.store import upgrade
 from allfhir.store.engine import make_engine
 from allfhir.store.index import date_range, date_rows
+from allfhir.store.migrate import config
 from allfhir.store.schema import (
     audit_entities,
     audit_events,
@@ -115,3 +117,44 @@ def test_upgrading_indexes_what_was_stored_before(kind: str, tmp_path: Path) -> 
     assert [(p, low.replace(tzinfo=UTC) if low.tzinfo is None else low.astimezone(UTC))
             for p, low in dates] == [("_lastUpdated", utc(2026, 11, 25, 8)), ("date", utc(2026, 11, 25))]
     assert [tuple(e) for e in entities] == [("e1", "DiagnosticReport/r1")]
+
+
+def _entities_table(url: str) -> tuple[list[str], list[str], bool, list[tuple[str, str]]]:
+    """audit_entities as the database has it: key columns, indexes, rowid (SQLite), rows."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = inspect(conn)
+            key = found.get_pk_constraint("audit_entities")["constrained_columns"]
+            indexes = [ix["name"] for ix in found.get_indexes("audit_entities")]
+            rowid = conn.dialect.name == "sqlite" and "WITHOUT ROWID" not in conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'audit_entities'").scalar_one()
+            rows = conn.execute(select(audit_entities.c.event_id, audit_entities.c.reference)
+                                .order_by(audit_entities.c.reference)).all()
+        return key, indexes, rowid, [tuple(r) for r in rows]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_audit_entities_become_one_tree_keyed_by_reference_and_back(kind: str, tmp_path: Path) -> None:
+    # migration 0008: what an audited request writes there touches one tree, not three
+    with fresh_database(kind, tmp_path, migrate=False) as url:
+        upgrade(url, "0007_search_index_subject")
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                for event_id, ref in (("e1", "DiagnosticReport/r2"), ("e2", "DiagnosticReport/r1")):
+                    conn.execute(insert(audit_events).values(
+                        id=event_id, recorded=utc(2026, 12, 2, 8), agent="lims", action="R", outcome="0",
+                        resource={"resourceType": "AuditEvent", "id": event_id}))
+                    conn.execute(insert(audit_entities).values(event_id=event_id, reference=ref))
+        finally:
+            engine.dispose()
+        rows = [("e2", "DiagnosticReport/r1"), ("e1", "DiagnosticReport/r2")]
+        before = (["event_id", "reference"], ["ix_audit_entities_reference"], kind == "sqlite", rows)
+        assert _entities_table(url) == before
+        upgrade(url)
+        assert _entities_table(url) == (["reference", "event_id"], [], False, rows)
+        command.downgrade(config(url), "0007_search_index_subject")
+        assert _entities_table(url) == before
