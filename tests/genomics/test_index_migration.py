@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from sqlalchemy import delete, select
 
 from allfhir.convert import convert
 from allfhir.fhir.bundle import BuildOptions
 from allfhir.store import Store, submissions, upgrade
-from allfhir.store.migrate import config
+from allfhir.store.migrate import downgrade
 from allfhir.store.schema import search_index
 from tests.genomics.conftest import SV_VCF
 
@@ -33,7 +32,7 @@ def test_upgrade_indexes_observations_stored_before(database_url: str, tmp_path:
     written = genomics_rows(store)
     assert {r[2] for r in written} == {"genomics-condition", "genomics-treatment",
                                        "genomics-source-class"}
-    command.downgrade(config(database_url), "0007_search_index_subject")  # 0008 undone
+    downgrade(database_url, "0007_search_index_subject")  # 0008 undone
     with store.transaction() as conn:  # as a store from before the rows existed
         conn.execute(delete(search_index).where(search_index.c.param.startswith("genomics-")))
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0005_endpoints'")

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import insert, inspect, select
@@ -15,7 +14,7 @@ from sqlalchemy import insert, inspect, select
 from allfhir.store import upgrade
 from allfhir.store.engine import make_engine
 from allfhir.store.index import date_range, date_rows
-from allfhir.store.migrate import config
+from allfhir.store.migrate import downgrade
 from allfhir.store.schema import (
     audit_entities,
     audit_events,
@@ -156,5 +155,5 @@ def test_audit_entities_become_one_tree_keyed_by_reference_and_back(kind: str, t
         assert _entities_table(url) == before
         upgrade(url)
         assert _entities_table(url) == (["reference", "event_id"], [], False, rows)
-        command.downgrade(config(url), "0007_search_index_subject")
+        downgrade(url, "0007_search_index_subject")
         assert _entities_table(url) == before

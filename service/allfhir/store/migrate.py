@@ -25,6 +25,11 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(config(url), revision)
 
 
+def downgrade(url: str, revision: str) -> None:
+    """Back to `revision` (tests of a migration's way down and of data from before it)."""
+    command.downgrade(config(url), revision)
+
+
 def is_empty(url: str) -> bool:
     """True when the database has none of our tables yet (serve migrates it then)."""
     engine = make_engine(url)

@@ -22,14 +22,19 @@ depends_on = None
 PKEY = "audit_entities_pkey"  # PostgreSQL's own name for the key of revision 0004
 
 
-def _rebuild_on_sqlite(key: list[str], without_rowid: bool) -> None:
+def _key(columns: list[str], sqlite_with_rowid: bool) -> None:
+    """The primary key of audit_entities made `columns`."""
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint(PKEY, "audit_entities", type_="primary")
+        op.create_primary_key(PKEY, "audit_entities", columns)
+        return
     # SQLite cannot change a table's key in place: a new table, the rows, the old one dropped
     op.create_table("audit_entities_new",
                     sa.Column("event_id", sa.String(length=36), nullable=False),
                     sa.Column("reference", sa.String(length=255), nullable=False),
                     sa.ForeignKeyConstraint(["event_id"], ["audit_events.id"]),
-                    sa.PrimaryKeyConstraint(*key, name=PKEY),
-                    sqlite_with_rowid=not without_rowid)
+                    sa.PrimaryKeyConstraint(*columns, name=PKEY),
+                    sqlite_with_rowid=sqlite_with_rowid)
     op.execute("INSERT INTO audit_entities_new (event_id, reference) "
                "SELECT event_id, reference FROM audit_entities")
     op.drop_table("audit_entities")
@@ -38,17 +43,9 @@ def _rebuild_on_sqlite(key: list[str], without_rowid: bool) -> None:
 
 def upgrade() -> None:
     op.drop_index("ix_audit_entities_reference", table_name="audit_entities")
-    if op.get_bind().dialect.name == "sqlite":
-        _rebuild_on_sqlite(["reference", "event_id"], without_rowid=True)
-    else:
-        op.drop_constraint(PKEY, "audit_entities", type_="primary")
-        op.create_primary_key(PKEY, "audit_entities", ["reference", "event_id"])
+    _key(["reference", "event_id"], sqlite_with_rowid=False)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        _rebuild_on_sqlite(["event_id", "reference"], without_rowid=False)
-    else:
-        op.drop_constraint(PKEY, "audit_entities", type_="primary")
-        op.create_primary_key(PKEY, "audit_entities", ["event_id", "reference"])
+    _key(["event_id", "reference"], sqlite_with_rowid=True)
     op.create_index("ix_audit_entities_reference", "audit_entities", ["reference"], unique=False)
