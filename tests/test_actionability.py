@@ -334,6 +334,14 @@ def test_followups_name_what_becomes_applicable(kb: Knowledge) -> None:
            "ruxolitinib (level C)." in ph_like["description"]
 
 
+def test_followups_name_a_drug_class_by_its_name_not_its_table_id(kb: Knowledge) -> None:
+    # the review names tyrosine kinase inhibition for PAX5alt, no agent: the clinician reads the
+    # class's name, never the curation table's key ('tki-class')
+    [pax5alt] = tasks(convert(kb, "PAX5alt"), FOLLOWUP_TASK)
+    assert " Once positive: tyrosine kinase inhibitor (level D)." in pax5alt["description"]
+    assert "tki-class" not in pax5alt["description"]
+
+
 @pytest.mark.parametrize(("label", "findings"), [
     ("KMT2A Group", {"fusions": (fusion("KMT2A", "AFF1"),)}),
     ("Ph Group", {"fusions": (fusion("BCR", "ABL1"),)}),

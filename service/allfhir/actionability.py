@@ -102,6 +102,7 @@ class FollowUp:
     confirmation: Confirmation
     call: ResolvedCall
     unlocks: list[Rule]  # rules applicable once the test is positive
+    agents: dict[str, Agent] = field(default_factory=dict)  # the unlocked rules' agents, by id
 
 
 @dataclass(slots=True)
@@ -171,7 +172,9 @@ def _call_rules(call: ResolvedCall, sample: Sample, kb: Knowledge,
     conf = kb.confirmations.get(st.id)
     confirming = confirming_findings(kb, conf, st, sample) if conf else []
     if conf and not confirming:
-        out.followups.append(FollowUp(conf, call, list(_unlocks(kb, conf, st))))
+        unlocks = list(_unlocks(kb, conf, st))
+        agents = {r.agent: kb.agents[r.agent] for r in unlocks if r.agent}
+        out.followups.append(FollowUp(conf, call, unlocks, agents))
         if conf.required:
             return []
     if st.kind != "group":

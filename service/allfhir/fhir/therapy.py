@@ -352,7 +352,7 @@ def _followup_sentence(fu: FollowUp) -> str:
     state = ("the call is unconfirmed and no therapy is recommended on it" if conf.required
              else "the call stands on gene expression, its actionable drivers are untested")
     text = f"{st.display}: {missing}; {state}. Test: {conf.followup_test}."
-    agents = _unlocked_agents(fu.unlocks)
+    agents = _unlocked_agents(fu)
     if agents:
         text += f" Once positive: {agents}."
     trials = sorted({r.trial for r in fu.unlocks if r.trial})
@@ -363,11 +363,12 @@ def _followup_sentence(fu: FollowUp) -> str:
     return text
 
 
-def _unlocked_agents(rules: list[Rule]) -> str:
+def _unlocked_agents(fu: FollowUp) -> str:
+    # by the agent's name: a drug class the review names without an agent reads as that class
     by_agent: dict[str, list[Rule]] = {}
-    for rule in rules:
+    for rule in fu.unlocks:
         if rule.agent and not rule.trial:
-            by_agent.setdefault(rule.agent, []).append(rule)
+            by_agent.setdefault(fu.agents[rule.agent].name, []).append(rule)
     return ", ".join(f"{agent} (level {best_level(rs)})" for agent, rs in by_agent.items())
 
 
