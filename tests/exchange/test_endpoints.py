@@ -82,6 +82,14 @@ def problems(api: Api, resource: dict) -> tuple[int, list[str]]:
     return r.status_code, [i["diagnostics"] for i in r.get_json()["issue"]]
 
 
+def test_an_endpoint_body_that_is_not_json_is_400_and_stores_nothing(api: Api) -> None:
+    r = api.client.post("/fhir/Endpoint", data=b"[1, 2", headers={
+        **api.auth("admin"), "Content-Type": "application/fhir+json"})
+    assert (r.status_code, r.get_json()["issue"][0]["diagnostics"]) == (
+        400, "the body is not JSON: Expecting ',' delimiter: line 1 column 6 (char 5)")
+    assert api.client.get("/fhir/Endpoint", headers=api.auth("admin")).get_json()["total"] == 0
+
+
 def test_what_is_wrong_with_an_endpoint_is_said_all_at_once(api: Api) -> None:
     bad = resources.resource("ftp://ehr.example/fhir", "genomic-report-transaction",
                              auth="oauth2-client-credentials", filter="Patient?name=x")

@@ -131,6 +131,15 @@ def test_what_is_not_a_message_is_400(api: Api) -> None:
         assert (r.status_code, r.get_json()["issue"][0]["diagnostics"]) == (400, text)
 
 
+def test_a_body_that_is_not_json_is_400_saying_where_it_breaks(api: Api) -> None:
+    r = api.client.post("/fhir/$process-message", data=b'{"resourceType": "Bundle",',
+                        headers={**api.auth("writer"), "Content-Type": "application/fhir+json"})
+    assert r.status_code == 400
+    assert r.get_json()["issue"][0]["diagnostics"] == (
+        "the body is not JSON: Expecting property name enclosed in double quotes: line 1 column 27 "
+        "(char 26)")
+
+
 def test_processing_a_message_needs_write_scopes(api: Api) -> None:
     r = process(api, message(EXAMPLE_FILES), key="reader")
     assert r.status_code == 403

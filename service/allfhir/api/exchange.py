@@ -17,12 +17,12 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from flask import Blueprint, Response, current_app, g, request
 
 from ..errors import InputError, Problem, RequestError, operation_outcome
 from ..exchange import endpoints as endpoint_resources
 from ..exchange import messaging, status
+from ..parameters_body import json_body
 from ..store import endpoints, messages, reads
 from . import audit, conversion, metrics, scopes
 from .auth import requires
@@ -54,19 +54,12 @@ def _endpoint_id(eid: str) -> str:
     return eid
 
 
-def _json_body() -> Any:
-    try:
-        return orjson.loads(request.get_data())
-    except orjson.JSONDecodeError:
-        raise RequestError("malformed", "the body is not JSON", code="structure") from None
-
-
 @bp.post("/Endpoint")
 @requires("create", lambda: [("Endpoint", "c")])
 def endpoint_create() -> Response:
     """Create a delivery destination (Endpoint); its secret is stored, never returned."""
     _admin("c")
-    resource, secret = endpoint_resources.check(_json_body())
+    resource, secret = endpoint_resources.check(json_body(request.get_data()))
     stored = endpoints.create(store(), resource, secret)
     audit.touched(f"Endpoint/{stored['id']}")
     return fhir_response(stored, status=201, headers={
@@ -146,7 +139,7 @@ def delivery_retry(rid: str) -> Response:
 @requires("operation", lambda: [(t, p) for t in WRITES for p in "cu"])
 def process_message() -> Response:
     """Process a message carrying classifier output; answers a response message."""
-    msg = messaging.inbound(_json_body())
+    msg = messaging.inbound(json_body(request.get_data()))
     first = messages.response(store(), msg.system, msg.value)
     if first is not None:  # a resent message: the response it got, nothing processed again
         return fhir_response(first)
