@@ -9,7 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,11 +109,27 @@ def start_status_server(*args: str) -> StatusServer:
     return StatusServer(peer.process, peer.url)
 
 
+StartServer = Callable[..., StatusServer]
+
+
 @pytest.fixture
-def status_server() -> Iterator[StatusServer]:
-    peer = start_status_server()
-    yield peer
-    peer.stop()
+def status_servers() -> Iterator[StartServer]:
+    """Starts a status server with the arguments given (status_server.py's options); each one
+    started stops when the test ends, however it ends."""
+    started: list[StatusServer] = []
+
+    def start_one(*args: str) -> StatusServer:
+        started.append(start_status_server(*args))
+        return started[-1]
+
+    yield start_one
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def status_server(status_servers: StartServer) -> StatusServer:
+    return status_servers()
 
 
 @pytest.fixture

@@ -3,21 +3,23 @@ HTTP server process on loopback (tests/peers/status_server.py) and a port nobody
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
 
+from allfhir.exchange import auth
 from allfhir.exchange.receiver import retry_after
 from allfhir.store import jobs, schema
 from tests.api.conftest import Api
 from tests.api.test_fhir_rest import GENERIC, reports
 from tests.exchange.conftest import (
+    StartServer,
     StatusServer,
     add_endpoint,
     due_now,
     free_port,
     run_due,
-    start_status_server,
 )
 from tests.exchange.test_deliver_medplum import convert_example, status_of
 
@@ -39,7 +41,8 @@ def waited(job: jobs.Job) -> float:
     return (job.run_after - job.updated).total_seconds()
 
 
-def test_a_receiver_that_is_down_gets_the_report_when_it_is_back(api: Api) -> None:
+def test_a_receiver_that_is_down_gets_the_report_when_it_is_back(api: Api,
+                                                                 status_servers: StartServer) -> None:
     port = free_port()
     add_endpoint(api, f"http://127.0.0.1:{port}/fhir")
     report = convert_one(api)
@@ -50,16 +53,13 @@ def test_a_receiver_that_is_down_gets_the_report_when_it_is_back(api: Api) -> No
     assert "Connection refused" in job.error
     assert 0 <= waited(job) <= 2.0  # first backoff: up to 2 s, with jitter
     assert run_due(api) == 0  # not due yet
-    server = start_status_server("--port", str(port))
-    try:
-        due_now(api)
-        assert run_due(api) == 1
-        (state,) = status_of(api, report)
-        assert (state["state"], state["attempts"], state["created"]) == ("delivered", 2, 5)
-        (request,) = server.log()
-        assert request["path"] == "/fhir" and request["body"]["type"] == "transaction"
-    finally:
-        server.stop()
+    server = status_servers("--port", str(port))
+    due_now(api)
+    assert run_due(api) == 1
+    (state,) = status_of(api, report)
+    assert (state["state"], state["attempts"], state["created"]) == ("delivered", 2, 5)
+    (request,) = server.log()
+    assert request["path"] == "/fhir" and request["body"]["type"] == "transaction"
 
 
 def test_a_slow_receiver_times_out_and_is_sent_again(api: Api, status_server: StatusServer) -> None:
@@ -163,60 +163,50 @@ def test_status_of_an_unknown_report_is_404(api: Api) -> None:
     assert r.get_json()["issue"][0]["diagnostics"] == "DiagnosticReport/no-such-report is not known"
 
 
-def test_an_api_key_goes_in_its_header(api: Api) -> None:
-    server = start_status_server("--api-key", "k-123")
-    try:
-        add_endpoint(api, server.url, auth="api-key", secret="k-123")
-        convert_one(api)
-        assert run_due(api) == 1
-        assert the_delivery(api).state == "done"
-        assert [r["x-api-key"] for r in server.log()] == ["k-123"]
-    finally:
-        server.stop()
+def test_an_api_key_goes_in_its_header(api: Api, status_servers: StartServer) -> None:
+    server = status_servers("--api-key", "k-123")
+    add_endpoint(api, server.url, auth="api-key", secret="k-123")
+    convert_one(api)
+    assert run_due(api) == 1
+    assert the_delivery(api).state == "done"
+    assert [r["x-api-key"] for r in server.log()] == ["k-123"]
 
 
-def test_a_wrong_api_key_is_a_dead_letter(api: Api) -> None:
-    server = start_status_server("--api-key", "k-123")
-    try:
-        add_endpoint(api, server.url, auth="api-key", secret="wrong", api_key_header="X-API-Key")
-        convert_one(api)
-        run_due(api)
-        job = the_delivery(api)
-        assert (job.state, job.error) == ("failed", f"HTTP 401 from {server.url}: API key missing or wrong")
-    finally:
-        server.stop()
+def test_a_wrong_api_key_is_a_dead_letter(api: Api, status_servers: StartServer) -> None:
+    server = status_servers("--api-key", "k-123")
+    add_endpoint(api, server.url, auth="api-key", secret="wrong", api_key_header="X-API-Key")
+    convert_one(api)
+    run_due(api)
+    job = the_delivery(api)
+    assert (job.state, job.error) == ("failed", f"HTTP 401 from {server.url}: API key missing or wrong")
 
 
-def test_oauth2_client_credentials_token_is_fetched_once_and_reused(api: Api) -> None:
-    server = start_status_server("--client-id", "allfhir-lab", "--client-secret", "s3cret")
-    try:
-        token_url = server.url.removesuffix("/fhir") + "/token"
-        add_endpoint(api, server.url, auth="oauth2-client-credentials", secret="s3cret",
-                     token_url=token_url, client_id="allfhir-lab", scope="system/*.write")
-        convert_example(api)
-        assert run_due(api) == 3
-        assert [j.state for j in jobs.of_kind(api.store, "deliver")] == ["done"] * 3
-        assert server.tokens() == 1
-        (token,) = {r["authorization"] for r in server.log()}
-        assert token.startswith("Bearer tok-")
-    finally:
-        server.stop()
+def test_oauth2_client_credentials_token_is_fetched_once_and_reused(
+        api: Api, status_servers: StartServer) -> None:
+    server = status_servers("--client-id", "allfhir-lab", "--client-secret", "s3cret")
+    token_url = server.url.removesuffix("/fhir") + "/token"
+    add_endpoint(api, server.url, auth="oauth2-client-credentials", secret="s3cret",
+                 token_url=token_url, client_id="allfhir-lab", scope="system/*.write")
+    convert_example(api)
+    assert run_due(api) == 3
+    assert [j.state for j in jobs.of_kind(api.store, "deliver")] == ["done"] * 3
+    assert server.tokens() == 1
+    (token,) = {r["authorization"] for r in server.log()}
+    assert token.startswith("Bearer tok-")
 
 
-def test_oauth2_with_a_wrong_secret_is_a_dead_letter_saying_so(api: Api) -> None:
-    server = start_status_server("--client-id", "allfhir-lab", "--client-secret", "s3cret")
-    try:
-        token_url = server.url.removesuffix("/fhir") + "/token"
-        add_endpoint(api, server.url, auth="oauth2-client-credentials", secret="guess",
-                     token_url=token_url, client_id="allfhir-lab")
-        convert_one(api)
-        run_due(api)
-        job = the_delivery(api)
-        assert (job.state, job.error) == ("failed", f"the token endpoint {token_url} refused client "
-                                          "'allfhir-lab': invalid_client: unknown client or wrong secret")
-        assert server.log() == []  # nothing was sent without a token
-    finally:
-        server.stop()
+def test_oauth2_with_a_wrong_secret_is_a_dead_letter_saying_so(
+        api: Api, status_servers: StartServer) -> None:
+    server = status_servers("--client-id", "allfhir-lab", "--client-secret", "s3cret")
+    token_url = server.url.removesuffix("/fhir") + "/token"
+    add_endpoint(api, server.url, auth="oauth2-client-credentials", secret="guess",
+                 token_url=token_url, client_id="allfhir-lab")
+    convert_one(api)
+    run_due(api)
+    job = the_delivery(api)
+    assert (job.state, job.error) == ("failed", f"the token endpoint {token_url} refused client "
+                                      "'allfhir-lab': invalid_client: unknown client or wrong secret")
+    assert server.log() == []  # nothing was sent without a token
 
 
 @pytest.mark.parametrize("status", ["suspended", "off"])
@@ -243,27 +233,21 @@ def test_a_removed_endpoint_fails_its_deliveries(api: Api, status_server: Status
     assert (job.state, job.error) == ("failed", f"Endpoint/{endpoint} was removed")
 
 
-def test_a_token_the_receiver_rejects_is_forgotten_and_a_new_one_fetched(api: Api) -> None:
-    import time
-
-    from allfhir.exchange import auth
-
-    server = start_status_server("--client-id", "allfhir-lab", "--client-secret", "s3cret")
-    try:
-        token_url = server.url.removesuffix("/fhir") + "/token"
-        add_endpoint(api, server.url, auth="oauth2-client-credentials", secret="s3cret",
-                     token_url=token_url, client_id="allfhir-lab")
-        # a cached token the receiver no longer accepts (revoked there, say)
-        auth._tokens[(token_url, "allfhir-lab", "")] = ("tok-revoked", time.monotonic() + 600)
-        report = convert_one(api)
-        assert run_due(api) == 1
-        job = the_delivery(api)
-        assert (job.state, job.error) == ("queued", f"HTTP 401 from {server.url}: bearer token "
-                                          "missing or unknown")
-        due_now(api)
-        assert run_due(api) == 1
-        assert status_of(api, report)[0]["state"] == "delivered"
-        assert server.tokens() == 1
-        assert [r["authorization"] == "Bearer tok-revoked" for r in server.log()] == [True, False]
-    finally:
-        server.stop()
+def test_a_token_the_receiver_rejects_is_forgotten_and_a_new_one_fetched(
+        api: Api, status_servers: StartServer) -> None:
+    server = status_servers("--client-id", "allfhir-lab", "--client-secret", "s3cret")
+    token_url = server.url.removesuffix("/fhir") + "/token"
+    add_endpoint(api, server.url, auth="oauth2-client-credentials", secret="s3cret",
+                 token_url=token_url, client_id="allfhir-lab")
+    # a cached token the receiver no longer accepts (revoked there, say)
+    auth._tokens[(token_url, "allfhir-lab", "")] = ("tok-revoked", time.monotonic() + 600)
+    report = convert_one(api)
+    assert run_due(api) == 1
+    job = the_delivery(api)
+    assert (job.state, job.error) == ("queued", f"HTTP 401 from {server.url}: bearer token "
+                                      "missing or unknown")
+    due_now(api)
+    assert run_due(api) == 1
+    assert status_of(api, report)[0]["state"] == "delivered"
+    assert server.tokens() == 1
+    assert [r["authorization"] == "Bearer tok-revoked" for r in server.log()] == [True, False]

@@ -17,7 +17,7 @@ from allfhir.store import schema
 from tests.api.conftest import Api
 from tests.api.test_fhir_rest import EXAMPLE
 from tests.conftest import REPO
-from tests.exchange.conftest import add_endpoint, start_status_server
+from tests.exchange.conftest import StartServer, add_endpoint
 
 REPORTS = 60
 
@@ -68,20 +68,18 @@ def deliver_with_workers(api: Api, url: str, tmp_path: Path, n: int, bound: floa
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_workers_on_postgresql_deliver_each_report_once(api: Api, database_url: str,
-                                                            tmp_path: Path) -> None:
-    receiver = start_status_server("--delay", "0.02")  # each answer takes a moment: workers overlap
-    try:
-        add_endpoint(api, receiver.url)
-        r = api.client.post("/fhir/$convert?format=allsorts", data=cohort(REPORTS),
-                            content_type="text/csv", headers=api.auth("admin"))
-        assert r.status_code == 200, r.get_data(as_text=True)
-        assert len(deliveries(api)) == REPORTS
-        done = deliver_with_workers(api, database_url, tmp_path, 2, bound=180, pause=0.2)
-        assert {attempts for _, attempts, _ in done} == {1}
-        assert len({worker for _, _, worker in done}) == 2  # both took part
-        sent = Counter(req["body"]["entry"][0]["resource"]["identifier"][0]["value"]
-                       for req in receiver.log())
-        assert sent == {f"allsorts:{s.split(',')[0]}": 1
-                        for s in cohort(REPORTS).decode().splitlines()[1:]}
-    finally:
-        receiver.stop()
+                                                            tmp_path: Path,
+                                                            status_servers: StartServer) -> None:
+    receiver = status_servers("--delay", "0.02")  # each answer takes a moment: workers overlap
+    add_endpoint(api, receiver.url)
+    r = api.client.post("/fhir/$convert?format=allsorts", data=cohort(REPORTS),
+                        content_type="text/csv", headers=api.auth("admin"))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert len(deliveries(api)) == REPORTS
+    done = deliver_with_workers(api, database_url, tmp_path, 2, bound=180, pause=0.2)
+    assert {attempts for _, attempts, _ in done} == {1}
+    assert len({worker for _, _, worker in done}) == 2  # both took part
+    sent = Counter(req["body"]["entry"][0]["resource"]["identifier"][0]["value"]
+                   for req in receiver.log())
+    assert sent == {f"allsorts:{s.split(',')[0]}": 1
+                    for s in cohort(REPORTS).decode().splitlines()[1:]}
