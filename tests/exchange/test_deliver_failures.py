@@ -181,12 +181,20 @@ def test_a_wrong_api_key_is_a_dead_letter(api: Api, status_servers: StartServer)
     assert (job.state, job.error) == ("failed", f"HTTP 401 from {server.url}: API key missing or wrong")
 
 
-def test_oauth2_client_credentials_token_is_fetched_once_and_reused(
-        api: Api, status_servers: StartServer) -> None:
+def oauth_receiver(api: Api, status_servers: StartServer, secret: str,
+                   **settings: str) -> tuple[StatusServer, str]:
+    """A receiver that issues tokens to client 'allfhir-lab' with secret 's3cret', and an
+    Endpoint to it that authenticates with `secret`; -> (the receiver, its token URL)."""
     server = status_servers("--client-id", "allfhir-lab", "--client-secret", "s3cret")
     token_url = server.url.removesuffix("/fhir") + "/token"
-    add_endpoint(api, server.url, auth="oauth2-client-credentials", secret="s3cret",
-                 token_url=token_url, client_id="allfhir-lab", scope="system/*.write")
+    add_endpoint(api, server.url, auth="oauth2-client-credentials", secret=secret,
+                 token_url=token_url, client_id="allfhir-lab", **settings)
+    return server, token_url
+
+
+def test_oauth2_client_credentials_token_is_fetched_once_and_reused(
+        api: Api, status_servers: StartServer) -> None:
+    server, _ = oauth_receiver(api, status_servers, "s3cret", scope="system/*.write")
     convert_example(api)
     assert run_due(api) == 3
     assert [j.state for j in jobs.of_kind(api.store, "deliver")] == ["done"] * 3
@@ -197,10 +205,7 @@ def test_oauth2_client_credentials_token_is_fetched_once_and_reused(
 
 def test_oauth2_with_a_wrong_secret_is_a_dead_letter_saying_so(
         api: Api, status_servers: StartServer) -> None:
-    server = status_servers("--client-id", "allfhir-lab", "--client-secret", "s3cret")
-    token_url = server.url.removesuffix("/fhir") + "/token"
-    add_endpoint(api, server.url, auth="oauth2-client-credentials", secret="guess",
-                 token_url=token_url, client_id="allfhir-lab")
+    server, token_url = oauth_receiver(api, status_servers, "guess")
     convert_one(api)
     run_due(api)
     job = the_delivery(api)
@@ -235,10 +240,7 @@ def test_a_removed_endpoint_fails_its_deliveries(api: Api, status_server: Status
 
 def test_a_token_the_receiver_rejects_is_forgotten_and_a_new_one_fetched(
         api: Api, status_servers: StartServer) -> None:
-    server = status_servers("--client-id", "allfhir-lab", "--client-secret", "s3cret")
-    token_url = server.url.removesuffix("/fhir") + "/token"
-    add_endpoint(api, server.url, auth="oauth2-client-credentials", secret="s3cret",
-                 token_url=token_url, client_id="allfhir-lab")
+    server, token_url = oauth_receiver(api, status_servers, "s3cret")
     # a cached token the receiver no longer accepts (revoked there, say)
     auth._tokens[(token_url, "allfhir-lab", "")] = ("tok-revoked", time.monotonic() + 600)
     report = convert_one(api)
