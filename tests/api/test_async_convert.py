@@ -3,6 +3,7 @@ NDJSON files; the same cohort twice is one job; only its client sees it; cancel;
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -13,7 +14,8 @@ from allfhir.store import jobs
 from allfhir.store.schema import resources
 from allfhir.worker import Worker
 from tests.api.conftest import Api
-from tests.api.test_fhir_rest import ALLSORTS, ARRIBA, EXAMPLE, pipeline_ids
+from tests.api.test_convert_parameters import attachment, parameters
+from tests.api.test_fhir_rest import ALLSORTS, ARRIBA, EXAMPLE, GENERIC, pipeline_ids, post, reports
 from tests.conftest import REPO
 
 ASYNC = {"Prefer": "respond-async"}
@@ -78,6 +80,54 @@ def test_multipart_cohort_with_companion_converts_the_same_as_synchronously(api:
     bundles = [json.loads(line) for line in text.splitlines()]
     assert [[e["resource"]["id"] for e in b["entry"]] for b in bundles] == pipeline_ids(EXAMPLE, ARRIBA)
     assert "BCR::ABL1" in text
+
+
+def output_bundles(api: Api, path: str) -> list[dict]:
+    url = api.client.get(path, headers=api.auth()).get_json()["output"][0]["url"]
+    text = api.client.get(url.removeprefix("http://localhost"), headers=api.auth()).get_data(as_text=True)
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_a_parameters_body_converts_with_its_parameters_as_synchronously(api: Api) -> None:
+    body = parameters(attachment(GENERIC, "application/json"),
+                      {"name": "patient", "valueReference": {"reference": "Patient/p42"}},
+                      {"name": "bundle-type", "valueCode": "transaction"})
+    path = status_path(kick_off(api, data=body, ctype="application/fhir+json",
+                                query_string={"actionability": "false"}))
+    work(api)
+    (bundle,) = output_bundles(api, path)
+    assert bundle["type"] == "transaction"
+    assert bundle["entry"][0]["resource"]["subject"] == {"reference": "Patient/p42"}
+    # the same request answered at once gives the same report
+    sync = post(api, body, "application/fhir+json", query="?actionability=false")
+    assert reports(sync.get_json()) == [bundle]
+
+
+def test_the_job_keeps_the_request_once(api: Api) -> None:
+    files = {"file": [(EXAMPLE.open("rb"), EXAMPLE.name), (ARRIBA.open("rb"), ARRIBA.name)]}
+    r = kick_off(api, ctype="multipart/form-data", data=files, query_string={"sample": "S1"})
+    (job,) = jobs.of_kind(api.store, "convert")
+    sent = EXAMPLE.read_bytes(), ARRIBA.read_bytes()
+    body = base64.b64decode(job.payload["body"])
+    assert all(body.count(f) == 1 for f in sent)  # the multipart body as it came
+    assert job.payload["content_type"] == r.request.headers["Content-Type"]  # with its boundary
+    assert job.payload["query"] == [["sample", "S1"]]
+    # nothing else holds the files: the payload is the body's base64 and a few short fields
+    assert len(json.dumps(job.payload)) < len(body) * 4 / 3 + 1000
+
+
+def test_a_job_queued_with_its_files_beside_the_body_still_runs(api: Api) -> None:
+    # the payload an earlier release queued: files decoded from the request, args merged
+    data = ALLSORTS.read_bytes()
+    jobs.submit(api.store, "convert", {
+        "files": [["upload.csv", base64.b64encode(data).decode()]],
+        "body": base64.b64encode(data).decode(), "content_type": "text/csv",
+        "args": {"format": "allsorts"}, "client": "writer", "idempotency_key": None,
+        "sha256": "0" * 64, "if_match": None, "requested": "2026-11-30T12:00:00+00:00"},
+        key="convert:legacy")
+    work(api)
+    (job,) = jobs.of_kind(api.store, "convert")
+    assert (job.state, job.result["reports"]) == ("done", len(pipeline_ids(ALLSORTS)))
 
 
 def test_the_same_cohort_twice_is_one_job(api: Api) -> None:

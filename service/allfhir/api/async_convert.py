@@ -19,6 +19,8 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
+from werkzeug.datastructures import MultiDict
+
 from ..errors import BY_HTTP_STATUS, InputError, Problem, RequestError, http_status, operation_outcome
 from ..fhir.bundle import id_systems
 from ..jsonout import dumps
@@ -33,16 +35,18 @@ def wanted(prefer: str | None) -> bool:
     return any(p.strip().lower() == "respond-async" for p in (prefer or "").split(","))
 
 
-def kick_off(store: Store, up: conversion.Upload, args: dict[str, str],
+def kick_off(store: Store, content_type: str, body: bytes, query: MultiDict,
              sub: submissions.Submission, if_match: int | str | None = None) -> int:
-    """Queue the conversion; the job's id names the status URL. `args` are the conversion
-    parameters (query and Parameters body merged); `if_match` guards the amendment when the job
-    runs, as it would the synchronous write."""
+    """Queue the conversion; the job's id names the status URL. The job keeps the request as it
+    came (its body once, its Content-Type header, its query): the worker reads it again as the
+    request did (`conversion.received`), so files, companions and a Parameters body's
+    parameters are taken one way. `if_match` guards the amendment when the job runs, as it
+    would the synchronous write."""
     payload = {
-        "files": [[name, base64.b64encode(data).decode()] for name, data in up.files],
-        "body": base64.b64encode(up.body).decode(), "content_type": up.content_type,
-        "args": args, "client": sub.client, "idempotency_key": sub.idempotency_key,
-        "sha256": sub.sha256, "if_match": if_match, "requested": datetime.now(UTC).isoformat(),
+        "body": base64.b64encode(body).decode(), "content_type": content_type,
+        "query": list(query.items(multi=True)), "client": sub.client,
+        "idempotency_key": sub.idempotency_key, "sha256": sub.sha256, "if_match": if_match,
+        "requested": datetime.now(UTC).isoformat(),
     }
     return jobs.submit(store, KIND, payload, key=f"{KIND}:{sub.sha256}")
 
@@ -52,9 +56,8 @@ def run_job(ctx: Any) -> Json:
     from ..worker import Refused
 
     p = ctx.job.payload
-    up = conversion.Upload([(name, base64.b64decode(data)) for name, data in p["files"]],
-                           base64.b64decode(p["body"]), p["content_type"])
-    opts = conversion.options(p["args"], id_systems(ctx.settings))
+    up, args = _request(p)
+    opts = conversion.options(args, id_systems(ctx.settings))
     sub = conversion.submission(up, opts, p["client"], p["idempotency_key"])
     ctx.progress("converting")
     try:
@@ -64,6 +67,14 @@ def run_job(ctx: Any) -> Json:
                                                "status": http_status(err)}) from None
     return {"sha256": sub.sha256, "reports": len(stored.reports),
             "refused": bool(stored.outcome)}
+
+
+def _request(p: Json) -> tuple[conversion.Upload, MultiDict]:
+    body = base64.b64decode(p["body"])
+    if "files" in p:  # queued by a release that kept the files beside the body: still runs
+        files = [(name, base64.b64decode(data)) for name, data in p["files"]]
+        return conversion.Upload(files, body, p["content_type"]), MultiDict(p["args"])
+    return conversion.received(p["content_type"], body, MultiDict(p["query"]))
 
 
 def job_of(store: Store, job_id: int, client: str) -> jobs.Job:

@@ -13,9 +13,12 @@ import binascii
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from io import BytesIO
 from typing import Any
 
 from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.formparser import FormDataParser
+from werkzeug.http import parse_options_header
 from werkzeug.utils import secure_filename
 
 from .. import ingest
@@ -114,6 +117,18 @@ def options(args: Any, systems: IdSystems) -> Options:
                                 actionability=BOOLEAN[actionability], specimen=specimen,
                                 order=order, effective=effective, assembly=assembly,
                                 systems=systems), presented)
+
+
+def received(content_type: str, body: bytes, query: MultiDict) -> tuple[Upload, MultiDict]:
+    """`receive` of a request from its recorded bytes and Content-Type header (an asynchronous
+    job's): the multipart parts are parsed again, as the request's own parser parsed them."""
+    mimetype, options = parse_options_header(content_type)
+    mimetype = mimetype.lower()  # as Request.mimetype is
+    parts: list[FileStorage] = []
+    if mimetype == "multipart/form-data":
+        _, _, files = FormDataParser(silent=False).parse(BytesIO(body), mimetype, len(body), options)
+        parts = [f for _, f in files.items(multi=True)]
+    return receive(mimetype, body, parts, query)
 
 
 def receive(mimetype: str, body: bytes, files: list[FileStorage], args: MultiDict

@@ -59,7 +59,8 @@ def convert() -> Response:
     sub = conversion.submission(up, opts, g.client, request.headers.get("Idempotency-Key"))
     if_match = conversion.precondition(request.headers.get("If-Match"))
     if async_convert.wanted(request.headers.get("Prefer")):
-        job = async_convert.kick_off(store(), up, args.to_dict(), sub, if_match)
+        job = async_convert.kick_off(store(), request.headers.get("Content-Type", ""), body,
+                                     request.args, sub, if_match)
         return fhir_response(_accepted(job), status=202,
                              headers={"Content-Location": f"{base()}/$convert-status/{job}"})
     stored = conversion.run(store(), up, opts, sub, if_match)
