@@ -23,21 +23,23 @@ from tests.genomics.test_subject_operations import A_BCR, A_FUSION, BCR_RANGE
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[tuple[Server, Path]]:
-    """The server, with its data folder (where the worker writes exports) in a temporary one."""
+    """The server, with its data folder (where the worker writes exports) in a temporary one,
+    holding one converted sample of Patient/A (a Ph call and its structural-variant VCF): each
+    test reads it, none depends on another having run."""
     tmp = tmp_path_factory.mktemp(f"genomics-{request.param}")
     with fresh_database(request.param, tmp, migrate=False) as database_url, \
             running_server(database_url, {"ALLFHIR_DATA_DIR": str(tmp)}) as (srv, _):
+        with SV_VCF.open("rb") as vcf:
+            r = requests.post(f"{srv.url}/fhir/$convert", headers=srv.headers(), timeout=60,
+                              params={"patient": "Patient/A"},
+                              files={"calls": ("calls.csv", b",Prediction\nPT11_D,Ph\n", "text/csv"),
+                                     "vcf": (SV_VCF.name, vcf, "text/plain")})
+        assert r.status_code == 200, r.text
         yield srv, tmp
 
 
 def test_structural_variants_and_population_counts_over_http(served: tuple[Server, Path]) -> None:
     server, _ = served
-    with SV_VCF.open("rb") as vcf:
-        r = requests.post(f"{server.url}/fhir/$convert", headers=server.headers(), timeout=60,
-                          params={"patient": "Patient/A"},
-                          files={"calls": ("calls.csv", b",Prediction\nPT11_D,Ph\n", "text/csv"),
-                                 "vcf": (SV_VCF.name, vcf, "text/plain")})
-    assert r.status_code == 200, r.text
     got = requests.get(f"{server.url}/fhir/$find-subject-structural-intersecting-variants",
                        params={"subject": "Patient/A", "ranges": BCR_RANGE, "includeVariants": "true"},
                        headers=server.headers(), timeout=10)
