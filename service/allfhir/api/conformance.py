@@ -14,7 +14,7 @@ from ..errors import RequestError
 from . import audit, catalogue, terminology
 from .auth import requires
 from .fhir import ID, base
-from .negotiation import check_acceptable, fhir_response
+from .negotiation import fhir_response, negotiate
 
 bp = Blueprint("conformance", __name__)
 SEARCH = ("url",)  # search parameters of these types (besides _format and _pretty)
@@ -24,9 +24,7 @@ def _no_scope(**_: str) -> list[tuple[str, str]]:
     return []
 
 
-@bp.before_request
-def _negotiate() -> None:
-    check_acceptable()
+bp.before_request(negotiate)
 
 
 @requires("read", _no_scope)

@@ -32,6 +32,7 @@ from ..jsonout import dumps_bytes
 from ..parameters_body import json_body
 from ..report.embed import with_pdf
 from ..store import Store, submissions
+from .negotiation import FHIR_JSON
 
 Json = dict[str, Any]
 
@@ -41,7 +42,6 @@ RAW_TYPES = {"text/csv": "upload.csv", "text/tab-separated-values": "upload.tsv"
              "application/json": "upload.json"}
 BOOLEAN = {"true": True, "false": False}
 ETAG = re.compile(r'(?:W/)?"(\d+)"$')
-FHIR_JSON, NDJSON = "application/fhir+json", "application/fhir+ndjson"
 # $convert parameters besides `file`, and the value[x] each takes in a Parameters body
 # (profiles/input/fsh/OperationDefinitions.fsh defines them)
 VALUE_TYPES: dict[str, tuple[str, ...]] = {

@@ -27,16 +27,14 @@ from ..store import endpoints, messages, reads
 from . import audit, conversion, metrics, scopes
 from .auth import requires
 from .fhir import ID, WRITES, base, store
-from .negotiation import check_acceptable, fhir_response
+from .negotiation import fhir_response, negotiate
 
 bp = Blueprint("exchange", __name__)
 log = logging.getLogger("allfhir.api")
 Json = dict[str, Any]
 
 
-@bp.before_request
-def _negotiate() -> None:
-    check_acceptable()
+bp.before_request(negotiate)
 
 
 def _admin(letter: str) -> None:

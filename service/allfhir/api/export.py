@@ -31,7 +31,7 @@ from ..store import Store, jobs
 from ..store import export as exported
 from . import audit, capability, scopes
 from .auth import requires
-from .negotiation import check_acceptable, fhir_response
+from .negotiation import fhir_response, negotiate
 
 Json = dict[str, Any]
 KIND = "export"
@@ -51,10 +51,7 @@ OPERATIONS = [
 bp = Blueprint("export", __name__)
 
 
-@bp.before_request
-def _negotiate() -> None:
-    if request.endpoint != "export.output":  # NDJSON files, whatever the Accept says
-        check_acceptable()
+bp.before_request(negotiate)
 
 
 def _store() -> Store:

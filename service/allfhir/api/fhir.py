@@ -14,7 +14,7 @@ from ..store.reads import Version
 from . import async_convert, audit, conversion, metrics, scopes, search, validate
 from .auth import requires
 from .capability import READABLE, capability_statement
-from .negotiation import FHIR_JSON, check_acceptable, fhir_json_response, fhir_response, pretty
+from .negotiation import FHIR_JSON, NDJSON, fhir_json_response, fhir_response, negotiate, pretty
 
 bp = Blueprint("fhir", __name__)
 WRITES = ("DiagnosticReport", "Observation", "Task", "ResearchStudy", "Device", "MedicationStatement")
@@ -28,11 +28,7 @@ def base() -> str:
     return request.url_root.rstrip("/") + "/fhir"
 
 
-@bp.before_request
-def _negotiate() -> None:
-    # $convert also streams NDJSON, as `allfhir convert` writes it; async output files are NDJSON
-    if request.endpoint != "fhir.convert_output":
-        check_acceptable(also=(conversion.NDJSON,) if request.endpoint == "fhir.convert" else ())
+bp.before_request(negotiate)
 
 
 @bp.get("/metadata")
@@ -67,7 +63,7 @@ def convert() -> Response:
     metrics.converted(stored)
     audit.touched(*(f"DiagnosticReport/{b['entry'][0]['resource']['id']}" for b in stored.reports))
     if _wants_ndjson():
-        return Response(conversion.ndjson(stored), content_type=conversion.NDJSON)
+        return Response(conversion.ndjson(stored), content_type=NDJSON)
     return fhir_response(conversion.parameters(stored))
 
 
@@ -110,8 +106,8 @@ def convert_output(job: int, kind: str) -> Response:
 
 
 def _wants_ndjson() -> bool:
-    best = request.accept_mimetypes.best_match([FHIR_JSON, "application/json", conversion.NDJSON])
-    return best == conversion.NDJSON
+    best = request.accept_mimetypes.best_match([FHIR_JSON, "application/json", NDJSON])
+    return best == NDJSON
 
 
 def _no_scope(**_: str) -> list[tuple[str, str]]:

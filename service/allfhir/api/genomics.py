@@ -28,7 +28,7 @@ from ..genomics.parameters import Inputs
 from ..store import Store
 from . import audit, catalogue, scopes, terminology
 from .auth import requires
-from .negotiation import check_acceptable, fhir_response
+from .negotiation import fhir_response, negotiate
 
 bp = Blueprint("genomics", __name__)  # under /fhir
 compat = Blueprint("genomics_compat", __name__)  # the reference implementation's paths
@@ -38,10 +38,8 @@ SUBJECT_MAP = f"{codes.ALLFHIR}/ConceptMap/bcp-all-subtype-to-terminologies"
 Json = dict[str, Any]
 
 
-@bp.before_request
-@compat.before_request
-def _negotiate() -> None:
-    check_acceptable()
+bp.before_request(negotiate)
+compat.before_request(negotiate)
 
 
 def _store() -> Store:

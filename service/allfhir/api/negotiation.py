@@ -26,6 +26,19 @@ log = logging.getLogger("allfhir.api")
 REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 
+NDJSON = "application/fhir+ndjson"
+# What the FHIR routes answer besides FHIR JSON, by endpoint: the output files of asynchronous
+# work are NDJSON whatever the Accept says; `$convert` also streams NDJSON, as the CLI writes it.
+NDJSON_FILES = frozenset({"fhir.convert_output", "export.output"})
+ALSO_ACCEPTED = {"fhir.convert": (NDJSON,)}
+
+
+def negotiate() -> None:
+    """The FHIR blueprints' `before_request`: 406 (or 400 for a bad `_pretty`) before any work."""
+    if request.endpoint not in NDJSON_FILES:
+        check_acceptable(also=ALSO_ACCEPTED.get(request.endpoint or "", ()))
+
+
 def check_acceptable(also: tuple[str, ...] = ()) -> None:
     """406 unless the client accepts FHIR JSON (or one of `also`, the route's other types)."""
     fmt = request.args.get("_format")

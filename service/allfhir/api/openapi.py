@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, jsonify
 from .. import __version__, ingest
 from ..genomics.definitions import OPERATIONS
 from .conversion import VALUE_TYPES
-from .negotiation import JSON_FORMATS
+from .negotiation import JSON_FORMATS, NDJSON, NDJSON_FILES
 from .search import AUDIT_PARAMS, INCLUDES, PARAMS
 
 bp = Blueprint("openapi", __name__)
@@ -62,8 +62,7 @@ SCHEMAS: dict[str, Json] = {
 STRING: Json = {"type": "string"}
 OPEN_MEDIA = {"health.health": "application/json", "health.ready": "application/json",
               "metrics.scrape": "text/plain", "openapi.document": "application/json",
-              "fhir.convert_output": "application/fhir+ndjson",
-              "export.output": "application/fhir+ndjson"}
+              **dict.fromkeys(NDJSON_FILES, NDJSON)}
 HEADERS: dict[str, list[str]] = {"fhir.convert": ["Prefer", "Idempotency-Key", "If-Match"]}
 # the Genomics Reporting IG operations, at [base]/$name and the reference implementation's path
 for _op in OPERATIONS.values():
