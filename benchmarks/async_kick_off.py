@@ -13,23 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
-from pathlib import Path
 
-import _tree  # noqa: F401  (puts the measured tree on sys.path)
+from _tree import REPO
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "allsorts" / "probabilities.csv"
-
-
-def cohort(n: int) -> bytes:
-    """n samples of the README example's probabilities, each under a sample id of its own."""
-    header, *rows = EXAMPLE.read_text().splitlines()
-    out = [header]
-    for i in range(n):
-        sample, rest = rows[i % len(rows)].split(",", 1)
-        out.append(f"{sample}-{i:05d},{rest}")
-    return ("\n".join(out) + "\n").encode()
+sys.path.insert(0, str(REPO))  # the cohort the delivery benchmarks and tests post
+from tests.exchange.test_deliver_workers import cohort
 
 
 def main() -> None:

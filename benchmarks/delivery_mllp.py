@@ -26,6 +26,10 @@ from collections import Counter
 from pathlib import Path
 
 from _tree import REPO
+
+sys.path.insert(0, str(REPO))  # the cohort the delivery tests post
+from tests.exchange.test_deliver_workers import cohort
+
 from allfhir.api import create_app
 from allfhir.exchange import endpoints as endpoint_resources
 from allfhir.settings import Settings
@@ -34,15 +38,7 @@ from allfhir.store import endpoints as stored_endpoints
 from allfhir.worker import Worker
 
 LISTENER = REPO / "tests" / "peers" / "mllp_listener.py"
-EXAMPLE = REPO / "examples" / "allsorts" / "probabilities.csv"
 SCOPES = ["system/*.read", "system/*.write", "system/Endpoint.cruds"]
-
-
-def cohort(n: int) -> bytes:
-    header, *rows = EXAMPLE.read_text().splitlines()
-    out = [header] + [f"{rows[i % len(rows)].split(',', 1)[0]}-{i:05d},"
-                      f"{rows[i % len(rows)].split(',', 1)[1]}" for i in range(n)]
-    return ("\n".join(out) + "\n").encode()
 
 
 def pct(values: list[float], q: float) -> float:
