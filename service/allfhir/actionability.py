@@ -102,7 +102,7 @@ class FollowUp:
     confirmation: Confirmation
     call: ResolvedCall
     unlocks: list[Rule]  # rules applicable once the test is positive
-    agents: dict[str, Agent] = field(default_factory=dict)  # the unlocked rules' agents, by id
+    agents: dict[str, Agent]  # the unlocked rules' agents, by id (what the sentence names)
 
 
 @dataclass(slots=True)
