@@ -41,6 +41,17 @@ def waited(job: jobs.Job) -> float:
     return (job.run_after - job.updated).total_seconds()
 
 
+def refused_then_delivered(api: Api, report: str, error: str) -> None:
+    """The first attempt leaves the delivery queued with `error`; the retry, made due at once,
+    delivers the report."""
+    assert run_due(api) == 1
+    job = the_delivery(api)
+    assert (job.state, job.error) == ("queued", error)
+    due_now(api)
+    assert run_due(api) == 1
+    assert status_of(api, report)[0]["state"] == "delivered"
+
+
 def test_a_receiver_that_is_down_gets_the_report_when_it_is_back(api: Api,
                                                                  status_servers: StartServer) -> None:
     port = free_port()
@@ -65,14 +76,8 @@ def test_a_receiver_that_is_down_gets_the_report_when_it_is_back(api: Api,
 def test_a_slow_receiver_times_out_and_is_sent_again(api: Api, status_server: StatusServer) -> None:
     add_endpoint(api, status_server.url, read_timeout=0.5)
     status_server.script({"delay": 3})
-    report = convert_one(api)
-    assert run_due(api) == 1
-    job = the_delivery(api)
-    assert (job.state, job.error) == ("queued", f"no answer from {status_server.url} within the "
-                                                "timeout (ReadTimeout)")
-    due_now(api)
-    assert run_due(api) == 1
-    assert status_of(api, report)[0]["state"] == "delivered"
+    refused_then_delivered(api, convert_one(api), f"no answer from {status_server.url} within "
+                           "the timeout (ReadTimeout)")
     first, second = (r["body"] for r in status_server.log())
     assert first["entry"][:-1] == second["entry"][:-1]  # the same conditional creates
     provenance = [b["entry"][-1] for b in (first, second)]
@@ -243,13 +248,7 @@ def test_a_token_the_receiver_rejects_is_forgotten_and_a_new_one_fetched(
     server, token_url = oauth_receiver(api, status_servers, "s3cret")
     # a cached token the receiver no longer accepts (revoked there, say)
     auth._tokens[(token_url, "allfhir-lab", "")] = ("tok-revoked", time.monotonic() + 600)
-    report = convert_one(api)
-    assert run_due(api) == 1
-    job = the_delivery(api)
-    assert (job.state, job.error) == ("queued", f"HTTP 401 from {server.url}: bearer token "
-                                      "missing or unknown")
-    due_now(api)
-    assert run_due(api) == 1
-    assert status_of(api, report)[0]["state"] == "delivered"
+    refused_then_delivered(api, convert_one(api), f"HTTP 401 from {server.url}: bearer token "
+                           "missing or unknown")
     assert server.tokens() == 1
     assert [r["authorization"] == "Bearer tok-revoked" for r in server.log()] == [True, False]
