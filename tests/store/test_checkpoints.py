@@ -5,6 +5,7 @@ safety net, a commit leaves its pages in the WAL, and the thread moves them."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -72,3 +73,77 @@ def test_the_safety_net_is_set_on_every_connection_and_dispose_stops_the_thread(
 def test_postgresql_and_memory_databases_have_no_checkpoint_thread() -> None:
     assert Store("sqlite://").checkpoints is None
     assert Store("postgresql://nobody@127.0.0.1:1/none").checkpoints is None
+
+
+def wal_pages(database: Path) -> int:
+    """The WAL's frames as SQLite counts them (a PASSIVE checkpoint's second figure)."""
+    with sqlite3.connect(database, timeout=0) as conn:
+        return conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+
+
+def restarted(store: Store, within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if store.checkpoints is not None and store.checkpoints.restarts:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_the_thread_starts_the_wal_over_once_it_is_long_while_reads_go_on(tmp_path: Path) -> None:
+    # Under steady reads and writes SQLite itself never finds the moment to start the WAL over
+    # (it grew to the safety net and stayed there): the thread makes that moment.
+    with fresh_database("sqlite", tmp_path) as url:
+        database = tmp_path / "allfhir.db"
+        store = Store(url)
+        reading = True
+
+        def read() -> None:  # short reads one after the other, as requests make them
+            with sqlite3.connect(database) as conn:
+                while reading:
+                    conn.execute("SELECT count(*) FROM audit_events").fetchone()
+
+        reader = threading.Thread(target=read)
+        try:
+            audit.record(store, event(0))
+            assert store.checkpoints is not None
+            store.checkpoints.RESTART_PAGES = 100
+            reader.start()
+            n = 1
+            deadline = time.monotonic() + 10
+            while not store.checkpoints.restarts and time.monotonic() < deadline:
+                audit.record(store, event(n))
+                n += 1
+            assert store.checkpoints.restarts
+            audit.record(store, event(n))  # the next commit writes at the WAL's start again
+            assert wal_pages(database) < 100
+            assert len(audit.recent(store, limit=10_000)) == n + 1
+        finally:
+            reading = False
+            if reader.is_alive():
+                reader.join(5)
+            store.dispose()
+
+
+def test_a_reader_that_stays_keeps_the_wal_and_stalls_no_writer(tmp_path: Path) -> None:
+    with fresh_database("sqlite", tmp_path) as url:
+        database = tmp_path / "allfhir.db"
+        store = Store(url)
+        held = sqlite3.connect(database, isolation_level=None)
+        try:
+            audit.record(store, event(0))
+            assert store.checkpoints is not None
+            store.checkpoints.RESTART_PAGES = 100
+            held.execute("BEGIN")
+            held.execute("SELECT count(*) FROM audit_events").fetchone()  # a snapshot held
+            start = time.monotonic()
+            for n in range(1, 300):
+                audit.record(store, event(n))
+            time.sleep(0.5)  # several of the thread's turns
+            assert store.checkpoints.restarts == 0
+            assert time.monotonic() - start < 10  # the writers went on (no wait for the reader)
+            held.execute("COMMIT")
+            assert restarted(store)
+        finally:
+            held.close()
+            store.dispose()

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from allfhir.convert import convert
 from allfhir.store import Store, reads, submissions
+from allfhir.store.index import index_rows
 from allfhir.store.reads import Criterion
 from allfhir.store.schema import resource_history, resources, search_index
 from allfhir.store.schema import submissions as submissions_table
@@ -165,3 +166,34 @@ def test_a_later_submission_equal_to_the_amendment_answers_amended(store: Store,
     report = again.reports[0]["entry"][0]["resource"]
     assert (report["status"], report["meta"]["versionId"]) == ("amended", "2")
     assert count(store, resource_history) == rows
+
+
+def _device(bundle: dict) -> dict:
+    return next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Device")
+
+
+def test_a_resource_two_bundles_of_one_submission_write_differently_is_two_versions(
+        store: Store, bundles) -> None:
+    # The classifier's Device is in every report of a cohort; should the second report carry it
+    # changed, the submission writes version 1 then version 2 of it, as two submissions would.
+    two = copy.deepcopy(bundles[:2])
+    device = _device(two[1])
+    device["note"] = [{"text": "recalibrated"}]
+    stored = submissions.save(store, sub(b"both"), two, None)
+    got = reads.read(store, "Device", device["id"])
+    assert got.version_id == 2 and got.resource["note"] == [{"text": "recalibrated"}]
+    assert [v.version_id for v in reads.history(store, "Device", device["id"])] == [2, 1]
+    assert [_device(b)["meta"]["versionId"] for b in stored.reports] == ["1", "2"]
+    with store.engine.connect() as conn:  # the index holds the current version once
+        rows = conn.execute(select(func.count()).select_from(search_index)
+                            .where(search_index.c.id == device["id"])).scalar_one()
+    assert rows == len({(r["param"], r["system"], r["value"])
+                        for r in index_rows(got.resource)})
+
+
+def test_a_resource_two_bundles_of_one_submission_share_is_written_once(store: Store, bundles) -> None:
+    stored = submissions.save(store, sub(b"shared"), bundles[:2], None)
+    device = _device(bundles[0])
+    assert _device(bundles[1])["id"] == device["id"]
+    assert [v.version_id for v in reads.history(store, "Device", device["id"])] == [1]
+    assert [_device(b)["meta"] for b in stored.reports] == [_device(stored.reports[0])["meta"]] * 2

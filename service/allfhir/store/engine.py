@@ -6,6 +6,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -95,13 +96,29 @@ class Checkpointer:
     AuditEvent per read makes every request a writer). At 1,000 reads a second that was one
     request in ten waiting 10-30 ms. A PASSIVE checkpoint takes no write lock, so here it
     runs beside the requests; the commit path keeps a checkpoint of its own only as a safety
-    net, at a WAL of SAFETY_NET_PAGES, should this thread ever fall behind."""
+    net, at a WAL of SAFETY_NET_PAGES, should this thread ever fall behind.
+
+    A checkpoint copies the WAL back; it does not make the next commit write at the WAL's
+    start again. SQLite starts the WAL over only when a writer begins while no reader is
+    reading from it, and under a steady load of writes and reads there is always one: at 200
+    `$convert`s a second the WAL grew to 8,000-9,300 pages within seconds and stayed near the
+    safety net, the WAL file's pages were new to the disk at every commit, and the paced
+    `$convert` of `benchmarks/load_server.py` had a p99 of 53-146 ms (32-60 ms with this).
+    So once the WAL holds RESTART_PAGES pages, all copied, the thread takes a writer's turn
+    (`writers`: a place in the queue, so no writer waits in SQLite's busy handler meanwhile)
+    and has SQLite start the WAL over (RESTART), which needs the readers to finish the reads
+    they are in: RESTART_TRIES tries, not SQLite's busy handler (which sleeps 1, 2, 5 ... ms).
+    A reader that stays (a long export) leaves the WAL as it is until a later turn."""
 
     SAFETY_NET_PAGES = 10_000  # 40 MB of 4 KiB pages
+    RESTART_PAGES = 4_000  # 16 MB, about a second of 200 `$convert`s (1,000: too many turns)
+    RESTART_TRIES = 10  # each 0.2 ms apart: a read by id takes about as long
 
-    def __init__(self, database: Path, interval: float = 0.1) -> None:
+    def __init__(self, database: Path, writers: WriterQueue, interval: float = 0.1) -> None:
         self.database = database
+        self.writers = writers
         self.interval = interval
+        self.restarts = 0  # times the WAL was started over (tests)
         self._lock = threading.Lock()
         self._pid = 0
         self._stop = threading.Event()
@@ -123,15 +140,28 @@ class Checkpointer:
         self._stop.set()
 
     def _run(self, stop: threading.Event) -> None:
-        conn = sqlite3.connect(self.database, isolation_level=None, check_same_thread=False)
+        # no busy handler: a checkpoint that meets a lock says so and the next turn retries
+        conn = sqlite3.connect(self.database, isolation_level=None, check_same_thread=False,
+                               timeout=0)
         try:
             while not stop.wait(self.interval):
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    _, pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if pages >= self.RESTART_PAGES and copied == pages:
+                        self._restart(conn)
                 except sqlite3.Error:  # busy, or the file went away: the next turn retries
                     continue
         finally:
             conn.close()
+
+    def _restart(self, conn: sqlite3.Connection) -> None:
+        with self.writers.turn():
+            for _ in range(self.RESTART_TRIES):
+                busy, _, _ = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+                if not busy:
+                    self.restarts += 1
+                    return
+                time.sleep(0.0002)
 
 
 def make_engine(url: str) -> Engine:
@@ -193,7 +223,7 @@ class Store:
         # SQLite files queue their writers (WriterQueue); PostgreSQL locks rows, not the database
         on_file = u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:")
         self.writers = WriterQueue(Path(u.database)) if on_file else None
-        self.checkpoints = Checkpointer(Path(u.database)) if on_file else None
+        self.checkpoints = Checkpointer(Path(u.database), self.writers) if on_file else None
         if self.checkpoints is not None:  # a Store dropped without dispose() stops it too
             weakref.finalize(self, self.checkpoints.stop)
 

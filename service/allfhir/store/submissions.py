@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, NamedTuple
@@ -60,7 +60,7 @@ class _Report(NamedTuple):
 
 
 class _Version(NamedTuple):
-    """The current version of a stored resource (_write_bundle)."""
+    """The current version of a stored resource (_current_versions)."""
 
     version_id: int
     content_hash: str
@@ -165,6 +165,15 @@ def save(store: Store, sub: Submission, bundles: list[Json], outcome: Json | Non
     """Store the submission and its Bundles; a resubmission returns the first result (it
     writes nothing, so `if_match` has nothing to guard then, and runs no `after`: its work was
     queued by the first)."""
+    # What a submission of new reports writes is worked out before its transaction, which on
+    # SQLite is a turn of the one writer: the turn holds only the statements and the commit
+    # (worked out inside, that was a third of a new `$convert`'s turn, and the turns of every
+    # writer queue one behind the other). A report stored already is worked out again inside,
+    # against its versions. So the resources' lastUpdated (and the submission's received) is
+    # when the rows were worked out, a few ms before the commit, as in any database where
+    # concurrent transactions commit in their own order.
+    now = datetime.now(UTC)
+    as_new = _plan(bundles, {}, now)
     for attempt in range(RETRIES):
         try:
             with store.transaction() as conn:
@@ -172,9 +181,9 @@ def save(store: Store, sub: Submission, bundles: list[Json], outcome: Json | Non
                 if found:
                     return found
                 _guard(store, conn, bundles, if_match)
-                # a copy to stamp meta into (a retry starts from the pipeline's Bundles again);
-                # through JSON: these are JSON documents, and orjson copies them faster than deepcopy
-                stored = _write(store, conn, sub, orjson.loads(jsonout.dumps_bytes(bundles)), outcome)
+                current = _current_versions(store, conn, bundles)
+                plan = _plan(bundles, current, now) if current else as_new
+                stored = _write(store, conn, sub, plan, outcome, now)
                 if after is not None:
                     after(store, conn, stored.reports)
                 return stored
@@ -217,41 +226,65 @@ def _guard(store: Store, conn: Connection, bundles: list[Json], if_match: int | 
                                "in the LIMS, not an amendment")
 
 
-def _write(store: Store, conn: Connection, sub: Submission, bundles: list[Json],
-           outcome: Json | None) -> Stored:
-    now = datetime.now(UTC)
-    ((sub_id,),) = driver.rows(conn, store.statements[INSERT], {
-        "sha256": sub.sha256, "idempotency_key": sub.idempotency_key, "format": sub.format,
-        "content_type": sub.content_type, "client": sub.client, "received": now, "body": sub.body,
-    })
+@dataclass(slots=True)
+class _Plan:
+    """What a submission writes, worked out from its Bundles and the current versions of their
+    resources: the Bundles as answered (meta stamped) and the rows of each table."""
+
+    bundles: list[Json]
+    created: list[Json] = field(default_factory=list)
+    history: list[Json] = field(default_factory=list)  # their submission_id is set by _write
+    index: list[Json] = field(default_factory=list)
+    dates: list[Json] = field(default_factory=list)
+    # a stored resource's new version: (type, id), the version it replaces, the new values
+    replaced: list[tuple[tuple[str, str], int, Json]] = field(default_factory=list)
+    # the row (created) or values (replaced) of each resource written, by (type, id)
+    written: dict[tuple[str, str], Json] = field(default_factory=dict)
+
+
+def _keys(bundle: Json) -> list[tuple[str, str]]:
+    return [(e["resource"]["resourceType"], e["resource"]["id"])
+            for e in bundle.get("entry", []) if "resource" in e]
+
+
+def _current_versions(store: Store, conn: Connection, bundles: list[Json]
+                      ) -> dict[tuple[str, str], _Version]:
+    """The stored versions of the Bundles' resources (none: every resource is new)."""
+    current: dict[tuple[str, str], _Version] = {}
     for bundle in bundles:
-        _write_bundle(store, conn, bundle, sub_id, now)
-    # no "outcome": null when every row converted (_find reads a missing one as None): a null
-    # would send the whole result through the stdlib's slower writer (jsonout)
-    result = {"reports": bundles, **({"outcome": outcome} if outcome is not None else {})}
-    driver.rows(conn, store.statements[SET_RESULT], {"sub_id": sub_id, "done": result})
-    return Stored(bundles, outcome, created=True)
+        keys = _keys(bundle)
+        if not keys:
+            continue
+        types = sorted({t for t, _ in keys})
+        found = driver.rows(conn, store.statements[_current(len(types), len(keys))], {
+            **{f"type{i}": t for i, t in enumerate(types)},
+            **{f"id{i}": rid for i, (_, rid) in enumerate(keys)}})
+        wanted = set(keys)
+        current.update({(t, rid): _Version(*rest) for t, rid, *rest in found if (t, rid) in wanted})
+    return current
 
 
-def _write_bundle(store: Store, conn: Connection, bundle: Json, sub_id: int, now: datetime) -> None:
+def _plan(bundles: list[Json], current: dict[tuple[str, str], _Version], now: datetime) -> _Plan:
+    # a copy to stamp meta into (a plan starts from the pipeline's Bundles again); through JSON:
+    # these are JSON documents, and orjson copies them faster than deepcopy
+    plan = _Plan(orjson.loads(jsonout.dumps_bytes(bundles)))
+    # the versions as each Bundle is written: a resource of several Bundles (the classifier's
+    # Device, a trial's ResearchStudy) is written by the first and found by the next
+    versions = dict(current)
+    for bundle in plan.bundles:
+        _plan_bundle(plan, bundle, versions, now)
+    return plan
+
+
+def _plan_bundle(plan: _Plan, bundle: Json, current: dict[tuple[str, str], _Version],
+                 now: datetime) -> None:
     entries = [e for e in bundle.get("entry", []) if "resource" in e]
     local = {e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}"
              for e in entries if "fullUrl" in e}
-    keys = [(e["resource"]["resourceType"], e["resource"]["id"]) for e in entries]
-    types = sorted({t for t, _ in keys})
-    found = driver.rows(conn, store.statements[_current(len(types), len(keys))], {
-        **{f"type{i}": t for i, t in enumerate(types)},
-        **{f"id{i}": rid for i, (_, rid) in enumerate(keys)}}) if keys else []
-    wanted = set(keys)
-    current = {(t, rid): _Version(*rest) for t, rid, *rest in found if (t, rid) in wanted}
+    keys = _keys(bundle)
     changed_report = any(
         k in current and current[k].content_hash != content_hash(e["resource"])
         for k, e in zip(keys, entries, strict=True))
-    # new rows go in one multi-row INSERT per table (a statement per resource was most of the time)
-    created: list[Json] = []
-    history: list[Json] = []
-    index: list[Json] = []
-    dates: list[Json] = []
     for key, entry in zip(keys, entries, strict=True):
         resource = entry["resource"]
         digest_ = content_hash(resource)
@@ -272,26 +305,51 @@ def _write_bundle(store: Store, conn: Connection, bundle: Json, sub_id: int, now
         meta["versionId"] = str(version)
         meta["lastUpdated"] = instant(now)
         stored = _with_server_references(resource, local)
-        if old is None:
-            created.append({"type": key[0], "id": key[1], "version_id": version, "last_updated": now,
-                            "content_hash": digest_, "resource": stored})
+        values = {"version_id": version, "last_updated": now, "content_hash": digest_,
+                  "resource": stored}
+        if key in plan.written:  # written by an earlier Bundle of this submission, changed here
+            plan.written[key].update(values)
+            plan.index = [r for r in plan.index if (r["type"], r["id"]) != key]
+            plan.dates = [r for r in plan.dates if (r["type"], r["id"]) != key]
+        elif old is None:
+            plan.written[key] = {"type": key[0], "id": key[1], **values}
+            plan.created.append(plan.written[key])
         else:
-            # optimistic: only the version we read is replaced; a concurrent writer makes the
-            # history insert below collide and this transaction retry
-            conn.execute(update(resources).where(
-                (resources.c.type == key[0]) & (resources.c.id == key[1])
-                & (resources.c.version_id == old.version_id)
-            ).values(version_id=version, last_updated=now, content_hash=digest_, resource=stored))
-            for table in (search_index, search_dates):
-                conn.execute(table.delete().where((table.c.type == key[0]) & (table.c.id == key[1])))
-        history.append({"type": key[0], "id": key[1], "version_id": version, "last_updated": now,
-                        "submission_id": sub_id, "resource": stored})
-        index.extend(index_rows(stored))
-        dates.extend(date_rows(stored))
-    for table, rows in ((resources, created), (resource_history, history), (search_index, index),
-                        (search_dates, dates)):
+            plan.written[key] = values
+            plan.replaced.append((key, old.version_id, values))
+        plan.history.append({"type": key[0], "id": key[1], "version_id": version, "last_updated": now,
+                             "submission_id": None, "resource": stored})
+        current[key] = _Version(version, digest_, now)
+        plan.index.extend(index_rows(stored))
+        plan.dates.extend(date_rows(stored))
+
+
+def _write(store: Store, conn: Connection, sub: Submission, plan: _Plan, outcome: Json | None,
+           now: datetime) -> Stored:
+    ((sub_id,),) = driver.rows(conn, store.statements[INSERT], {
+        "sha256": sub.sha256, "idempotency_key": sub.idempotency_key, "format": sub.format,
+        "content_type": sub.content_type, "client": sub.client, "received": now, "body": sub.body,
+    })
+    for (rtype, rid), version, values in plan.replaced:
+        # optimistic: only the version we read is replaced; a concurrent writer makes the
+        # history insert below collide and this transaction retry
+        conn.execute(update(resources).where(
+            (resources.c.type == rtype) & (resources.c.id == rid) & (resources.c.version_id == version)
+        ).values(**values))
+        for table in (search_index, search_dates):
+            conn.execute(table.delete().where((table.c.type == rtype) & (table.c.id == rid)))
+    for row in plan.history:
+        row["submission_id"] = sub_id
+    # new rows go in one multi-row INSERT per table (a statement per resource was most of the time)
+    for table, rows in ((resources, plan.created), (resource_history, plan.history),
+                        (search_index, plan.index), (search_dates, plan.dates)):
         if rows:
             driver.insert_rows(conn, store.statements, table, rows)
+    # no "outcome": null when every row converted (_find reads a missing one as None): a null
+    # would send the whole result through the stdlib's slower writer (jsonout)
+    result = {"reports": plan.bundles, **({"outcome": outcome} if outcome is not None else {})}
+    driver.rows(conn, store.statements[SET_RESULT], {"sub_id": sub_id, "done": result})
+    return Stored(plan.bundles, outcome, created=True)
 
 
 def _with_server_references(resource: Json, local: dict[str, str]) -> Json:
