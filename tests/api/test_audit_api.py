@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from allfhir.store import apikeys
+from allfhir.store import apikeys, audit
 from tests.api.conftest import Api
 from tests.api.test_fhir_rest import GENERIC, issue, post, reports
 
@@ -95,3 +95,18 @@ def test_the_capability_statement_names_the_audit_log_and_its_scope(api: Api) ->
              "definition": "http://hl7.org/fhir/SearchParameter/AuditEvent-entity"},
             {"name": "action", "type": "token",
              "definition": "http://hl7.org/fhir/SearchParameter/AuditEvent-action"}]}
+
+
+def test_a_conversion_is_recorded_once_with_its_reports_also_when_resubmitted(api: Api) -> None:
+    # A new conversion's AuditEvent is written in the transaction that stores its reports; a
+    # resubmission (which writes nothing) is recorded after its response. Once each, either way.
+    body = GENERIC.read_bytes()
+    (first,) = reports(post(api, body, "application/json").get_json())
+    (again,) = reports(post(api, body, "application/json").get_json())
+    assert again == first
+    ref = f"DiagnosticReport/{first['entry'][0]['resource']['id']}"
+    events = [e for e in reversed(audit.recent(api.store)) if e["subtype"][0]["code"] == "operation"]
+    assert [(e["outcome"], e["agent"][0]["who"]["display"],
+             [x["what"]["reference"] for x in e["entity"]]) for e in events] == [
+        ("0", "writer", [ref]), ("0", "writer", [ref])]
+    assert len({e["id"] for e in events}) == 2

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from allfhir.store import Store, audit
@@ -20,13 +21,18 @@ def event(n: int) -> dict:
             "entity": [{"what": {"reference": f"DiagnosticReport/r{n}"}}]}
 
 
-def grows(path: Path, size: int, within: float = 5.0) -> bool:
+def soon(condition: Callable[[], bool], within: float = 5.0) -> bool:
+    """Whether `condition` holds within `within` seconds (the thread acts on its own time)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        if path.stat().st_size > size:
+        if condition():
             return True
         time.sleep(0.02)
     return False
+
+
+def grows(path: Path, size: int, within: float = 5.0) -> bool:
+    return soon(lambda: path.stat().st_size > size, within)
 
 
 def test_the_thread_copies_the_wal_back_and_commits_do_not(tmp_path: Path) -> None:
@@ -81,13 +87,8 @@ def wal_pages(database: Path) -> int:
         return conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
 
 
-def restarted(store: Store, within: float = 5.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if store.checkpoints is not None and store.checkpoints.restarts:
-            return True
-        time.sleep(0.02)
-    return False
+def restarted(store: Store) -> bool:
+    return soon(lambda: store.checkpoints is not None and store.checkpoints.restarts > 0)
 
 
 def test_the_thread_starts_the_wal_over_once_it_is_long_while_reads_go_on(tmp_path: Path) -> None:

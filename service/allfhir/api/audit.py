@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from flask import Flask, Response, current_app, g, request
 
 from ..errors import RequestError
-from ..store import audit
+from ..store import Store, Transaction, audit
 from . import scopes
 
 ADMIN_SCOPE = "system/AuditEvent.rs"  # the admin scope (v1: system/AuditEvent.read)
@@ -42,6 +42,24 @@ def touched(*entities: str, query: bool = False) -> None:
     if access is not None:
         access.entities.extend(entities)
         access.query = access.query or query
+
+
+def with_the_write(store: Store, conn: Transaction, reports: list[dict]) -> None:
+    """The request's AuditEvent, written in the transaction that stores its reports (a
+    `submissions.AfterWrite`): the write and its record commit together, in one turn at
+    SQLite's write lock instead of two. The request's own record after the response is then
+    dropped by `written`; a transaction that rolls back takes this event with it, and the
+    request is recorded after its response as any other."""
+    access: Access | None = g.get("audit")
+    if access is not None:
+        refs = [f"DiagnosticReport/{b['entry'][0]['resource']['id']}" for b in reports]
+        audit.write(store, conn, event(Access(access.interaction, [*access.entities, *refs],
+                                              access.query), 200))
+
+
+def written() -> None:
+    """The request's AuditEvent went in with its write (`with_the_write`, committed)."""
+    g.pop("audit", None)
 
 
 def require_admin(letter: str) -> None:

@@ -31,7 +31,7 @@ from ..ingest.source import Source
 from ..jsonout import dumps_bytes
 from ..parameters_body import json_body
 from ..report.embed import with_pdf
-from ..store import Store, submissions
+from ..store import Store, Transaction, submissions
 from .negotiation import FHIR_JSON
 
 Json = dict[str, Any]
@@ -275,11 +275,13 @@ def submission(up: Upload, opts: Options, client: str, idempotency_key: str | No
 
 
 def run(store: Store, up: Upload, opts: Options, sub: submissions.Submission,
-        if_match: int | str | None = None, whole: bool = False) -> submissions.Stored:
+        if_match: int | str | None = None, whole: bool = False,
+        also: submissions.AfterWrite | None = None) -> submissions.Stored:
     """Convert and store; an InputError when no sample converted (nothing is stored then).
     `if_match`: the version the amended reports must be at ('*': any stored version).
     `whole`: also refuse when any row was refused (the web page stores an upload whole or not at
-    all, so a lab fixes its file rather than signing out part of a run)."""
+    all, so a lab fixes its file rather than signing out part of a run). `also`: more to write
+    in the transaction that stores new reports (the request's AuditEvent)."""
     found = submissions.find(store, sub.sha256, sub.idempotency_key)
     if found:
         return found
@@ -287,8 +289,13 @@ def run(store: Store, up: Upload, opts: Options, sub: submissions.Submission,
     if not bundles or (whole and problems):
         raise InputError(problems or [Problem("no sample in the input", code="required")])
     # the deliveries of the new reports are queued in the transaction that stores them (outbox)
+    def after(store: Store, conn: Transaction, reports: list[Json]) -> None:
+        outbox.queue(store, conn, reports)
+        if also is not None:
+            also(store, conn, reports)
+
     return submissions.save(store, sub, bundles, operation_outcome(problems) if problems else None,
-                            if_match, after=outbox.queue)
+                            if_match, after=after)
 
 
 def _sources(up: Upload) -> list[Source]:

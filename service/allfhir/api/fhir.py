@@ -59,9 +59,12 @@ def convert() -> Response:
                                      request.args, sub, if_match)
         return fhir_response(_accepted(job), status=202,
                              headers={"Content-Location": f"{base()}/$convert-status/{job}"})
-    stored = conversion.run(store(), up, opts, sub, if_match)
+    stored = conversion.run(store(), up, opts, sub, if_match, also=audit.with_the_write)
     metrics.converted(stored)
-    audit.touched(*(f"DiagnosticReport/{b['entry'][0]['resource']['id']}" for b in stored.reports))
+    if stored.created:
+        audit.written()
+    else:  # a resubmission wrote nothing: its AuditEvent is recorded after the response
+        audit.touched(*(f"DiagnosticReport/{b['entry'][0]['resource']['id']}" for b in stored.reports))
     if _wants_ndjson():
         return Response(conversion.ndjson(stored), content_type=NDJSON)
     return fhir_response(conversion.parameters(stored))

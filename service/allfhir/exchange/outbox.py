@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
-
-from ..store import Store, endpoints, jobs
+from ..store import Store, Transaction, endpoints, jobs
 from .endpoints import target
 
 Json = dict[str, Any]
@@ -28,7 +26,7 @@ def key(report_id: str, version: str, endpoint_id: str) -> str:
     return f"{prefix(report_id)}{version}:{endpoint_id}"
 
 
-def queue(store: Store, conn: Connection, reports: list[Json]) -> None:
+def queue(store: Store, conn: Transaction, reports: list[Json]) -> None:
     """store.submissions.AfterWrite: queue the deliveries of newly stored reports."""
     destinations = endpoints.active(store, conn)
     if not destinations:

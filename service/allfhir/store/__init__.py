@@ -7,7 +7,8 @@ shipped in `migrations/` (so an installed wheel can migrate its own database: `a
 
 from __future__ import annotations
 
+from .driver import Transaction
 from .engine import Store, init_app
 from .migrate import upgrade
 
-__all__ = ["Store", "init_app", "upgrade"]
+__all__ = ["Store", "Transaction", "init_app", "upgrade"]

@@ -102,6 +102,20 @@ def _writer(store: Store) -> GroupCommit:
 
 def record(store: Store, event: Json) -> None:
     """Store an AuditEvent resource (id and `recorded` are set here); committed on return."""
+    _writer(store).record(*_rows(event))
+
+
+def write(store: Store, conn: Any, event: Json) -> None:
+    """`record`, inside `conn`'s transaction (a write's own: the event commits with what it
+    says was written, or not at all)."""
+    row, entities = _rows(event)
+    driver.insert_many(conn, store.statements[INSERT_EVENT], [row])
+    if entities:
+        driver.insert_many(conn, store.statements[INSERT_ENTITY], entities)
+
+
+def _rows(event: Json) -> tuple[Json, list[Json]]:
+    """The event's row (id and `recorded` set now) and its entities' rows."""
     now = datetime.now(UTC)
     event = {**event, "id": str(uuid.uuid4()),
              "recorded": now.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
@@ -109,8 +123,7 @@ def record(store: Store, event: Json) -> None:
     row = {"id": event["id"], "recorded": now, "agent": agent[:100],
            "action": event.get("action", "E"), "outcome": event.get("outcome", "0"),
            "resource": event}
-    _writer(store).record(row, [{"event_id": event["id"], "reference": r}
-                                for r in entity_references(event)])
+    return row, [{"event_id": event["id"], "reference": r} for r in entity_references(event)]
 
 
 def recent(store: Store, limit: int = 100) -> list[Json]:
