@@ -102,8 +102,7 @@ class Checkpointer:
     start again. SQLite starts the WAL over only when a writer begins while no reader is
     reading from it, and under a steady load of writes and reads there is always one: at 200
     `$convert`s a second the WAL grew to 8,000-9,300 pages within seconds and stayed near the
-    safety net, the WAL file's pages were new to the disk at every commit, and the paced
-    `$convert` of `benchmarks/load_server.py` had a p99 of 53-146 ms (32-60 ms with this).
+    safety net (benchmarks/README.md has the paced `$convert` runs with and without this).
     So once the WAL holds RESTART_PAGES pages, all copied, the thread takes a writer's turn
     (`writers`: a place in the queue, so no writer waits in SQLite's busy handler meanwhile)
     and has SQLite start the WAL over (RESTART), which needs the readers to finish the reads
