@@ -44,6 +44,11 @@ def touched(*entities: str, query: bool = False) -> None:
         access.query = access.query or query
 
 
+def report_references(bundles: list[dict]) -> list[str]:
+    """'DiagnosticReport/<id>' of each report Bundle (its first entry is the report)."""
+    return [f"DiagnosticReport/{b['entry'][0]['resource']['id']}" for b in bundles]
+
+
 def with_the_write(store: Store, conn: Transaction, reports: list[dict]) -> None:
     """The request's AuditEvent, written in the transaction that stores its reports (a
     `submissions.AfterWrite`): the write and its record commit together, in one turn at
@@ -52,8 +57,8 @@ def with_the_write(store: Store, conn: Transaction, reports: list[dict]) -> None
     request is recorded after its response as any other."""
     access: Access | None = g.get("audit")
     if access is not None:
-        refs = [f"DiagnosticReport/{b['entry'][0]['resource']['id']}" for b in reports]
-        audit.write(store, conn, event(Access(access.interaction, [*access.entities, *refs],
+        audit.write(store, conn, event(Access(access.interaction,
+                                              [*access.entities, *report_references(reports)],
                                               access.query), 200))
 
 

@@ -162,7 +162,7 @@ def process_message() -> Response:
         return fhir_response(answer, status=503)
     else:
         metrics.converted(stored)
-        refs = tuple(f"DiagnosticReport/{b['entry'][0]['resource']['id']}" for b in stored.reports)
+        refs = tuple(audit.report_references(stored.reports))
         audit.touched(*refs)
         answer = messaging.response(msg, "ok", base(), now, reports=refs, outcome=stored.outcome)
     return fhir_response(messages.record(store(), msg.system, msg.value, answer))

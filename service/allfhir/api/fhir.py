@@ -64,7 +64,7 @@ def convert() -> Response:
     if stored.created:
         audit.written()
     else:  # a resubmission wrote nothing: its AuditEvent is recorded after the response
-        audit.touched(*(f"DiagnosticReport/{b['entry'][0]['resource']['id']}" for b in stored.reports))
+        audit.touched(*audit.report_references(stored.reports))
     if _wants_ndjson():
         return Response(conversion.ndjson(stored), content_type=NDJSON)
     return fhir_response(conversion.parameters(stored))

@@ -82,10 +82,7 @@ class GroupCommit:
         # not durable: an AuditEvent is written per request, and waiting for the disk each time
         # was most of a read's time; a killed server still loses none (Store.driver_transaction)
         with self.store.driver_transaction(durable=False) as conn:
-            driver.insert_many(conn, self.store.statements[INSERT_EVENT], [p.row for p in batch])
-            entities = [e for p in batch for e in p.entities]
-            if entities:
-                driver.insert_many(conn, self.store.statements[INSERT_ENTITY], entities)
+            _insert(self.store, conn, [p.row for p in batch], [e for p in batch for e in p.entities])
 
 
 _writers: weakref.WeakKeyDictionary[Store, GroupCommit] = weakref.WeakKeyDictionary()
@@ -105,11 +102,15 @@ def record(store: Store, event: Json) -> None:
     _writer(store).record(*_rows(event))
 
 
-def write(store: Store, conn: Any, event: Json) -> None:
+def write(store: Store, conn: driver.Transaction, event: Json) -> None:
     """`record`, inside `conn`'s transaction (a write's own: the event commits with what it
     says was written, or not at all)."""
     row, entities = _rows(event)
-    driver.insert_many(conn, store.statements[INSERT_EVENT], [row])
+    _insert(store, conn, [row], entities)
+
+
+def _insert(store: Store, conn: driver.Transaction, rows: list[Json], entities: list[Json]) -> None:
+    driver.insert_many(conn, store.statements[INSERT_EVENT], rows)
     if entities:
         driver.insert_many(conn, store.statements[INSERT_ENTITY], entities)
 

@@ -268,12 +268,20 @@ def _plan(bundles: list[Json], current: dict[tuple[str, str], _Version], now: da
     # a copy to stamp meta into (a plan starts from the pipeline's Bundles again); through JSON:
     # these are JSON documents, and orjson copies them faster than deepcopy
     plan = _Plan(orjson.loads(jsonout.dumps_bytes(bundles)))
-    # the versions as each Bundle is written: a resource of several Bundles (the classifier's
-    # Device, a trial's ResearchStudy) is written by the first and found by the next
-    versions = dict(current)
     for bundle in plan.bundles:
-        _plan_bundle(plan, bundle, versions, now)
+        _plan_bundle(plan, bundle, current, now)
     return plan
+
+
+def _version(plan: _Plan, current: dict[tuple[str, str], _Version], key: tuple[str, str]
+             ) -> _Version | None:
+    """A resource's version as the plan's next Bundle finds it: a resource of several Bundles
+    (the classifier's Device, a trial's ResearchStudy) is written by the first and found by the
+    next, as if each Bundle were stored in turn."""
+    row = plan.written.get(key)
+    if row is not None:
+        return _Version(row["version_id"], row["content_hash"], row["last_updated"])
+    return current.get(key)
 
 
 def _plan_bundle(plan: _Plan, bundle: Json, current: dict[tuple[str, str], _Version],
@@ -282,13 +290,13 @@ def _plan_bundle(plan: _Plan, bundle: Json, current: dict[tuple[str, str], _Vers
     local = {e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}"
              for e in entries if "fullUrl" in e}
     keys = _keys(bundle)
+    found = [_version(plan, current, k) for k in keys]
     changed_report = any(
-        k in current and current[k].content_hash != content_hash(e["resource"])
-        for k, e in zip(keys, entries, strict=True))
-    for key, entry in zip(keys, entries, strict=True):
+        old is not None and old.content_hash != content_hash(e["resource"])
+        for old, e in zip(found, entries, strict=True))
+    for key, entry, old in zip(keys, entries, found, strict=True):
         resource = entry["resource"]
         digest_ = content_hash(resource)
-        old = current.get(key)
         if old is not None and old.content_hash == digest_ and not (
                 changed_report and key[0] == "DiagnosticReport"):
             # unchanged: the Bundle answers with the stored version
@@ -319,7 +327,6 @@ def _plan_bundle(plan: _Plan, bundle: Json, current: dict[tuple[str, str], _Vers
             plan.replaced.append((key, old.version_id, values))
         plan.history.append({"type": key[0], "id": key[1], "version_id": version, "last_updated": now,
                              "submission_id": None, "resource": stored})
-        current[key] = _Version(version, digest_, now)
         plan.index.extend(index_rows(stored))
         plan.dates.extend(date_rows(stored))
 

@@ -43,7 +43,7 @@ def upload() -> str | tuple[str, int]:
         return render_template("upload.html", values=values, detected=detected, stored=None,
                                by_file=by_file, other=other), http_status(err)
     metrics.converted(stored)
-    audit.touched(*(f"DiagnosticReport/{b['entry'][0]['resource']['id']}" for b in stored.reports))
+    audit.touched(*audit.report_references(stored.reports))
     links = [(b["entry"][0]["resource"],
               url_for("web.report", rid=b["entry"][0]["resource"]["id"])) for b in stored.reports]
     return render_template("upload.html", values={k: "" for k in FIELDS}, detected=detected,
