@@ -7,6 +7,7 @@ database is migrated first, once, in the master process.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import tempfile
 from typing import Any
@@ -55,7 +56,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         def load(self) -> Any:
             from .api import create_app
 
-            return create_app(settings)
+            app = create_app(settings)
+            # What the worker loaded to serve (the knowledge, the routes, the libraries) lives
+            # as long as it does; frozen, the cyclic collector's full passes no longer walk it.
+            # Unfrozen, each full pass took 47-70 ms under load, stalling every request queued
+            # behind it: the read's p99 (benchmarks/README.md). Start-up's own garbage is
+            # collected first, not kept for good.
+            gc.collect()
+            gc.freeze()
+            return app
 
     Server().run()
     return 0

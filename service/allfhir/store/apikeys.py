@@ -48,7 +48,7 @@ def create(store: Store, name: str, scopes: list[str]) -> str:
 
 def listing(store: Store) -> list[ApiKey]:
     k = api_keys.c
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         rows = conn.execute(select(k.name, k.scopes, k.created, k.revoked).order_by(k.name)).all()
     return [ApiKey(r.name, tuple(r.scopes.split()), r.created, r.revoked) for r in rows]
 
@@ -63,7 +63,7 @@ def revoke(store: Store, name: str) -> bool:
 def authenticate(store: Store, key: str) -> ApiKey | None:
     """The live key with this secret, or None (unknown or revoked)."""
     k = api_keys.c
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         row = conn.execute(select(k.name, k.scopes, k.created, k.revoked)
                            .where(k.key_hash == hash_key(key))).first()
     if row is None or row.revoked:

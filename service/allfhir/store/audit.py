@@ -81,7 +81,7 @@ class GroupCommit:
     def _write(self, batch: list[_Pending]) -> None:
         # not durable: an AuditEvent is written per request, and waiting for the disk each time
         # was most of a read's time; a killed server still loses none (Store.driver_transaction)
-        with self.store.driver_transaction(durable=False) as conn:
+        with self.store.driver_transaction(durable=False, pipelined=True) as conn:
             _insert(self.store, conn, [p.row for p in batch], [e for p in batch for e in p.entities])
 
 
@@ -128,13 +128,13 @@ def _rows(event: Json) -> tuple[Json, list[Json]]:
 
 
 def recent(store: Store, limit: int = 100) -> list[Json]:
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         return list(conn.execute(select(audit_events.c.resource)
                                  .order_by(audit_events.c.recorded.desc()).limit(limit)).scalars())
 
 
 def read(store: Store, event_id: str) -> Json | None:
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         return conn.execute(select(audit_events.c.resource)
                             .where(audit_events.c.id == event_id)).scalar_one_or_none()
 
@@ -158,7 +158,7 @@ def search(store: Store, criteria: list[Criterion | DateCriterion], count: int, 
         else:  # agent (the client's name) and action are columns of the event
             conds.append({"agent": a.agent, "action": a.action}[crit.param].in_(
                 [v for _, v in crit.values]))
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         total = conn.execute(select(func.count()).select_from(audit_events).where(*conds)).scalar_one()
         rows = conn.execute(select(a.resource).where(*conds).order_by(a.recorded.desc(), a.id)
                             .limit(count).offset(offset)).scalars().all() if count else []

@@ -92,24 +92,32 @@ def _driver(conn: Transaction) -> Any:
 
 
 @contextmanager
-def _errors(prepared: Prepared, parameters: Any) -> Iterator[None]:
+def errors(dialect: Dialect, sql: str, parameters: Any = None) -> Iterator[None]:
     """The driver's errors as SQLAlchemy raises them from Core (an IntegrityError is
     `sqlalchemy.exc.IntegrityError`): callers catch the same exceptions on either path."""
-    dbapi_error = prepared.dialect.loaded_dbapi.Error
+    dbapi_error = dialect.loaded_dbapi.Error
     try:
         yield
     except dbapi_error as err:
-        raise DBAPIError.instance(prepared.sql, parameters, err, dbapi_error,
-                                  dialect=prepared.dialect) from err
+        raise DBAPIError.instance(sql, parameters, err, dbapi_error, dialect=dialect) from err
 
 
 def first(engine: Engine, prepared: Prepared, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
-    """The first row of a read, on a pooled connection outside any transaction (a single
-    SELECT is its own snapshot on both databases; the pool's reset on return ends the one
-    psycopg opens)."""
+    """The first row of a read, on a pooled connection outside any transaction: a single
+    SELECT is its own snapshot on both databases. psycopg would open a transaction around it
+    (BEGIN, the SELECT, and the pool's COMMIT on return: three round trips); in autocommit the
+    SELECT goes alone. sqlite3 (isolation_level None) runs it alone already."""
     raw = engine.raw_connection()
     try:
-        found = _execute(raw.driver_connection, prepared, prepared.parameters(values))
+        dbapi_conn = raw.driver_connection
+        alone = engine.dialect.name == "postgresql"
+        if alone:
+            dbapi_conn.autocommit = True
+        try:
+            found = _execute(dbapi_conn, prepared, prepared.parameters(values))
+        finally:
+            if alone:  # the pool's next user expects transactions (SQLAlchemy begins none itself)
+                dbapi_conn.autocommit = False
     finally:
         raw.close()
     return prepared.row(found[0]) if found else None
@@ -127,7 +135,7 @@ def _execute(conn: Transaction, prepared: Prepared, parameters: Any,
     executemany)."""
     cursor = _driver(conn).cursor()
     try:
-        with _errors(prepared, parameters):
+        with errors(prepared.dialect, prepared.sql, parameters):
             if many:
                 cursor.executemany(prepared.sql, parameters)
                 return []

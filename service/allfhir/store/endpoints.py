@@ -40,7 +40,7 @@ def create(store: Store, resource: Json, secret: str | None) -> Json:
 
 
 def get(store: Store, endpoint_id: str) -> Destination | None:
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         row = conn.execute(select(endpoints.c.resource, endpoints.c.secret)
                            .where(endpoints.c.id == endpoint_id)).first()
     return Destination(row.resource, row.secret) if row else None
@@ -48,7 +48,7 @@ def get(store: Store, endpoint_id: str) -> Destination | None:
 
 def every(store: Store) -> list[Json]:
     """Every Endpoint as served, oldest first."""
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         return [r.resource for r in conn.execute(
             select(endpoints.c.resource).order_by(endpoints.c.last_updated, endpoints.c.id))]
 

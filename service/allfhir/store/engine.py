@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from .. import jsonout
-from .driver import Statements
+from .driver import Statements, errors
 
 WRITE = "allfhir_write"  # execution option: this connection's transaction writes
 DURABLE = "allfhir_durable"  # execution option: its commit waits for the disk (the default)
@@ -219,12 +219,22 @@ class Store:
         self.engine = make_engine(self.url)
         self.statements = Statements(self.engine)  # the per-request ones, run on the driver
         u = make_url(self.url)
+        # Reads on PostgreSQL run in autocommit: each SELECT its own snapshot, as at READ
+        # COMMITTED inside a transaction, without the BEGIN and the ROLLBACK around it (on a
+        # ROLLBACK psycopg forgets every statement it prepared). SQLite reads in a transaction:
+        # one snapshot for all its statements.
+        self._reads = self.engine if u.get_backend_name() == "sqlite" else \
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
         # SQLite files queue their writers (WriterQueue); PostgreSQL locks rows, not the database
         on_file = u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:")
         self.writers = WriterQueue(Path(u.database)) if on_file else None
         self.checkpoints = Checkpointer(Path(u.database), self.writers) if on_file else None
         if self.checkpoints is not None:  # a Store dropped without dispose() stops it too
             weakref.finalize(self, self.checkpoints.stop)
+
+    def reading(self) -> Connection:
+        """A connection for reads only (`with store.reading() as conn:`)."""
+        return self._reads.connect()
 
     def _turn(self) -> AbstractContextManager[None]:
         """A writer's turn: on SQLite, its place in the queue (and this process's checkpoints)."""
@@ -249,23 +259,31 @@ class Store:
                 yield conn
 
     @contextmanager
-    def driver_transaction(self, durable: bool = True) -> Iterator[Any]:
+    def driver_transaction(self, durable: bool = True, pipelined: bool = False) -> Iterator[Any]:
         """`transaction`, on the driver's own connection (for `driver.py`'s statements): the same
-        queue, BEGIN and durability, without SQLAlchemy's Connection around it."""
+        queue, BEGIN and durability, without SQLAlchemy's Connection around it.
+
+        `pipelined`: the statements return nothing (inserts), so on PostgreSQL they are sent
+        without waiting for each answer (psycopg's pipeline mode): BEGIN, the statements and
+        COMMIT in one round trip instead of one each. A statement's error surfaces at the
+        commit (raised as SQLAlchemy's, as from the statement itself)."""
         with self._turn():
             raw = self.engine.raw_connection()
             try:
                 dbapi_conn = raw.driver_connection
-                if self.engine.dialect.name == "sqlite":
-                    begin_sqlite_write(dbapi_conn, raw.info, durable)
-                elif not durable:
-                    dbapi_conn.execute("SET LOCAL synchronous_commit = off")
-                try:
-                    yield dbapi_conn
-                except BaseException:
-                    dbapi_conn.rollback()
-                    raise
-                dbapi_conn.commit()
+                sqlite = self.engine.dialect.name == "sqlite"
+                with dbapi_conn.pipeline() if pipelined and not sqlite else nullcontext():
+                    if sqlite:
+                        begin_sqlite_write(dbapi_conn, raw.info, durable)
+                    elif not durable:
+                        dbapi_conn.execute("SET LOCAL synchronous_commit = off")
+                    try:
+                        yield dbapi_conn
+                    except BaseException:
+                        dbapi_conn.rollback()
+                        raise
+                    with errors(self.engine.dialect, "COMMIT"):
+                        dbapi_conn.commit()
             finally:
                 raw.close()
 

@@ -44,7 +44,7 @@ def stream(store: Store, rtype: str, since: datetime | None = None, *,
         conds.append(r.last_updated <= until)
     last = ""
     while True:
-        with store.engine.connect() as conn:
+        with store.reading() as conn:
             rows = conn.execute(select(r.id, cast(r.resource, Text).label("text"))
                                 .where(*conds, r.id > last)
                                 .order_by(r.id).limit(chunk)).all()
@@ -57,6 +57,6 @@ def stream(store: Store, rtype: str, since: datetime | None = None, *,
 
 def count(store: Store, rtype: str, since: datetime | None = None, *,
           with_subject: bool = False) -> int:
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         return conn.execute(select(func.count()).select_from(resources)
                             .where(*_where(rtype, since, with_subject))).scalar_one()

@@ -47,7 +47,7 @@ def subject_resources(store: Store, param: str, system: str | None, value: str,
         match.append(s.system == system)
     query = select(r.resource).where(r.type.in_(types), tuple_(r.type, r.id).in_(
         select(s.type, s.id).where(*match))).order_by(r.type, r.id)
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         rows = conn.execute(query).scalars().all()
     return list(rows)
 
@@ -155,7 +155,7 @@ def subjects(store: Store, rtype: str, criteria: list[Criterion],
     criteria: every resource of the type); with `also`, only those that also have resources
     matching each of those lists."""
     found = _population(store, rtype, criteria, also)
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         return set(conn.execute(select(found.c.key).distinct()).scalars()) - {None}
 
 
@@ -165,7 +165,7 @@ def count(store: Store, rtype: str, criteria: list[Criterion], *also: list[Crite
         return _count_all(store, rtype)
     found = _population(store, rtype, criteria, also)
     counted = func.count(found.c.key) if also else func.count(distinct(found.c.key))
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         return conn.execute(select(counted)).scalar_one()
 
 
@@ -181,5 +181,5 @@ def _count_all(store: Store, rtype: str) -> int:
         s.c.type == rtype, s.c.param == "subject:identifier",
         ~exists().where(own.c.type == s.c.type, own.c.id == s.c.id, own.c.param == "subject"),
         ~exists().where(other.c.type == rtype, other.c.param == "subject", other.c.value == key))
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         return conn.execute(references).scalar_one() + conn.execute(identifiers).scalar_one()

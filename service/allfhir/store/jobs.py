@@ -91,7 +91,7 @@ def get(store: Store, job_id: int) -> Job | None:
     column is not found, not an overflow in the driver)."""
     if not 0 < job_id < 2**63:
         return None
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
     return _job(row) if row else None
 
@@ -179,5 +179,5 @@ def of_kind(store: Store, kind: str, key_prefix: str | None = None) -> list[Job]
     query = select(jobs).where(jobs.c.kind == kind)
     if key_prefix is not None:
         query = query.where(jobs.c.key.startswith(key_prefix, autoescape=True))
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         return [_job(r) for r in conn.execute(query.order_by(jobs.c.id))]

@@ -21,7 +21,7 @@ Json = dict[str, Any]
 
 def response(store: Store, system: str, value: str) -> Json | None:
     """The response already given to the message with this identifier, if any."""
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         return conn.execute(select(messages.c.response).where(
             (messages.c.system == system) & (messages.c.value == value))).scalar()
 

@@ -115,7 +115,7 @@ def _as_served(text: str) -> bool:
 
 def vread(store: Store, rtype: str, rid: str, version_id: int) -> Version | None:
     h = resource_history.c
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         row = conn.execute(select(h.resource, h.version_id, h.last_updated).where(
             h.type == rtype, h.id == rid, h.version_id == version_id)).first()
     return _version(*row) if row else None
@@ -124,7 +124,7 @@ def vread(store: Store, rtype: str, rid: str, version_id: int) -> Version | None
 def history(store: Store, rtype: str, rid: str) -> list[Version]:
     """Every version, newest first."""
     h = resource_history.c
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         rows = conn.execute(select(h.resource, h.version_id, h.last_updated).where(
             h.type == rtype, h.id == rid).order_by(h.version_id.desc())).all()
     return [_version(*r) for r in rows]
@@ -148,7 +148,7 @@ def search(store: Store, rtype: str, criteria: list[Criterion | DateCriterion], 
                         for system, value in crit.values]
         conds.append(r.id.in_(select(s.id).where(s.type == rtype, s.param == crit.param,
                                                  or_(*alternatives))))
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         total = conn.execute(select(func.count()).select_from(resources).where(*conds)).scalar_one()
         rows = conn.execute(select(r.resource).where(*conds).order_by(r.id)
                             .limit(count).offset(offset)).scalars().all() if count else []
@@ -160,7 +160,7 @@ def read_many(store: Store, keys: list[tuple[str, str]]) -> list[Json]:
     if not keys:
         return []
     r = resources.c
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         rows = conn.execute(select(r.type, r.id, r.resource).where(
             or_(*[and_(r.type == t, r.id == i) for t, i in keys]))).all()
     found = {(row.type, row.id): row.resource for row in rows}

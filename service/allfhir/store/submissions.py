@@ -111,8 +111,7 @@ FIND_OR_KEY = select(_s.result).where(or_(_s.sha256 == bindparam("sha256"),
                                           _s.idempotency_key == bindparam("key"))).limit(1)
 INSERT = insert(submissions).values(
     {c: bindparam(c) for c in ("sha256", "idempotency_key", "format", "content_type", "client",
-                               "received", "body")}).returning(_s.id)
-SET_RESULT = update(submissions).where(_s.id == bindparam("sub_id")).values(result=bindparam("done"))
+                               "received", "body", "result")}).returning(_s.id)
 # The statements per number of ids are kept, never evicted: the store's prepared statements are
 # keyed by the statement object, so one rebuilt would be compiled and kept again. There are as
 # many as the numbers of resources a Bundle and of samples a submission has had.
@@ -333,9 +332,16 @@ def _plan_bundle(plan: _Plan, bundle: Json, current: dict[tuple[str, str], _Vers
 
 def _write(store: Store, conn: Connection, sub: Submission, plan: _Plan, outcome: Json | None,
            now: datetime) -> Stored:
+    # The answer goes in with the submission's row: it is known before the row is written (the
+    # plan), and an UPDATE afterwards wrote the row twice (on PostgreSQL a second tuple, its
+    # 14 KB answer TOASTed again). No "outcome": null when every row converted (_find reads a
+    # missing one as None): a null would send the whole result through the stdlib's slower
+    # writer (jsonout).
+    result = {"reports": plan.bundles, **({"outcome": outcome} if outcome is not None else {})}
     ((sub_id,),) = driver.rows(conn, store.statements[INSERT], {
         "sha256": sub.sha256, "idempotency_key": sub.idempotency_key, "format": sub.format,
         "content_type": sub.content_type, "client": sub.client, "received": now, "body": sub.body,
+        "result": result,
     })
     for (rtype, rid), version, values in plan.replaced:
         # optimistic: only the version we read is replaced; a concurrent writer makes the
@@ -352,10 +358,6 @@ def _write(store: Store, conn: Connection, sub: Submission, plan: _Plan, outcome
                         (search_index, plan.index), (search_dates, plan.dates)):
         if rows:
             driver.insert_rows(conn, store.statements, table, rows)
-    # no "outcome": null when every row converted (_find reads a missing one as None): a null
-    # would send the whole result through the stdlib's slower writer (jsonout)
-    result = {"reports": plan.bundles, **({"outcome": outcome} if outcome is not None else {})}
-    driver.rows(conn, store.statements[SET_RESULT], {"sub_id": sub_id, "done": result})
     return Stored(plan.bundles, outcome, created=True)
 
 

@@ -56,14 +56,14 @@ def add(store: Store, name: str, password: str, role: Role) -> User:
 
 def get(store: Store, name: str) -> User | None:
     u = users.c
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         row = conn.execute(select(u.name, u.role, u.created, u.disabled).where(u.name == name)).first()
     return User(row.name, row.role, row.created, row.disabled) if row else None
 
 
 def listing(store: Store) -> list[User]:
     u = users.c
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         rows = conn.execute(select(u.name, u.role, u.created, u.disabled).order_by(u.name)).all()
     return [User(r.name, r.role, r.created, r.disabled) for r in rows]
 
@@ -76,7 +76,7 @@ def remove(store: Store, name: str) -> bool:
 def authenticate(store: Store, name: str, password: str) -> User | None:
     """The enabled user with this name and password, or None."""
     u = users.c
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         row = conn.execute(select(u.name, u.role, u.created, u.disabled, u.password_hash)
                            .where(u.name == name)).first()
     try:
@@ -96,7 +96,7 @@ def authenticate(store: Store, name: str, password: str) -> User | None:
 def secret(store: Store, name: str) -> str:
     """The service's secret `name`, made on first use; every worker and restart reads the same."""
     s = app_secrets.c
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         value = conn.execute(select(s.value).where(s.name == name)).scalar_one_or_none()
     if value is not None:
         return value
@@ -105,5 +105,5 @@ def secret(store: Store, name: str) -> str:
             conn.execute(insert(app_secrets).values(name=name, value=secrets.token_hex(32)))
     except IntegrityError:
         pass  # another worker made it first: theirs stands
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         return conn.execute(select(s.value).where(s.name == name)).scalar_one()
