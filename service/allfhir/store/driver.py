@@ -102,11 +102,25 @@ def errors(dialect: Dialect, sql: str, parameters: Any = None) -> Iterator[None]
         raise DBAPIError.instance(sql, parameters, err, dbapi_error, dialect=dialect) from err
 
 
+@contextmanager
+def pipelined(conn: Transaction, dialect: Dialect) -> Iterator[None]:
+    """Statements that return nothing (inserts), sent on PostgreSQL without waiting for each
+    answer (psycopg's pipeline mode): one round trip for all of them instead of one each. A
+    statement's error surfaces when the block ends, raised as SQLAlchemy's, as from the statement
+    itself. SQLite runs in process: nothing to wait for."""
+    if dialect.name != "postgresql":
+        yield
+        return
+    with errors(dialect, "pipeline"), _driver(conn).pipeline():
+        yield
+
+
 def first(engine: Engine, prepared: Prepared, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
     """The first row of a read, on a pooled connection outside any transaction: a single
     SELECT is its own snapshot on both databases. psycopg would open a transaction around it
-    (BEGIN, the SELECT, and the pool's COMMIT on return: three round trips); in autocommit the
-    SELECT goes alone. sqlite3 (isolation_level None) runs it alone already."""
+    (BEGIN, the SELECT, and the pool's ROLLBACK on return, after which psycopg forgets every
+    statement it prepared); in autocommit the SELECT goes alone. sqlite3 (isolation_level None)
+    runs it alone already."""
     raw = engine.raw_connection()
     try:
         dbapi_conn = raw.driver_connection

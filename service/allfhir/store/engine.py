@@ -18,7 +18,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from .. import jsonout
-from .driver import Statements, errors
+from . import driver
+from .driver import Statements
 
 WRITE = "allfhir_write"  # execution option: this connection's transaction writes
 DURABLE = "allfhir_durable"  # execution option: its commit waits for the disk (the default)
@@ -263,17 +264,15 @@ class Store:
         """`transaction`, on the driver's own connection (for `driver.py`'s statements): the same
         queue, BEGIN and durability, without SQLAlchemy's Connection around it.
 
-        `pipelined`: the statements return nothing (inserts), so on PostgreSQL they are sent
-        without waiting for each answer (psycopg's pipeline mode): BEGIN, the statements and
-        COMMIT in one round trip instead of one each. A statement's error surfaces at the
-        commit (raised as SQLAlchemy's, as from the statement itself)."""
+        `pipelined`: the statements return nothing (inserts), so the transaction is one round
+        trip on PostgreSQL, its BEGIN and COMMIT included (`driver.pipelined`)."""
+        dialect = self.engine.dialect
         with self._turn():
             raw = self.engine.raw_connection()
             try:
                 dbapi_conn = raw.driver_connection
-                sqlite = self.engine.dialect.name == "sqlite"
-                with dbapi_conn.pipeline() if pipelined and not sqlite else nullcontext():
-                    if sqlite:
+                with driver.pipelined(dbapi_conn, dialect) if pipelined else nullcontext():
+                    if dialect.name == "sqlite":
                         begin_sqlite_write(dbapi_conn, raw.info, durable)
                     elif not durable:
                         dbapi_conn.execute("SET LOCAL synchronous_commit = off")
@@ -282,8 +281,7 @@ class Store:
                     except BaseException:
                         dbapi_conn.rollback()
                         raise
-                    with errors(self.engine.dialect, "COMMIT"):
-                        dbapi_conn.commit()
+                    dbapi_conn.commit()
             finally:
                 raw.close()
 
