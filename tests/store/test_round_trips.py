@@ -90,3 +90,15 @@ def test_a_failing_audit_transaction_writes_none_of_its_rows(store: Store) -> No
     assert audit.search(store, [], 10, 0).total == 0
     audit.record(store, _event(2, "DiagnosticReport/r2"))  # the connection is usable after it
     assert audit.search(store, [], 10, 0).total == 1
+
+
+def test_an_error_met_before_the_commit_still_rolls_back(postgresql_store: Store) -> None:
+    store = postgresql_store
+    row, entities = audit._rows(_event(1, "DiagnosticReport/r1"))
+    with pytest.raises(IntegrityError), store.driver_transaction(durable=False, pipelined=True) as conn:
+        audit._insert(store, conn, [row, dict(row)], entities)
+        with conn.pipeline():  # a nested block syncs at its end: the error arrives here, as it
+            pass  # may at any statement after the failing one under load
+    assert audit.search(store, [], 10, 0).total == 0
+    audit.record(store, _event(2, "DiagnosticReport/r2"))
+    assert audit.search(store, [], 10, 0).total == 1

@@ -271,17 +271,19 @@ class Store:
             raw = self.engine.raw_connection()
             try:
                 dbapi_conn = raw.driver_connection
-                with driver.pipelined(dbapi_conn, dialect) if pipelined else nullcontext():
-                    if dialect.name == "sqlite":
-                        begin_sqlite_write(dbapi_conn, raw.info, durable)
-                    elif not durable:
-                        dbapi_conn.execute("SET LOCAL synchronous_commit = off")
-                    try:
+                try:
+                    with driver.pipelined(dbapi_conn, dialect) if pipelined else nullcontext():
+                        if dialect.name == "sqlite":
+                            begin_sqlite_write(dbapi_conn, raw.info, durable)
+                        elif not durable:
+                            dbapi_conn.execute("SET LOCAL synchronous_commit = off")
                         yield dbapi_conn
-                    except BaseException:
-                        dbapi_conn.rollback()
-                        raise
-                    dbapi_conn.commit()
+                        dbapi_conn.commit()
+                except BaseException:
+                    # out of the pipeline first: in an aborted one psycopg refuses the ROLLBACK
+                    # (an error can arrive at any later statement, not only at the commit)
+                    dbapi_conn.rollback()
+                    raise
             finally:
                 raw.close()
 
