@@ -6,6 +6,7 @@ request's AuditEvent, pipelined, commits whole or not at all. The same behaviour
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -28,8 +29,6 @@ def _event(n: int, *references: str) -> dict:
 
 
 def _store_report(store: Store) -> None:
-    from datetime import UTC, datetime
-
     with store.transaction() as conn:
         conn.execute(resources.insert().values(type="DiagnosticReport", id="r1", version_id=1,
                                                last_updated=datetime.now(UTC), content_hash="h",
@@ -85,7 +84,8 @@ def test_an_audit_event_is_committed_with_its_entities(store: Store) -> None:
 def test_a_failing_audit_transaction_writes_none_of_its_rows(store: Store) -> None:
     row, entities = audit._rows(_event(1, "DiagnosticReport/r1"))
     with pytest.raises(IntegrityError), store.driver_transaction(durable=False, pipelined=True) as conn:
-        # the same event twice: the second row breaks the primary key, at the commit
+        # the same event twice: the second row breaks the primary key (reported at the commit,
+        # or at a later statement when its answer comes back sooner)
         audit._insert(store, conn, [row, dict(row)], entities)
     assert audit.search(store, [], 10, 0).total == 0
     audit.record(store, _event(2, "DiagnosticReport/r2"))  # the connection is usable after it

@@ -220,14 +220,15 @@ class Store:
         self.engine = make_engine(self.url)
         self.statements = Statements(self.engine)  # the per-request ones, run on the driver
         u = make_url(self.url)
+        sqlite = u.get_backend_name() == "sqlite"
         # Reads on PostgreSQL run in autocommit: each SELECT its own snapshot, as at READ
         # COMMITTED inside a transaction, without the BEGIN and the ROLLBACK around it (on a
         # ROLLBACK psycopg forgets every statement it prepared). SQLite reads in a transaction:
         # one snapshot for all its statements.
-        self._reads = self.engine if u.get_backend_name() == "sqlite" else \
+        self._reads = self.engine if sqlite else \
             self.engine.execution_options(isolation_level="AUTOCOMMIT")
         # SQLite files queue their writers (WriterQueue); PostgreSQL locks rows, not the database
-        on_file = u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:")
+        on_file = sqlite and u.database not in (None, "", ":memory:")
         self.writers = WriterQueue(Path(u.database)) if on_file else None
         self.checkpoints = Checkpointer(Path(u.database), self.writers) if on_file else None
         if self.checkpoints is not None:  # a Store dropped without dispose() stops it too
