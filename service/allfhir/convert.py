@@ -19,6 +19,7 @@ from .errors import InputError, Problem
 from .fhir import bundle
 from .fhir.bundle import BuildOptions, judged_on
 from .fhir.common import Json
+from .fhir.templates import Templates
 from .ingest.source import Source
 from .integrate import IntegratedCall, actionable_calls, integrate
 from .knowledge import Knowledge, default
@@ -61,8 +62,9 @@ def convert(
     opts = opts or BuildOptions()
     inputs = _Inputs()
     try:
+        # a cohort's texts from a template per shape of report (fhir/templates: the same bytes)
         yield from _convert(paths, fmt, opts, kb, sample_id, warn, inputs,
-                            report_json if as_json else report)
+                            Templates(_worked_out).text if as_json else report)
     finally:
         inputs.close()
 
@@ -98,11 +100,6 @@ def _convert(paths: list[Path] | list[Source], fmt: str | None, opts: BuildOptio
 def report(sample: Sample, kb: Knowledge, opts: BuildOptions) -> Json:
     """One sample -> its report Bundle: resolve, assess (unless turned off), build."""
     return bundle.build(*_worked_out(sample, kb, opts))
-
-
-def report_json(sample: Sample, kb: Knowledge, opts: BuildOptions) -> bytes:
-    """`report`'s Bundle as JSON text (`bundle.build_json`)."""
-    return bundle.build_json(*_worked_out(sample, kb, opts))
 
 
 def _worked_out(sample: Sample, kb: Knowledge, opts: BuildOptions

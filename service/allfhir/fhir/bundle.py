@@ -26,7 +26,7 @@ from ..knowledge import Knowledge
 from ..model import Sample
 from ..resolve import ResolvedSample
 from . import cytogenomic, fusion, report, subtype, therapy, variant
-from .common import IdSystems, Json, ReportContext, identifier_ref, order_ref, ref_to
+from .common import IdLog, IdSystems, Json, ReportContext, identifier_ref, order_ref, ref_to
 
 if TYPE_CHECKING:  # the pipeline never reads settings itself: its callers pass them
     from ..settings import Settings
@@ -118,8 +118,18 @@ def build_json(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
     return dumps_bytes(vouch(out) if plain else out)
 
 
+@_collector_paused
+def build_traced(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions,
+                 assessment: Assessment | None, integrated: list[IntegratedCall] | None,
+                 ids: IdLog) -> Json:
+    """The Bundle as built, sharing the parts worked out once with other reports, the ids it gave
+    out logged in `ids`: for fhir/templates, which writes it and changes nothing of it but its
+    own report's presentedForm."""
+    return _shared(rs, kb, opts, assessment, integrated, ids)[0]
+
+
 def _shared(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions, assessment: Assessment | None,
-            integrated: list[IntegratedCall] | None) -> tuple[Json, bool]:
+            integrated: list[IntegratedCall] | None, ids: IdLog | None = None) -> tuple[Json, bool]:
     """The Bundle as built, sharing the parts worked out once with other reports (never handed
     out as it is), and whether orjson writes its every float as the stdlib does (`plain_floats`)."""
     s = rs.sample
@@ -135,6 +145,7 @@ def _shared(rs: ResolvedSample, kb: Knowledge, opts: BuildOptions, assessment: A
         effective=opts.effective,
         assembly=opts.assembly,
         systems=opts.systems,
+        ids=ids,
     )
     dev = subtype.device(s.classifier) if s.classifier else None
     if dev:

@@ -40,6 +40,17 @@ def _name_uuid(namespace_and_name: bytes) -> str:
     return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
+def id_prefix(key: bytes) -> bytes:
+    """What every id of the report `key` is hashed from before its name (`name_uuid`)."""
+    return _NAMESPACE_BYTES + key + b"\x1f"
+
+
+def name_uuid(prefix: bytes, name: bytes) -> str:
+    """The id `ReportContext.new_id` gives the name (kind and finding joined by \\x1f) in the report
+    whose `id_prefix` is `prefix`."""
+    return _name_uuid(prefix + name)
+
+
 def coding(system: str, code: str, display: str | None = None) -> Json:
     out: Json = {"system": system, "code": code}
     if display:
@@ -137,6 +148,14 @@ class IdSystems:
 
 
 @dataclass(slots=True)
+class IdLog:
+    """The ids a report's build gave out, with their names (fhir/templates puts them in slots)."""
+
+    key: str = ""
+    names: dict[str, str] = field(default_factory=dict)  # id -> name
+
+
+@dataclass(slots=True)
 class ReportContext:
     """What every resource of one report shares: its key, subject, specimen and device."""
 
@@ -151,11 +170,14 @@ class ReportContext:
     assembly: str | None = None
     systems: IdSystems = field(default_factory=IdSystems)
     entries: list[Json] = field(default_factory=list)
+    ids: IdLog | None = None  # where the ids given out are logged (a template's build)
     # what every id of the report starts with: the namespace, the key and the separator
     _id_prefix: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self._id_prefix = _NAMESPACE_BYTES + f"{self.key}\x1f".encode()
+        self._id_prefix = id_prefix(self.key.encode())
+        if self.ids is not None:
+            self.ids.key = self.key
 
     @property
     def specimen_display(self) -> str:
@@ -164,7 +186,10 @@ class ReportContext:
     def new_id(self, kind: str, *finding: str) -> str:
         """stable_id(key, kind, *finding)."""
         name = "\x1f".join((kind, *finding)) if finding else kind
-        return _name_uuid(self._id_prefix + name.encode("utf-8"))
+        uid = _name_uuid(self._id_prefix + name.encode("utf-8"))
+        if self.ids is not None:
+            self.ids.names[uid] = name
+        return uid
 
     def add(self, resource: Json) -> Json:
         """Register a resource of this report; returns the Reference to it (by fullUrl)."""
