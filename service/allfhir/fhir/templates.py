@@ -4,9 +4,9 @@ The reports of a cohort differ mostly in a few values: the sample id (and the id
 titles made of it) and the classifier's numbers (every label's score, the call's probability). Two
 samples that agree in everything else (the classifier, the labels called and how, the score
 columns, comments, the options) get reports that are the same text around those values: one
-shape. `Templates` builds a shape's report once through the Bundle builder with each such value
-replaced by a marker, keeps the text between the markers, and writes every later report of that
-shape by putting the sample's values in: byte for byte what `bundle.build_json` writes, at a
+shape. At a shape's second sample `Templates` builds its report through the Bundle builder with
+each such value replaced by a marker, keeps the text between the markers, and writes every later
+report of that shape by putting the sample's values in: byte for byte what `bundle.build_json` writes, at a
 fraction of its cost (the builder, resolution, integration and actionability are what a template
 leaves out; they depend only on what the shape holds).
 
